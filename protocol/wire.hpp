@@ -1,0 +1,53 @@
+// Message types and sizes of PROTOCOL.md v1. One place for every number that
+// fixes the wire layout.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace zeq::wire {
+
+enum MessageType : uint8_t {
+  kHandshakeInit = 0x01,
+  kHandshakeResponse = 0x02,
+  kCookieReply = 0x03,  // reserved
+  kData = 0x04,
+};
+
+inline constexpr uint8_t PROTOCOL_VERSION = 0x01;
+inline constexpr char PROLOGUE[] = "zeqvpn/1";
+inline constexpr char NOISE_PROTOCOL_NAME[] = "Noise_IKpsk2_25519_AESGCM_SHA256";
+
+// Handshake payload: version(1) zid(16) zeqond(8) nonce(32).
+inline constexpr size_t PAYLOAD_SIZE = 57;
+inline constexpr size_t NONCE_SIZE = 32;
+inline constexpr size_t MAC1_SIZE = 16;
+
+// HandshakeInit: type(1) zero(3) sender_index(4) noise(153) mac1(16).
+inline constexpr size_t INIT_HEADER_SIZE = 8;
+inline constexpr size_t INIT_NOISE_SIZE = 32 + 48 + PAYLOAD_SIZE + 16;
+inline constexpr size_t INIT_SIZE = INIT_HEADER_SIZE + INIT_NOISE_SIZE + MAC1_SIZE;
+
+// HandshakeResponse: type(1) zero(3) sender(4) receiver(4) noise(105) mac1(16).
+inline constexpr size_t RESPONSE_HEADER_SIZE = 12;
+inline constexpr size_t RESPONSE_NOISE_SIZE = 32 + PAYLOAD_SIZE + 16;
+inline constexpr size_t RESPONSE_SIZE = RESPONSE_HEADER_SIZE + RESPONSE_NOISE_SIZE + MAC1_SIZE;
+
+// Data: type(1) zero(3) receiver_index(4) iv(12) tag(16) ciphertext(n).
+inline constexpr size_t DATA_HEADER_SIZE = 8;
+inline constexpr size_t DATA_IV_SIZE = 12;
+inline constexpr size_t DATA_TAG_SIZE = 16;
+inline constexpr size_t DATA_OVERHEAD = DATA_HEADER_SIZE + DATA_IV_SIZE + DATA_TAG_SIZE;
+
+// First plaintext byte of a data message (PROTOCOL.md 5).
+inline constexpr uint8_t PLAINTEXT_COVER = 0x00;
+inline constexpr uint8_t PLAINTEXT_CONTROL = 0x01;
+
+// The largest UDP payload zeqvpn sends or accepts.
+inline constexpr size_t MAX_MESSAGE_SIZE = 65535 - 8 - 40;
+
+static_assert(INIT_SIZE == 177);
+static_assert(RESPONSE_SIZE == 133);
+static_assert(DATA_OVERHEAD == 36);
+
+}  // namespace zeq::wire

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything zeqvpn needs to build, test and benchmark, from Debian's
+# package archive only. Idempotent: packages already present are skipped, and
+# apt-get is not touched at all when nothing is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config
+  # libraries
+  libboost-dev libsodium-dev libssl-dev libsqlite3-dev libyaml-cpp-dev
+  libnl-3-dev libnl-route-3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libcli11-dev libgtest-dev libgmock-dev
+  # integration tests and the demo
+  iproute2 iputils-ping iperf3 tcpdump procps psmisc python3 kmod
+  # benchmark comparison
+  wireguard-go wireguard-tools
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}); run this script as root to install them" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
