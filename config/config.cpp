@@ -1,0 +1,200 @@
+#include "config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/constants.hpp"
+#include "identity/key_file.hpp"
+#include "identity/zid.hpp"
+
+namespace zeq {
+
+namespace {
+
+// Thrown inside the parser only, turned into a Status at the boundary.
+struct ConfigError {
+  std::string message;
+};
+
+class Parser {
+ public:
+  explicit Parser(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& field, const std::string& what) const {
+    std::ostringstream out;
+    out << source_;
+    if (node.IsDefined() && node.Mark().line >= 0) out << ":" << node.Mark().line + 1 << ":" << node.Mark().column + 1;
+    out << ": " << field << ": " << what;
+    throw ConfigError{out.str()};
+  }
+
+  std::string shown(const YAML::Node& n) const {
+    if (n.IsScalar()) return "'" + n.Scalar() + "'";
+    if (n.IsSequence()) return "a list";
+    if (n.IsMap()) return "a mapping";
+    return "nothing";
+  }
+
+  void only_keys(const YAML::Node& map, const std::string& field, std::initializer_list<const char*> keys) const {
+    if (!map.IsMap()) fail(map, field, "expected a mapping, got " + shown(map));
+    for (const auto& kv : map) {
+      std::string k = kv.first.as<std::string>();
+      bool known = false;
+      for (const char* allowed : keys) known = known || k == allowed;
+      if (!known) {
+        std::string list;
+        for (const char* allowed : keys) list += std::string(list.empty() ? "" : ", ") + allowed;
+        fail(kv.first, field.empty() ? k : field + "." + k, "unknown key; expected one of: " + list);
+      }
+    }
+  }
+
+  std::string string_of(const YAML::Node& n, const std::string& field) const {
+    if (!n.IsScalar()) fail(n, field, "expected a string, got " + shown(n));
+    return n.Scalar();
+  }
+
+  long integer_of(const YAML::Node& n, const std::string& field, long lo, long hi) const {
+    if (!n.IsScalar()) fail(n, field, "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " + shown(n));
+    const std::string& s = n.Scalar();
+    size_t used = 0;
+    long v = 0;
+    try {
+      v = std::stol(s, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != s.size() || s.empty() || v < lo || v > hi)
+      fail(n, field, "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got '" + s + "'");
+    return v;
+  }
+
+  IpPrefix prefix_of(const YAML::Node& n, const std::string& field) const {
+    auto p = parse_ip_prefix(string_of(n, field));
+    if (!p) fail(n, field, "expected an IP prefix like 10.77.0.0/24 or fd77::/64, got " + shown(n));
+    return *p;
+  }
+
+  std::vector<IpPrefix> prefix_list(const YAML::Node& n, const std::string& field) const {
+    std::vector<IpPrefix> out;
+    if (n.IsScalar()) {
+      out.push_back(prefix_of(n, field));
+      return out;
+    }
+    if (!n.IsSequence()) fail(n, field, "expected a list of IP prefixes, got " + shown(n));
+    for (size_t i = 0; i < n.size(); ++i) out.push_back(prefix_of(n[i], field + "[" + std::to_string(i) + "]"));
+    return out;
+  }
+
+  InterfaceConfig interface_of(const YAML::Node& n) const {
+    only_keys(n, "interface", {"name", "addresses", "listen_port", "mtu", "identity_key_file", "workers"});
+    InterfaceConfig c;
+    if (n["name"]) {
+      c.name = string_of(n["name"], "interface.name");
+      if (c.name.empty() || c.name.size() > 15 || c.name.find_first_of("/ \t:") != std::string::npos)
+        fail(n["name"], "interface.name", "expected an interface name of 1 to 15 characters without '/', ':' or spaces, got '" + c.name + "'");
+    }
+    if (!n["addresses"]) fail(n, "interface.addresses", "missing; list the tunnel addresses, e.g. [10.77.0.1/24, fd77::1/64]");
+    c.addresses = prefix_list(n["addresses"], "interface.addresses");
+    if (c.addresses.empty()) fail(n["addresses"], "interface.addresses", "expected at least one address");
+    if (n["listen_port"]) c.listen_port = uint16_t(integer_of(n["listen_port"], "interface.listen_port", 1, 65535));
+    if (n["mtu"]) c.mtu = int(integer_of(n["mtu"], "interface.mtu", 1280, 9000));
+    if (!n["identity_key_file"])
+      fail(n, "interface.identity_key_file", "missing; point it at a key made with `zeqvpnctl genkey`");
+    c.identity_key_file = string_of(n["identity_key_file"], "interface.identity_key_file");
+    if (n["workers"]) c.workers = int(integer_of(n["workers"], "interface.workers", 0, 64));
+    return c;
+  }
+
+  PeerConfig peer_of(const YAML::Node& n, const std::string& field) const {
+    only_keys(n, field, {"name", "zid", "public_key", "endpoint", "allowed_ips", "persistent_keepalive"});
+    PeerConfig p;
+    if (n["name"]) p.name = string_of(n["name"], field + ".name");
+    if (!n["public_key"]) fail(n, field + ".public_key", "missing; give the peer's key as `zeqvpnctl pubkey` prints it");
+    auto key = decode_key(string_of(n["public_key"], field + ".public_key"));
+    if (!key) fail(n["public_key"], field + ".public_key", "expected 44 base64 characters (as `zeqvpnctl pubkey` prints), got " + shown(n["public_key"]));
+    p.public_key = *key;
+    if (n["zid"]) {
+      p.zid = string_of(n["zid"], field + ".zid");
+      if (!is_valid_zid(p.zid)) fail(n["zid"], field + ".zid", "expected 'zeq-' and 12 lowercase hex digits, got '" + p.zid + "'");
+    } else {
+      p.zid = zid_from_public_key(p.public_key);
+    }
+    if (n["endpoint"]) {
+      auto ep = parse_udp_endpoint(string_of(n["endpoint"], field + ".endpoint"));
+      if (!ep) fail(n["endpoint"], field + ".endpoint", "expected a numeric address and port like 198.51.100.7:51820 or [2001:db8::7]:51820, got " + shown(n["endpoint"]));
+      p.endpoint = *ep;
+    }
+    if (!n["allowed_ips"]) fail(n, field + ".allowed_ips", "missing; list the prefixes this peer may send from, e.g. [10.77.0.2/32]");
+    p.allowed_ips = prefix_list(n["allowed_ips"], field + ".allowed_ips");
+    for (auto& a : p.allowed_ips) a = a.network();
+    if (n["persistent_keepalive"])
+      p.persistent_keepalive_s = int(integer_of(n["persistent_keepalive"], field + ".persistent_keepalive", 0, 65535));
+    return p;
+  }
+
+  Config config_of(const YAML::Node& root) const {
+    if (!root.IsMap()) fail(root, "(top level)", "expected a mapping with 'interface' and 'peers'");
+    only_keys(root, "", {"interface", "peers", "log_level"});
+    Config c;
+    c.source = source_;
+    if (!root["interface"]) fail(root, "interface", "missing; see zeqvpn.yaml(5) or examples/zeqvpn.yaml");
+    c.interface = interface_of(root["interface"]);
+    if (root["log_level"]) {
+      c.log_level = string_of(root["log_level"], "log_level");
+      static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
+      if (!levels.count(c.log_level)) fail(root["log_level"], "log_level", "expected one of trace, debug, info, warn, error, got '" + c.log_level + "'");
+    }
+    if (root["peers"]) {
+      const auto& peers = root["peers"];
+      if (!peers.IsSequence()) fail(peers, "peers", "expected a list of peers, got " + shown(peers));
+      std::set<std::string> zids;
+      std::set<PublicKey> keys;
+      std::vector<std::pair<IpPrefix, std::string>> seen_prefixes;
+      for (size_t i = 0; i < peers.size(); ++i) {
+        std::string field = "peers[" + std::to_string(i) + "]";
+        PeerConfig p = peer_of(peers[i], field);
+        if (!zids.insert(p.zid).second) fail(peers[i], field + ".zid", "ZID " + p.zid + " is listed twice; each peer once");
+        if (!keys.insert(p.public_key).second) fail(peers[i]["public_key"], field + ".public_key", "this key is listed for another peer too");
+        for (const auto& a : p.allowed_ips) {
+          for (const auto& [q, owner] : seen_prefixes) {
+            if (q == a) fail(peers[i]["allowed_ips"], field + ".allowed_ips", a.to_string() + " is already routed to " + owner + "; a prefix may belong to one peer only");
+          }
+          seen_prefixes.emplace_back(a, field);
+        }
+        c.peers.push_back(std::move(p));
+      }
+    }
+    return c;
+  }
+
+ private:
+  std::string source_;
+};
+
+}  // namespace
+
+Result<Config> parse_config(const std::string& yaml_text, const std::string& source) {
+  try {
+    YAML::Node root = YAML::Load(yaml_text);
+    return Parser(source).config_of(root);
+  } catch (const ConfigError& e) {
+    return Status::error(e.message);
+  } catch (const YAML::Exception& e) {
+    return Status::error(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                         ": not valid YAML: " + e.msg);
+  }
+}
+
+Result<Config> load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::error(path + ": cannot read the config file; check the path given to --config and its permissions");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parse_config(buf.str(), path);
+}
+
+}  // namespace zeq

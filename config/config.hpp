@@ -1,0 +1,46 @@
+// The node's YAML configuration, parsed into a typed and validated Config.
+// Every error names the file, line, column and field, says what was found and
+// what is expected. No secrets live in this file (see secrets.hpp).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/net_address.hpp"
+#include "core/result.hpp"
+#include "crypto/x25519.hpp"
+
+namespace zeq {
+
+struct PeerConfig {
+  std::string name;                   // optional label for logs
+  std::string zid;                    // derived from public_key when omitted
+  PublicKey public_key{};
+  std::optional<UdpEndpoint> endpoint;
+  std::vector<IpPrefix> allowed_ips;
+  int persistent_keepalive_s = 0;     // 0 = off
+};
+
+struct InterfaceConfig {
+  std::string name = "zeq0";
+  std::vector<IpPrefix> addresses;    // host address with the subnet length
+  uint16_t listen_port = 51820;
+  int mtu = 1416;
+  std::string identity_key_file;
+  int workers = 0;                    // 0 = one per core
+};
+
+struct Config {
+  std::string source;                 // file the config came from
+  InterfaceConfig interface;
+  std::vector<PeerConfig> peers;
+  std::string log_level = "info";
+};
+
+Result<Config> load_config_file(const std::string& path);
+// Parses YAML text; `source` names it in errors.
+Result<Config> parse_config(const std::string& yaml_text, const std::string& source);
+
+}  // namespace zeq

@@ -1,0 +1,45 @@
+// IP addresses, prefixes and UDP endpoints as configuration and routing use
+// them. Parsing only; no sockets.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace zeq {
+
+// An IPv4 or IPv6 prefix. For IPv4 only the first 4 bytes of addr are used.
+struct IpPrefix {
+  int family = 4;  // 4 or 6
+  std::array<uint8_t, 16> addr{};
+  uint8_t length = 0;
+
+  size_t address_bytes() const { return family == 4 ? 4 : 16; }
+  // The prefix with host bits cleared (10.1.2.3/24 -> 10.1.2.0/24).
+  IpPrefix network() const;
+  bool contains(int fam, const uint8_t* address) const;
+  std::string to_string() const;
+  bool operator==(const IpPrefix&) const = default;
+};
+
+// "10.0.0.1/24", "fd00::1/64"; a bare address means a host prefix.
+std::optional<IpPrefix> parse_ip_prefix(std::string_view text);
+
+// A UDP endpoint, kept as an IPv6 socket address (IPv4 as v4-mapped) because
+// the transport is one dual-stack socket.
+struct UdpEndpoint {
+  sockaddr_in6 sa{};
+  bool empty() const { return sa.sin6_family == 0; }
+  std::string to_string() const;
+  bool operator==(const UdpEndpoint& o) const;
+};
+
+// "198.51.100.1:51820" or "[2001:db8::1]:51820". Numeric only.
+std::optional<UdpEndpoint> parse_udp_endpoint(std::string_view text);
+UdpEndpoint endpoint_from_sockaddr(const sockaddr* sa, socklen_t len);
+
+}  // namespace zeq

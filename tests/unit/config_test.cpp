@@ -1,0 +1,125 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "config/config.hpp"
+#include "config/secrets.hpp"
+#include "identity/key_file.hpp"
+#include "identity/zid.hpp"
+
+namespace zeq {
+
+namespace {
+const std::string kPeerKey = "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=";  // vector initiator public key
+
+std::string valid_yaml() {
+  return "interface:\n"
+         "  name: zeqt0\n"
+         "  addresses: [10.77.0.1/24, fd77::1/64]\n"
+         "  listen_port: 51900\n"
+         "  identity_key_file: /etc/zeqvpn/node.key\n"
+         "peers:\n"
+         "  - name: beta\n"
+         "    public_key: " + kPeerKey + "\n"
+         "    endpoint: 198.18.0.2:51900\n"
+         "    allowed_ips: [10.77.0.2/32, fd77::2/128]\n"
+         "    persistent_keepalive: 25\n";
+}
+
+void expect_error(const std::string& yaml, const std::string& where, const std::string& fragment) {
+  auto c = parse_config(yaml, "test.yaml");
+  ASSERT_FALSE(c) << "accepted:\n" << yaml;
+  EXPECT_NE(c.message().find(where), std::string::npos) << c.message();
+  EXPECT_NE(c.message().find(fragment), std::string::npos) << c.message();
+}
+}  // namespace
+
+TEST(Config, ParsesValidFile) {
+  auto c = parse_config(valid_yaml(), "test.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->interface.name, "zeqt0");
+  EXPECT_EQ(c->interface.mtu, 1416);  // default
+  EXPECT_EQ(c->interface.listen_port, 51900);
+  ASSERT_EQ(c->interface.addresses.size(), 2u);
+  EXPECT_EQ(c->interface.addresses[1].to_string(), "fd77::1/64");
+  ASSERT_EQ(c->peers.size(), 1u);
+  const auto& p = c->peers[0];
+  EXPECT_EQ(p.zid, "zeq-aaa8fff703b5");  // derived from the key
+  EXPECT_EQ(p.endpoint->to_string(), "198.18.0.2:51900");
+  EXPECT_EQ(p.allowed_ips.size(), 2u);
+  EXPECT_EQ(p.persistent_keepalive_s, 25);
+}
+
+TEST(Config, ErrorsNameFileLineFieldAndExpectation) {
+  std::string y = valid_yaml();
+  expect_error(std::string(y).replace(y.find("10.77.0.2/32"), 12, "10.77.0.300/32"), "test.yaml:10:",
+               "peers[0].allowed_ips[0]: expected an IP prefix");
+  expect_error(std::string(y).replace(y.find("51900\n"), 5, "99999"), "test.yaml:4:",
+               "interface.listen_port: expected an integer from 1 to 65535, got '99999'");
+  expect_error(std::string(y).replace(y.find(kPeerKey), kPeerKey.size(), "short"), "test.yaml:8:",
+               "peers[0].public_key: expected 44 base64");
+  expect_error(std::string(y).replace(y.find("198.18.0.2:51900"), 16, "somehost"), "peers[0].endpoint",
+               "expected a numeric address and port");
+  expect_error(y + "    colour: blue\n", "peers[0].colour", "unknown key");
+  expect_error("interface: {addresses: [10.0.0.1/24]}\n", "interface.identity_key_file", "missing");
+  expect_error("interface: [1, 2\n", "test.yaml:", "not valid YAML");
+  expect_error("peers: []\n", "interface", "missing");
+}
+
+TEST(Config, RejectsDuplicatePeersAndPrefixes) {
+  std::string y = valid_yaml();
+  std::string second = "  - public_key: " + kPeerKey + "\n    allowed_ips: [10.77.0.3/32]\n";
+  expect_error(y + second, "peers[1]", "listed twice");
+  std::string other_key = "  - public_key: WGmv9FBUlzLLqu1eXfmzCm2jHLDldCutWtShp2jxpns=\n    allowed_ips: [10.77.0.2/32]\n";
+  expect_error(y + other_key, "peers[1].allowed_ips", "already routed to peers[0]");
+}
+
+TEST(MeshSecret, ValidatesLengthAndHexWithoutEchoingValue) {
+  std::string good(64, 'a');
+  auto s = decode_mesh_secret(good.c_str(), "ZEQ_MESH_SECRET");
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_EQ(s->size(), 32u);
+  EXPECT_EQ(s->span()[0], 0xaa);
+
+  std::string short_secret(62, 'b');
+  auto bad = decode_mesh_secret(short_secret.c_str(), "ZEQ_MESH_SECRET");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("at least 64 hex digits"), std::string::npos);
+  EXPECT_EQ(bad.message().find(short_secret), std::string::npos);
+
+  std::string nonhex = std::string(63, 'c') + "g";
+  auto bad2 = decode_mesh_secret(nonhex.c_str(), "ZEQ_MESH_SECRET");
+  ASSERT_FALSE(bad2);
+  EXPECT_NE(bad2.message().find("hex digits"), std::string::npos);
+}
+
+TEST(MeshSecret, MissingSecretSaysHowToFix) {
+  unsetenv("ZEQ_MESH_SECRET");
+  unsetenv("CREDENTIALS_DIRECTORY");
+  auto s = load_mesh_secret();
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("ZEQ_MESH_SECRET is not set"), std::string::npos);
+  setenv("ZEQ_MESH_SECRET", std::string(64, 'd').c_str(), 1);
+  EXPECT_TRUE(load_mesh_secret());
+  unsetenv("ZEQ_MESH_SECRET");
+}
+
+TEST(NetAddress, PrefixesAndEndpoints) {
+  auto p = parse_ip_prefix("10.1.2.3/24");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->network().to_string(), "10.1.2.0/24");
+  uint8_t in[4] = {10, 1, 2, 200}, out[4] = {10, 1, 3, 1};
+  EXPECT_TRUE(p->contains(4, in));
+  EXPECT_FALSE(p->contains(4, out));
+  EXPECT_FALSE(p->contains(6, in));
+  EXPECT_EQ(parse_ip_prefix("fd77::5")->length, 128);
+  EXPECT_FALSE(parse_ip_prefix("10.0.0.0/33"));
+  EXPECT_FALSE(parse_ip_prefix("10.0.0.0/"));
+  EXPECT_FALSE(parse_ip_prefix("nope"));
+  EXPECT_EQ(parse_udp_endpoint("[2001:db8::7]:51820")->to_string(), "[2001:db8::7]:51820");
+  EXPECT_FALSE(parse_udp_endpoint("2001:db8::7:51820"));
+  EXPECT_FALSE(parse_udp_endpoint("1.2.3.4:0"));
+  EXPECT_FALSE(parse_udp_endpoint("1.2.3.4"));
+}
+
+}  // namespace zeq
