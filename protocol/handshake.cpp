@@ -114,16 +114,19 @@ HandshakeReject InitiatorHandshake::finish(ByteSpan message, uint64_t now_zeqond
   if (message.size() != wire::RESPONSE_SIZE || message[0] != wire::kHandshakeResponse) return HandshakeReject::kBadSize;
   if (load_be32(message.data() + 8) != sender_index_) return HandshakeReject::kUnexpected;
   if (!verify_mac1(own_mac1_key_, message)) return HandshakeReject::kBadMac1;
+  // Work on a copy: a forged response (mac1 needs only our public key) must
+  // not spoil the handshake that the real response will complete.
+  noise::HandshakeState attempt = *noise_;
   Bytes plain;
   auto noise_part = message.subspan(wire::RESPONSE_HEADER_SIZE, wire::RESPONSE_NOISE_SIZE);
-  if (!noise_->read_message(noise_part, plain)) return HandshakeReject::kBadNoise;
+  if (!attempt.read_message(noise_part, plain)) return HandshakeReject::kBadNoise;
   auto payload = decode_payload(plain);
   if (!payload) return HandshakeReject::kBadPayload;
   if (payload->zid != peer_.zid) return HandshakeReject::kKeyMismatch;
   if (!within_drift(payload->zeqond, now_zeqond)) return HandshakeReject::kClockDrift;
 
   Key32 k1, k2;
-  noise_->split(k1, k2);
+  attempt.split(k1, k2);
   Key32 k_mesh = mesh_key(mesh_secret, local_->zid, peer_.zid, nonce_, payload->nonce, zeqond_);
   derive_data_keys(k_mesh, k1, k2, keys.send_key, keys.recv_key);
   keys.local_index = sender_index_;

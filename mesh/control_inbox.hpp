@@ -1,0 +1,19 @@
+// How a data-plane worker reaches the control thread without knowing about
+// its event loop: hand over a handshake message, or ask it to look at a peer.
+#pragma once
+
+#include "core/bytes.hpp"
+#include "core/net_address.hpp"
+
+namespace zeq {
+
+class ControlInbox {
+ public:
+  virtual ~ControlInbox() = default;
+  // Copies the message; false when the queue is full and it was dropped.
+  virtual bool deliver_handshake(ByteSpan message, const UdpEndpoint& from) = 0;
+  // The peer's wants_attention flag went from false to true.
+  virtual void peer_needs_attention(int peer_id) = 0;
+};
+
+}  // namespace zeq

@@ -1,0 +1,25 @@
+#include "mesh/counters.hpp"
+
+namespace zeq {
+
+const char* to_string(Drop d) {
+  switch (d) {
+    case Drop::kMalformed: return "malformed";
+    case Drop::kUnknownIndex: return "unknown_index";
+    case Drop::kBadTag: return "bad_tag";
+    case Drop::kReplay: return "replay";
+    case Drop::kExpiredKey: return "expired_key";
+    case Drop::kAllowedIps: return "allowed_ips";
+    case Drop::kNoRoute: return "no_route";
+    case Drop::kNoSession: return "no_session";
+    case Drop::kNoEndpoint: return "no_endpoint";
+    case Drop::kHandshakeMac1: return "handshake_mac1";
+    case Drop::kHandshakeQueue: return "handshake_queue_full";
+    case Drop::kTunWrite: return "tun_write";
+    case Drop::kUdpSend: return "udp_send";
+    case Drop::kCount: break;
+  }
+  return "unknown";
+}
+
+}  // namespace zeq

@@ -1,0 +1,41 @@
+// Why the data plane dropped a packet. Each worker counts into its own
+// cache-line-aligned array, so counting costs no shared writes; readers sum.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace zeq {
+
+enum class Drop : uint8_t {
+  kMalformed,        // too short, bad type byte, bad IP header
+  kUnknownIndex,     // receiver index matches no session
+  kBadTag,           // AEAD authentication failed
+  kReplay,           // counter seen before or older than the window
+  kExpiredKey,       // session older than REJECT_AFTER or at the message limit
+  kAllowedIps,       // inner source address not in the sender's allowed_ips
+  kNoRoute,          // outgoing packet's destination matches no peer
+  kNoSession,        // outgoing packet for a peer without a session yet
+  kNoEndpoint,       // peer has no known endpoint
+  kHandshakeMac1,    // handshake message with a wrong mac1
+  kHandshakeQueue,   // control thread saturated with handshake messages
+  kTunWrite,         // writing to the TUN device failed
+  kUdpSend,          // sending on the UDP socket failed
+  kCount,
+};
+
+const char* to_string(Drop d);
+
+// Packets that arrived and were not IP data.
+enum class Received : uint8_t { kKeepalive, kCover, kControl, kCount };
+
+struct alignas(64) WorkerCounters {
+  std::array<std::atomic<uint64_t>, size_t(Drop::kCount)> drops{};
+  std::array<std::atomic<uint64_t>, size_t(Received::kCount)> received{};
+
+  void drop(Drop d) { drops[size_t(d)].fetch_add(1, std::memory_order_relaxed); }
+  void count(Received r) { received[size_t(r)].fetch_add(1, std::memory_order_relaxed); }
+};
+
+}  // namespace zeq

@@ -1,0 +1,59 @@
+// One session's keys in one direction pair, as the data plane uses them:
+// pre-keyed AES-GCM contexts (one per worker plus one for the control thread,
+// because an OpenSSL context cannot be shared between threads), the send
+// counter, and the receive replay window. Created by the control thread after
+// a handshake, published to workers by pointer, freed through Quiescence.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "core/constants.hpp"
+#include "crypto/aead.hpp"
+#include "protocol/handshake.hpp"
+#include "protocol/replay_window.hpp"
+
+namespace zeq {
+
+class Peer;
+
+class Keypair {
+ public:
+  // context_slots = number of workers + 1 (the last slot is the control thread's).
+  Keypair(const SessionKeys& keys, Peer* peer, int context_slots, int64_t created_mono_us);
+
+  Peer* const peer;
+  const uint32_t local_index;
+  const uint32_t remote_index;
+  const bool initiator;
+  const int64_t created_us;
+
+  AeadContext& sealer(int slot) { return seal_[size_t(slot)]; }
+  AeadContext& opener(int slot) { return open_[size_t(slot)]; }
+
+  // Next send counter; callers drop the packet when it reaches the limit.
+  uint64_t next_counter() { return send_counter_.fetch_add(1, std::memory_order_relaxed); }
+  bool exhausted() const { return send_counter_.load(std::memory_order_relaxed) >= REKEY_AFTER_MESSAGES; }
+
+  bool expired(int64_t now_us) const { return now_us - created_us >= zeqonds_to_us(REJECT_AFTER_Z); }
+  bool needs_rekey(int64_t now_us) const { return now_us - created_us >= zeqonds_to_us(REKEY_AFTER_Z); }
+
+  // Replay window, guarded by a spin flag. Contention is rare: one peer's
+  // packets hash to one socket under SO_REUSEPORT, so one worker sees them.
+  bool replay_may_accept(uint64_t counter);
+  bool replay_accept(uint64_t counter);
+
+  // Set by the first packet that authenticates; for the responder that is
+  // the key confirmation that lets the new key become current.
+  std::atomic<bool> received_any{false};
+
+ private:
+  std::vector<AeadContext> seal_;
+  std::vector<AeadContext> open_;
+  std::atomic<uint64_t> send_counter_{0};
+  std::atomic_flag replay_lock_ = ATOMIC_FLAG_INIT;
+  ReplayWindow replay_;
+};
+
+}  // namespace zeq

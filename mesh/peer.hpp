@@ -1,0 +1,53 @@
+// A configured peer. Workers read the published parts (current keypair,
+// endpoint, counters) without locks; the handshake and keypair rotation state
+// below the line belongs to the control thread alone.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "config/config.hpp"
+#include "crypto/hash.hpp"
+#include "mesh/endpoint_cell.hpp"
+#include "mesh/keypair.hpp"
+#include "protocol/handshake.hpp"
+#include "protocol/handshake_replay_guard.hpp"
+
+namespace zeq {
+
+class Peer {
+ public:
+  Peer(const PeerConfig& config, int id);
+
+  const PeerConfig config;
+  const int id;
+  const PeerKey key;
+  std::string label() const { return config.name.empty() ? config.zid : config.name + " (" + config.zid + ")"; }
+
+  // ---- shared with the workers ----
+  std::atomic<Keypair*> current{nullptr};
+  EndpointCell endpoint;
+  std::atomic<uint64_t> rx_bytes{0}, tx_bytes{0}, rx_packets{0}, tx_packets{0};
+  std::atomic<int64_t> last_rx_us{0};          // any authenticated packet
+  std::atomic<int64_t> last_rx_data_us{0};     // an authenticated IP packet
+  std::atomic<int64_t> last_tx_us{0};          // any data message, keepalives too
+  std::atomic<int64_t> first_unanswered_us{0}; // first data sent since last receive
+  // Set by a worker that needs the control thread: a packet without a
+  // session, a key due for rekey, a new key confirmed. Cleared by the control
+  // thread; the transition false -> true posts one wake-up.
+  std::atomic<bool> wants_attention{false};
+  std::atomic<bool> wants_handshake{false};
+
+  // ---- control thread only ----
+  std::unique_ptr<Keypair> current_owned, previous, next;
+  std::unique_ptr<InitiatorHandshake> pending_handshake;
+  int64_t handshake_started_us = 0;  // first attempt of the current round
+  int64_t next_retry_us = 0;
+  int64_t last_handshake_us = 0;     // last completed
+  HandshakeReplayGuard replay_guard;
+  uint64_t handshakes = 0, rekeys = 0;
+  bool gave_up = false;
+};
+
+}  // namespace zeq

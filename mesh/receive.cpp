@@ -1,0 +1,139 @@
+// UDP -> TUN: receive a batch with recvmmsg, open data messages in place,
+// check the replay window and allowed_ips, and write the inner packets to the
+// TUN queue. Handshake messages that pass mac1 go to the control thread.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/clock.hpp"
+#include "mesh/data_worker.hpp"
+#include "protocol/data_message.hpp"
+#include "protocol/handshake_messages.hpp"
+#include "protocol/ip_packet.hpp"
+
+namespace zeq {
+
+int DataWorker::receive_batch() {
+  for (int i = 0; i < kBatch; ++i) {
+    iovs_[size_t(i)] = {buffer(i), buffer_size_};
+    msgs_[size_t(i)].msg_hdr = {};
+    msgs_[size_t(i)].msg_hdr.msg_name = &addrs_[size_t(i)];
+    msgs_[size_t(i)].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
+    msgs_[size_t(i)].msg_hdr.msg_iov = &iovs_[size_t(i)];
+    msgs_[size_t(i)].msg_hdr.msg_iovlen = 1;
+  }
+  int n = recvmmsg(socket_.fd(), msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
+  if (n <= 0) return 0;
+  const int64_t now = mono_now_us();
+
+  for (int i = 0; i < n; ++i) {
+    const auto& hdr = msgs_[size_t(i)].msg_hdr;
+    size_t len = msgs_[size_t(i)].msg_len;
+    uint8_t* msg = buffer(i);
+    if ((hdr.msg_flags & MSG_TRUNC) || len == 0) {
+      counters_.drop(Drop::kMalformed);
+      continue;
+    }
+    UdpEndpoint from = endpoint_from_sockaddr(reinterpret_cast<const sockaddr*>(hdr.msg_name), hdr.msg_namelen);
+    switch (msg[0]) {
+      case wire::kData:
+        receive_data(msg, len, from, now);
+        break;
+      case wire::kHandshakeInit:
+      case wire::kHandshakeResponse: {
+        size_t expect = msg[0] == wire::kHandshakeInit ? wire::INIT_SIZE : wire::RESPONSE_SIZE;
+        if (len != expect) {
+          counters_.drop(Drop::kMalformed);
+        } else if (!verify_mac1(plane_.own_mac1_key, ByteSpan(msg, len))) {
+          counters_.drop(Drop::kHandshakeMac1);
+        } else if (!plane_.inbox->deliver_handshake(ByteSpan(msg, len), from)) {
+          counters_.drop(Drop::kHandshakeQueue);
+        }
+        break;
+      }
+      default:
+        counters_.drop(Drop::kMalformed);
+        break;
+    }
+  }
+  return n;
+}
+
+void DataWorker::receive_data(uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now) {
+  DataHeader h;
+  if (!parse_data_header(ByteSpan(msg, len), h)) {
+    counters_.drop(Drop::kMalformed);
+    return;
+  }
+  Keypair* kp = plane_.index.lookup(h.receiver_index);
+  if (!kp) {
+    counters_.drop(Drop::kUnknownIndex);
+    return;
+  }
+  if (kp->expired(now)) {
+    counters_.drop(Drop::kExpiredKey);
+    return;
+  }
+  // Cheap check first, so replayed floods cost no AEAD work.
+  if (!kp->replay_may_accept(h.counter)) {
+    counters_.drop(Drop::kReplay);
+    return;
+  }
+  if (!open_data_message(kp->opener(id_), msg, len)) {
+    counters_.drop(Drop::kBadTag);
+    return;
+  }
+  if (!kp->replay_accept(h.counter)) {
+    counters_.drop(Drop::kReplay);
+    return;
+  }
+
+  Peer& peer = *kp->peer;
+  peer.rx_bytes.fetch_add(len, std::memory_order_relaxed);
+  peer.rx_packets.fetch_add(1, std::memory_order_relaxed);
+  peer.last_rx_us.store(now, std::memory_order_relaxed);
+  if (peer.first_unanswered_us.load(std::memory_order_relaxed) != 0)
+    peer.first_unanswered_us.store(0, std::memory_order_relaxed);
+  // Roaming: an authenticated packet from a new address moves the endpoint.
+  if (!(peer.endpoint.load() == from)) peer.endpoint.store(from);
+  if (!kp->received_any.load(std::memory_order_relaxed)) {
+    kp->received_any.store(true, std::memory_order_relaxed);
+    if (peer.current.load(std::memory_order_relaxed) != kp) plane_.request_attention(peer, false);
+  }
+
+  uint8_t* plain = msg + wire::DATA_OVERHEAD;
+  size_t plain_len = len - wire::DATA_OVERHEAD;
+  if (plain_len == 0) {
+    counters_.count(Received::kKeepalive);
+    return;
+  }
+  switch (plain[0] >> 4) {
+    case 4:
+    case 6: {
+      size_t ip_len = ip_packet_length(ByteSpan(plain, plain_len));
+      if (ip_len == 0) {
+        counters_.drop(Drop::kMalformed);
+        return;
+      }
+      if (plane_.routes.lookup(plain[0] >> 4, ip_source(plain)) != peer.id) {
+        counters_.drop(Drop::kAllowedIps);
+        return;
+      }
+      peer.last_rx_data_us.store(now, std::memory_order_relaxed);
+      if (::write(tun_fd_, plain, ip_len) != ssize_t(ip_len)) counters_.drop(Drop::kTunWrite);
+      return;
+    }
+    case 0:
+      if (plain[0] == wire::PLAINTEXT_COVER) {
+        counters_.count(Received::kCover);
+      } else if (plain[0] == wire::PLAINTEXT_CONTROL) {
+        counters_.count(Received::kControl);  // control types arrive with their features
+      } else {
+        counters_.drop(Drop::kMalformed);
+      }
+      return;
+    default:
+      counters_.drop(Drop::kMalformed);
+  }
+}
+
+}  // namespace zeq

@@ -1,0 +1,225 @@
+#include "mesh/session_manager.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "crypto/random.hpp"
+#include "protocol/data_message.hpp"
+
+namespace zeq {
+
+SessionManager::SessionManager(DataPlane& plane, const LocalIdentity& local, const SecretBuffer& mesh_secret,
+                               const Clock& clock, SendFn send)
+    : plane_(plane), local_(local), mesh_(mesh_secret), clock_(clock), send_(std::move(send)) {}
+
+SessionManager::~SessionManager() = default;
+
+Peer* SessionManager::peer_by_static(const PublicKey& key) {
+  for (auto& p : plane_.peers)
+    if (p->key.public_key == key) return p.get();
+  return nullptr;
+}
+
+void SessionManager::reject(HandshakeReject r, const std::string& context) {
+  ++rejects_[size_t(r)];
+  spdlog::debug("handshake rejected ({}): {}", to_string(r), context);
+}
+
+void SessionManager::on_handshake_message(ByteSpan message, const UdpEndpoint& from) {
+  if (message.empty()) return;
+  if (message[0] == wire::kHandshakeInit) {
+    on_initiation(message, from);
+  } else if (message[0] == wire::kHandshakeResponse) {
+    on_response(message, from);
+  }
+}
+
+void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
+  ReceivedInitiation init;
+  if (auto r = read_initiation(local_, plane_.own_mac1_key, message, init); r != HandshakeReject::kNone)
+    return reject(r, "initiation from " + from.to_string());
+  Peer* peer = peer_by_static(init.initiator_static);
+  if (!peer) return reject(HandshakeReject::kUnknownPeer, "initiation from " + from.to_string() + " claiming " + init.payload.zid);
+  if (peer->key.zid != init.payload.zid)
+    return reject(HandshakeReject::kKeyMismatch, "key of " + peer->key.zid + " used with ZID " + init.payload.zid);
+  uint64_t now_z = clock_.zeqond();
+  if (!within_drift(init.payload.zeqond, now_z))
+    return reject(HandshakeReject::kClockDrift, peer->label() + " stamped Zeqond " + std::to_string(init.payload.zeqond) +
+                                                    ", ours is " + std::to_string(now_z) + "; check both clocks (NTP)");
+  if (auto r = peer->replay_guard.check(init.payload.zeqond, init.payload.nonce); r != HandshakeReject::kNone)
+    return reject(r, "initiation from " + peer->label());
+
+  auto index = plane_.index.reserve();
+  if (!index) return reject(HandshakeReject::kUnexpected, "index table full");
+  HandshakeRandomness rnd = HandshakeRandomness::fresh(*index);
+  std::array<uint8_t, wire::RESPONSE_SIZE> out{};
+  SessionKeys keys;
+  if (!write_response(init, local_, mesh_.span(), now_z, rnd, out, keys)) {
+    plane_.index.release(*index);
+    return reject(HandshakeReject::kBadNoise, "could not answer " + peer->label());
+  }
+  peer->replay_guard.accept(init.payload.zeqond, init.payload.nonce);
+  int64_t now = clock_.mono_us();
+  peer->endpoint.store(from);
+  // The new key waits as `next` until the initiator's first packet confirms it.
+  retire(*peer, peer->next);
+  peer->next = std::make_unique<Keypair>(keys, peer, plane_.workers + 1, now);
+  plane_.index.publish(keys.local_index, peer->next.get());
+  send_(out, from);
+  peer->last_handshake_us = now;
+  ++peer->handshakes;
+  ++completed_;
+  spdlog::info("peer {}: handshake answered from {}", peer->label(), from.to_string());
+}
+
+void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
+  uint32_t receiver = load_be32(message.data() + 8);
+  Peer* peer = nullptr;
+  for (auto& p : plane_.peers)
+    if (p->pending_handshake && p->pending_handshake->sender_index() == receiver) peer = p.get();
+  if (!peer) return reject(HandshakeReject::kUnexpected, "response from " + from.to_string());
+
+  SessionKeys keys;
+  HandshakeReject r = peer->pending_handshake->finish(message, clock_.zeqond(), mesh_.span(), keys);
+  if (r != HandshakeReject::kNone) {
+    return reject(r, "response from " + peer->label() +
+                         (r == HandshakeReject::kBadNoise ? " (different ZEQ_MESH_SECRET or key?)" : ""));
+  }
+  int64_t now = clock_.mono_us();
+  peer->pending_handshake.reset();
+  peer->handshake_started_us = 0;
+  peer->endpoint.store(from);
+  bool was_up = peer->current_owned != nullptr;
+  retire(*peer, peer->previous);
+  peer->previous = std::move(peer->current_owned);
+  peer->current_owned = std::make_unique<Keypair>(keys, peer, plane_.workers + 1, now);
+  plane_.index.publish(keys.local_index, peer->current_owned.get());
+  peer->current.store(peer->current_owned.get(), std::memory_order_release);
+  peer->last_handshake_us = now;
+  ++peer->handshakes;
+  if (was_up) ++peer->rekeys;
+  ++completed_;
+  if (peer->gave_up || !was_up) spdlog::info("peer {}: tunnel up via {}", peer->label(), from.to_string());
+  peer->gave_up = false;
+  // Confirms the key to the responder at once, even with nothing to send.
+  send_keepalive(*peer, now);
+}
+
+void SessionManager::initiate(Peer& peer, int64_t now) {
+  if (peer.pending_handshake && now < peer.next_retry_us) return;
+  UdpEndpoint ep = peer.endpoint.load();
+  if (ep.empty()) return;  // wait for the peer to call us
+  if (peer.pending_handshake) {
+    plane_.index.release(peer.pending_handshake->sender_index());
+    peer.pending_handshake.reset();
+  }
+  auto index = plane_.index.reserve();
+  if (!index) return;
+  std::array<uint8_t, wire::INIT_SIZE> out{};
+  auto hs = InitiatorHandshake::start(local_, peer.key, mesh_.span(), clock_.zeqond(),
+                                      HandshakeRandomness::fresh(*index), out);
+  if (!hs) {
+    plane_.index.release(*index);
+    return;
+  }
+  peer.pending_handshake = std::move(hs);
+  if (peer.handshake_started_us == 0) peer.handshake_started_us = now;
+  peer.next_retry_us = now + zeqonds_to_us(HANDSHAKE_RETRY_Z) + int64_t(random_uniform(HANDSHAKE_RETRY_JITTER_US));
+  send_(out, ep);
+  spdlog::debug("peer {}: handshake initiation sent to {}", peer.label(), ep.to_string());
+}
+
+void SessionManager::give_up(Peer& peer) {
+  if (peer.pending_handshake) plane_.index.release(peer.pending_handshake->sender_index());
+  peer.pending_handshake.reset();
+  peer.handshake_started_us = 0;
+  if (!peer.gave_up)
+    spdlog::warn("peer {}: no handshake answer for {} Zeqonds; tunnel down until traffic or a peer handshake revives it",
+                 peer.label(), HANDSHAKE_GIVE_UP_Z);
+  peer.gave_up = true;
+}
+
+void SessionManager::promote_next(Peer& peer) {
+  retire(peer, peer.previous);
+  peer.previous = std::move(peer.current_owned);
+  peer.current_owned = std::move(peer.next);
+  peer.current.store(peer.current_owned.get(), std::memory_order_release);
+  if (!peer.previous || peer.gave_up) spdlog::info("peer {}: tunnel up", peer.label());
+  else ++peer.rekeys;
+  peer.gave_up = false;
+}
+
+void SessionManager::retire(Peer& peer, std::unique_ptr<Keypair>& slot) {
+  if (!slot) return;
+  plane_.index.release(slot->local_index);
+  if (peer.current.load(std::memory_order_relaxed) == slot.get()) peer.current.store(nullptr, std::memory_order_release);
+  plane_.quiescence.retire(std::move(slot));
+}
+
+void SessionManager::send_keepalive(Peer& peer, int64_t now) {
+  Keypair* kp = peer.current_owned.get();
+  UdpEndpoint ep = peer.endpoint.load();
+  if (!kp || ep.empty() || kp->exhausted()) return;
+  uint8_t buf[wire::DATA_OVERHEAD];
+  size_t len = seal_data_message(kp->sealer(plane_.control_slot()), kp->remote_index, clock_.zeqond(),
+                                 kp->next_counter(), buf, 0);
+  if (send_(ByteSpan(buf, len), ep)) {
+    peer.tx_bytes.fetch_add(len, std::memory_order_relaxed);
+    peer.tx_packets.fetch_add(1, std::memory_order_relaxed);
+    peer.last_tx_us.store(now, std::memory_order_relaxed);
+  }
+}
+
+void SessionManager::on_attention(Peer& peer) {
+  peer.wants_attention.store(false, std::memory_order_release);
+  int64_t now = clock_.mono_us();
+  if (peer.next && peer.next->received_any.load(std::memory_order_relaxed)) promote_next(peer);
+  if (peer.wants_handshake.exchange(false)) {
+    Keypair* kp = peer.current_owned.get();
+    bool usable = kp && !kp->expired(now) && !kp->exhausted() && !(kp->initiator && kp->needs_rekey(now));
+    if (!usable && !peer.pending_handshake) {
+      initiate(peer, now);
+    }
+  }
+}
+
+void SessionManager::start_all() {
+  int64_t now = clock_.mono_us();
+  for (auto& p : plane_.peers) initiate(*p, now);
+}
+
+void SessionManager::shutdown() {
+  for (auto& p : plane_.peers) {
+    if (p->pending_handshake) plane_.index.release(p->pending_handshake->sender_index());
+    p->pending_handshake.reset();
+    retire(*p, p->next);
+    retire(*p, p->previous);
+    retire(*p, p->current_owned);
+  }
+  plane_.quiescence.drain();
+}
+
+std::string SessionManager::describe() const {
+  std::ostringstream out;
+  int64_t now = clock_.mono_us();
+  out << "node " << local_.zid << ", handshakes completed " << completed_ << ", rejected:";
+  for (size_t i = 1; i < rejects_.size(); ++i)
+    if (rejects_[i]) out << " " << to_string(HandshakeReject(i)) << "=" << rejects_[i];
+  out << "; drops:";
+  for (size_t d = 0; d < size_t(Drop::kCount); ++d) {
+    uint64_t sum = 0;
+    for (const auto& c : plane_.counters) sum += c.drops[d].load(std::memory_order_relaxed);
+    if (sum) out << " " << to_string(Drop(d)) << "=" << sum;
+  }
+  for (const auto& p : plane_.peers) {
+    out << "\n  peer " << p->label() << ": " << (p->current_owned ? "up" : "down") << ", endpoint "
+        << p->endpoint.load().to_string() << ", rx " << p->rx_bytes.load() << " B, tx " << p->tx_bytes.load()
+        << " B, handshakes " << p->handshakes << ", rekeys " << p->rekeys;
+    if (p->last_handshake_us)
+      out << ", last handshake " << (now - p->last_handshake_us) / TAU_ZQ_US << " Z ago";
+  }
+  return out.str();
+}
+
+}  // namespace zeq

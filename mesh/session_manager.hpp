@@ -1,0 +1,66 @@
+// The control thread's side of sessions: answering and starting handshakes,
+// turning finished handshakes into Keypairs, rotating current/previous/next
+// keys, and the protocol timers (timers.cpp). Runs on the control thread
+// only; workers see its results through DataPlane.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/net_address.hpp"
+#include "crypto/secret_bytes.hpp"
+#include "identity/key_file.hpp"
+#include "mesh/data_plane.hpp"
+#include "protocol/handshake.hpp"
+
+namespace zeq {
+
+class SessionManager {
+ public:
+  using SendFn = std::function<bool(ByteSpan message, const UdpEndpoint& to)>;
+
+  SessionManager(DataPlane& plane, const LocalIdentity& local, const SecretBuffer& mesh_secret, const Clock& clock,
+                 SendFn send);
+  ~SessionManager();
+
+  // A handshake message that already passed size and mac1 checks.
+  void on_handshake_message(ByteSpan message, const UdpEndpoint& from);
+  // A worker flagged this peer.
+  void on_attention(Peer& peer);
+  // Protocol timers; call a few times per Zeqond (timers.cpp).
+  void tick();
+  // Starts a handshake with every peer that has an endpoint.
+  void start_all();
+  // Retires every session; call after the workers stopped.
+  void shutdown();
+
+  uint64_t rejects(HandshakeReject r) const { return rejects_[size_t(r)]; }
+  uint64_t handshakes_completed() const { return completed_; }
+  // One line per peer and the counters, for logs (never any key material).
+  std::string describe() const;
+
+ private:
+  void on_initiation(ByteSpan message, const UdpEndpoint& from);
+  void on_response(ByteSpan message, const UdpEndpoint& from);
+  void initiate(Peer& peer, int64_t now);
+  void give_up(Peer& peer);
+  void promote_next(Peer& peer);
+  void retire(Peer& peer, std::unique_ptr<Keypair>& slot);
+  void send_keepalive(Peer& peer, int64_t now);
+  void reject(HandshakeReject r, const std::string& context);
+  void tick_peer(Peer& peer, int64_t now);  // timers.cpp
+  Peer* peer_by_static(const PublicKey& key);
+
+  DataPlane& plane_;
+  const LocalIdentity& local_;
+  const SecretBuffer& mesh_;
+  const Clock& clock_;
+  SendFn send_;
+  std::array<uint64_t, size_t(HandshakeReject::kCount)> rejects_{};
+  uint64_t completed_ = 0;
+};
+
+}  // namespace zeq

@@ -1,0 +1,72 @@
+#include "mesh/udp_socket.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace zeq {
+
+namespace {
+
+int make_socket(uint16_t port, bool reuseport, int& err) {
+  int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    err = errno;
+    return -1;
+  }
+  int zero = 0, one = 1;
+  setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  sa.sin6_port = htons(port);
+  sa.sin6_addr = in6addr_any;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    err = errno;
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+Status UdpSocket::check_port_free(uint16_t port) {
+  int err = 0;
+  int fd = make_socket(port, false, err);
+  if (fd < 0) {
+    if (err == EADDRINUSE)
+      return Status::error("UDP port " + std::to_string(port) +
+                           " (interface.listen_port) is already in use; stop the other process or choose another listen_port");
+    return Status::error("cannot bind UDP port " + std::to_string(port) + ": " + std::strerror(err));
+  }
+  ::close(fd);
+  return Status::ok();
+}
+
+Result<UdpSocket> UdpSocket::open(uint16_t port) {
+  int err = 0;
+  int fd = make_socket(port, true, err);
+  if (fd < 0) return Status::error("cannot bind UDP port " + std::to_string(port) + ": " + std::strerror(err));
+  // Large buffers absorb bursts; the *FORCE variants pass rmem_max as root.
+  int size = 8 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  return UdpSocket(fd);
+}
+
+UdpSocket::~UdpSocket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool UdpSocket::send_to(const uint8_t* data, size_t len, const UdpEndpoint& to) const {
+  return ::sendto(fd_, data, len, 0, reinterpret_cast<const sockaddr*>(&to.sa), sizeof to.sa) == ssize_t(len);
+}
+
+}  // namespace zeq

@@ -1,0 +1,35 @@
+// The underlay UDP socket: dual-stack IPv6 (IPv4 peers as v4-mapped), bound
+// to the listen port with SO_REUSEPORT so that each worker has its own socket
+// and the kernel spreads flows across them.
+#pragma once
+
+#include <cstdint>
+
+#include "core/net_address.hpp"
+#include "core/result.hpp"
+
+namespace zeq {
+
+class UdpSocket {
+ public:
+  // Fails with a clear message when another process holds the port.
+  static Result<UdpSocket> open(uint16_t port);
+  // Probe: can a socket bind this port without SO_REUSEPORT? Keeps a second
+  // daemon from silently sharing the port with the first.
+  static Status check_port_free(uint16_t port);
+
+  UdpSocket(UdpSocket&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  UdpSocket& operator=(UdpSocket&&) = delete;
+  UdpSocket(const UdpSocket&) = delete;
+  ~UdpSocket();
+
+  int fd() const { return fd_; }
+  // One datagram, from any thread (the control thread sends handshakes).
+  bool send_to(const uint8_t* data, size_t len, const UdpEndpoint& to) const;
+
+ private:
+  explicit UdpSocket(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace zeq

@@ -1,0 +1,93 @@
+#include "tun/link_config.hpp"
+
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/route.h>
+
+#include <memory>
+#include <string>
+
+namespace zeq {
+
+namespace {
+
+struct SockFree { void operator()(nl_sock* s) const { nl_socket_free(s); } };
+struct LinkFree { void operator()(rtnl_link* l) const { rtnl_link_put(l); } };
+struct AddrFree { void operator()(rtnl_addr* a) const { rtnl_addr_put(a); } };
+struct NlAddrFree { void operator()(nl_addr* a) const { nl_addr_put(a); } };
+struct RouteFree { void operator()(rtnl_route* r) const { rtnl_route_put(r); } };
+
+std::unique_ptr<nl_addr, NlAddrFree> to_nl_addr(const IpPrefix& p) {
+  std::unique_ptr<nl_addr, NlAddrFree> a(nl_addr_build(p.family == 4 ? AF_INET : AF_INET6, p.addr.data(),
+                                                       p.address_bytes()));
+  if (a) nl_addr_set_prefixlen(a.get(), p.length);
+  return a;
+}
+
+Status nl_error(const std::string& what, int err) {
+  return Status::error(what + ": " + nl_geterror(err) +
+                       (err == -NLE_PERM ? "; zeqvpnd needs CAP_NET_ADMIN" : ""));
+}
+
+}  // namespace
+
+Status configure_link(const LinkSettings& s) {
+  std::unique_ptr<nl_sock, SockFree> sock(nl_socket_alloc());
+  if (!sock) return Status::error("netlink: out of memory");
+  if (int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0) return nl_error("netlink connect", err);
+
+  rtnl_link* raw = nullptr;
+  if (int err = rtnl_link_get_kernel(sock.get(), s.ifindex, nullptr, &raw); err < 0)
+    return nl_error("netlink: reading link " + std::to_string(s.ifindex), err);
+  std::unique_ptr<rtnl_link, LinkFree> link(raw);
+  std::string name = rtnl_link_get_name(link.get()) ? rtnl_link_get_name(link.get()) : std::to_string(s.ifindex);
+
+  {
+    std::unique_ptr<rtnl_link, LinkFree> change(rtnl_link_alloc());
+    rtnl_link_set_mtu(change.get(), unsigned(s.mtu));
+    if (int err = rtnl_link_change(sock.get(), link.get(), change.get(), 0); err < 0)
+      return nl_error("setting MTU " + std::to_string(s.mtu) + " on " + name, err);
+  }
+
+  for (const auto& p : s.addresses) {
+    std::unique_ptr<rtnl_addr, AddrFree> addr(rtnl_addr_alloc());
+    auto local = to_nl_addr(p);
+    rtnl_addr_set_ifindex(addr.get(), s.ifindex);
+    rtnl_addr_set_local(addr.get(), local.get());
+    // A TUN link has no neighbours to collide with: skip IPv6 duplicate
+    // address detection so the address is usable at once.
+    if (p.family == 6) rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
+    if (int err = rtnl_addr_add(sock.get(), addr.get(), 0); err < 0 && err != -NLE_EXIST)
+      return nl_error("adding address " + p.to_string() + " to " + name, err);
+  }
+
+  {
+    std::unique_ptr<rtnl_link, LinkFree> change(rtnl_link_alloc());
+    rtnl_link_set_flags(change.get(), IFF_UP);
+    if (int err = rtnl_link_change(sock.get(), link.get(), change.get(), 0); err < 0)
+      return nl_error("bringing " + name + " up", err);
+  }
+
+  for (const auto& p : s.routes) {
+    std::unique_ptr<rtnl_route, RouteFree> route(rtnl_route_alloc());
+    auto dst = to_nl_addr(p.network());
+    rtnl_route_set_family(route.get(), p.family == 4 ? AF_INET : AF_INET6);
+    rtnl_route_set_dst(route.get(), dst.get());
+    rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+    rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
+    rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
+    rtnl_route_set_type(route.get(), RTN_UNICAST);
+    rtnl_nexthop* nh = rtnl_route_nh_alloc();
+    rtnl_route_nh_set_ifindex(nh, s.ifindex);
+    rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
+    if (int err = rtnl_route_add(sock.get(), route.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0 && err != -NLE_EXIST)
+      return nl_error("adding route " + p.network().to_string() + " via " + name, err);
+  }
+  return Status::ok();
+}
+
+}  // namespace zeq
