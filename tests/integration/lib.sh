@@ -1,0 +1,154 @@
+# Shared helpers for the netns integration tests. Each test sources this,
+# builds its own namespaces (names unique to the test's PID), and the EXIT
+# trap kills the processes it started (by PID) and deletes the namespaces,
+# whether the test passed or failed. Traffic stays inside those namespaces.
+set -euo pipefail
+
+BUILD_DIR=${ZEQ_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build" && pwd)}
+ZEQVPND=$BUILD_DIR/daemon/zeqvpnd
+ZEQVPNCTL=$BUILD_DIR/control/zeqvpnctl
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TAG=zq$$
+NS_A=${TAG}a
+NS_B=${TAG}b
+WORK=$(mktemp -d /tmp/zeqvpn-it.XXXXXX)
+PIDS=()
+MESH_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+
+# Underlay (veth) and tunnel addressing, all inside our namespaces.
+UNDER4_A=198.18.0.1; UNDER4_B=198.18.0.2
+UNDER6_A=fd00:198:18::1; UNDER6_B=fd00:198:18::2
+TUN4_A=10.77.0.1; TUN4_B=10.77.0.2
+TUN6_A=fd77::1; TUN6_B=fd77::2
+PORT=51820
+
+log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
+fail() { log "FAIL: $*"; exit 1; }
+
+cleanup() {
+  local rc=$?
+  set +e
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  done
+  if [ $rc -ne 0 ]; then
+    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 40 "$f"; }; done
+  fi
+  # Anything still running inside our namespaces, by PID, before deleting them.
+  for ns in "$NS_A" "$NS_B"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+  done
+  ip netns del "$NS_A" 2>/dev/null
+  ip netns del "$NS_B" 2>/dev/null
+  rm -rf "$WORK"
+  exit $rc
+}
+trap cleanup EXIT
+
+# bg NETNS OUTFILE command...: runs command in the namespace in the
+# background with stdout to OUTFILE; BG_PID is the command's own PID (ip netns
+# exec execs it) and is killed by the cleanup.
+bg() {
+  local ns=$1 out=$2
+  shift 2
+  ip netns exec "$ns" "$@" > "$out" 2>&1 &
+  BG_PID=$!
+  PIDS+=("$BG_PID")
+}
+
+in_a() { ip netns exec "$NS_A" "$@"; }
+in_b() { ip netns exec "$NS_B" "$@"; }
+
+# Two namespaces joined by a veth pair, IPv4 and IPv6 on the underlay.
+setup_namespaces() {
+  ip netns add "$NS_A"
+  ip netns add "$NS_B"
+  ip link add veth0 netns "$NS_A" type veth peer name veth0 netns "$NS_B"
+  in_a ip link set lo up; in_b ip link set lo up
+  in_a ip addr add $UNDER4_A/24 dev veth0; in_b ip addr add $UNDER4_B/24 dev veth0
+  in_a ip addr add $UNDER6_A/64 dev veth0 nodad; in_b ip addr add $UNDER6_B/64 dev veth0 nodad
+  in_a ip link set veth0 up; in_b ip link set veth0 up
+}
+
+# make_key NAME: writes $WORK/NAME.key (0600) and sets NAME_PUB.
+make_key() {
+  (umask 077; "$ZEQVPNCTL" genkey > "$WORK/$1.key")
+  printf -v "${1}_PUB" '%s' "$("$ZEQVPNCTL" pubkey < "$WORK/$1.key")"
+}
+
+# write_config NAME TUN4 TUN6 PEER_PUB PEER_ENDPOINT PEER_TUN4 PEER_TUN6 [extra peer yaml]
+write_config() {
+  cat > "$WORK/$1.yaml" <<YAML
+interface:
+  name: zeq0
+  addresses: [$2/24, $3/64]
+  listen_port: $PORT
+  identity_key_file: $WORK/$1.key
+log_level: debug
+peers:
+  - name: peer
+    public_key: $4
+    endpoint: "$5"
+    allowed_ips: [$6/32, $7/128]
+YAML
+}
+
+# start_node NAME NETNS [SECRET]: runs zeqvpnd in the namespace; sets NAME_PID.
+start_node() {
+  local secret=${3:-$MESH_SECRET}
+  ip netns exec "$2" env ZEQ_MESH_SECRET="$secret" "$ZEQVPND" --config "$WORK/$1.yaml" >> "$WORK/$1.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  printf -v "${1}_PID" '%s' "$pid"
+  # Ready when the interface exists (the daemon creates it before serving).
+  for _ in $(seq 100); do
+    ip netns exec "$2" ip link show zeq0 >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || fail "zeqvpnd $1 exited during start-up: $(tail -n 3 "$WORK/$1.log")"
+    sleep 0.05
+  done
+  fail "zeqvpnd $1 did not create its interface within 5 s"
+}
+
+# stop_node NAME NETNS: SIGTERM, expect exit 0 and the interface gone.
+stop_node() {
+  local pid_var="${1}_PID"
+  local pid=${!pid_var}
+  kill -TERM "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 0 ] || fail "zeqvpnd $1 exited with $rc after SIGTERM"
+  if ip netns exec "$2" ip link show zeq0 >/dev/null 2>&1; then fail "interface zeq0 still exists after $1 stopped"; fi
+}
+
+# Standard pair: A and B know each other; A has B's endpoint and B has A's.
+setup_pair() {
+  setup_namespaces
+  make_key a
+  make_key b
+  write_config a $TUN4_A $TUN6_A "$b_PUB" "$UNDER4_B:$PORT" $TUN4_B $TUN6_B
+  write_config b $TUN4_B $TUN6_B "$a_PUB" "$UNDER4_A:$PORT" $TUN4_A $TUN6_A
+}
+
+# wait_ping NETNS ADDR SECONDS: true once one echo is answered.
+wait_ping() {
+  local deadline=$(( $(date +%s%N) + $3 * 1000000000 ))
+  while [ "$(date +%s%N)" -lt $deadline ]; do
+    ip netns exec "$1" ping -c1 -W1 -i0.2 "$2" >/dev/null 2>&1 && return 0
+  done
+  return 1
+}
+
+# status NAME: asks the daemon for its status line (SIGUSR1) and prints it.
+status_of() {
+  local pid_var="${1}_PID"
+  local before
+  before=$(grep -c 'status:' "$WORK/$1.log" || true)
+  kill -USR1 "${!pid_var}"
+  for _ in $(seq 50); do
+    [ "$(grep -c 'status:' "$WORK/$1.log" || true)" -gt "$before" ] && break
+    sleep 0.05
+  done
+  awk '/status:/{buf=$0; while ((getline line) > 0 && line ~ /^  peer/) buf=buf "\n" line; last=buf} END{print last}' "$WORK/$1.log"
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# User errors stop start-up with one line naming the thing, the value and the
+# fix, a non-zero exit, and nothing left behind (no interface).
+source "$(dirname "$0")/lib.sh"
+
+setup_pair
+
+expect_error() {  # expect_error DESCRIPTION EXPECTED_TEXT -- command...
+  local what=$1 text=$2
+  shift 3
+  local out rc=0
+  out=$("$@" 2>&1 >/dev/null) || rc=$?
+  [ $rc -ne 0 ] || fail "$what: zeqvpnd started"
+  [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "$what: expected one line, got: $out"
+  printf '%s\n' "$out" | grep -qF -- "$text" || fail "$what: expected '$text' in: $out"
+  if in_a ip link show zeq0 >/dev/null 2>&1; then fail "$what: interface zeq0 left behind"; fi
+  log "$what -> $out"
+}
+
+run_a() { ip netns exec "$NS_A" env "$@" "$ZEQVPND" --config "$WORK/a.yaml"; }
+
+expect_error "missing secret" "ZEQ_MESH_SECRET is not set" -- run_a -u ZEQ_MESH_SECRET
+expect_error "short secret" "at least 64 hex digits" -- run_a ZEQ_MESH_SECRET=abcd
+expect_error "missing config" "$WORK/none.yaml: cannot read" -- \
+  ip netns exec "$NS_A" env ZEQ_MESH_SECRET=$MESH_SECRET "$ZEQVPND" --config "$WORK/none.yaml"
+
+cp "$WORK/a.yaml" "$WORK/a.good"
+sed -i 's|allowed_ips: \[|allowed_ips: [10.77.0.999/32, |' "$WORK/a.yaml"
+expect_error "bad prefix" "a.yaml:11:19: peers[0].allowed_ips[0]: expected an IP prefix" -- run_a ZEQ_MESH_SECRET=$MESH_SECRET
+cp "$WORK/a.good" "$WORK/a.yaml"
+sed -i 's|listen_port: .*|listen_port: 70000|' "$WORK/a.yaml"
+expect_error "bad port" "interface.listen_port: expected an integer from 1 to 65535, got '70000'" -- run_a ZEQ_MESH_SECRET=$MESH_SECRET
+cp "$WORK/a.good" "$WORK/a.yaml"
+
+chmod 644 "$WORK/a.key"
+expect_error "readable key" "chmod 600" -- run_a ZEQ_MESH_SECRET=$MESH_SECRET
+chmod 600 "$WORK/a.key"
+
+bg "$NS_A" "$WORK/holder.log" python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', $PORT)); time.sleep(20)"
+HOLDER=$BG_PID
+sleep 0.3
+expect_error "port in use" "UDP port $PORT (interface.listen_port) is already in use" -- run_a ZEQ_MESH_SECRET=$MESH_SECRET
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true
+
+in_a ip link add zeq0 type bridge
+out=$(run_a ZEQ_MESH_SECRET=$MESH_SECRET 2>&1) && fail "started over an existing interface"
+printf '%s\n' "$out" | grep -q "interface zeq0 already exists" || fail "existing interface: $out"
+in_a ip link show zeq0 | grep -q zeq0 || fail "the existing interface was touched"
+in_a ip link del zeq0
+log "existing interface -> $out"
+
+in_a env ZEQ_MESH_SECRET=$MESH_SECRET "$ZEQVPND" --config "$WORK/a.yaml" --check | grep -q "configuration valid" \
+  || fail "--check rejected a valid configuration"
+log "PASS"
