@@ -67,9 +67,9 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
   peer->next = std::make_unique<Keypair>(keys, peer, plane_.workers + 1, now);
   plane_.index.publish(keys.local_index, peer->next.get());
   send_(out, from);
-  peer->last_handshake_us = now;
-  ++peer->handshakes;
-  ++completed_;
+  // Not yet completed: a responder cannot tell a peer with another mesh
+  // secret from a good one until the first data message opens (promote_next).
+  ++answered_;
   spdlog::info("peer {}: handshake answered from {}", peer->label(), from.to_string());
 }
 
@@ -145,6 +145,9 @@ void SessionManager::promote_next(Peer& peer) {
   peer.previous = std::move(peer.current_owned);
   peer.current_owned = std::move(peer.next);
   peer.current.store(peer.current_owned.get(), std::memory_order_release);
+  peer.last_handshake_us = clock_.mono_us();
+  ++peer.handshakes;
+  ++completed_;
   if (!peer.previous || peer.gave_up) spdlog::info("peer {}: tunnel up", peer.label());
   else ++peer.rekeys;
   peer.gave_up = false;
@@ -203,7 +206,7 @@ void SessionManager::shutdown() {
 std::string SessionManager::describe() const {
   std::ostringstream out;
   int64_t now = clock_.mono_us();
-  out << "node " << local_.zid << ", handshakes completed " << completed_ << ", rejected:";
+  out << "node " << local_.zid << ", handshakes completed " << completed_ << ", answered " << answered_ << ", rejected:";
   for (size_t i = 1; i < rejects_.size(); ++i)
     if (rejects_[i]) out << " " << to_string(HandshakeReject(i)) << "=" << rejects_[i];
   out << "; drops:";

@@ -38,7 +38,10 @@ class SessionManager {
   void shutdown();
 
   uint64_t rejects(HandshakeReject r) const { return rejects_[size_t(r)]; }
+  // Completed: keys confirmed (initiator: response opened; responder: first
+  // data message opened). Answered: initiations we responded to.
   uint64_t handshakes_completed() const { return completed_; }
+  uint64_t handshakes_answered() const { return answered_; }
   // One line per peer and the counters, for logs (never any key material).
   std::string describe() const;
 
@@ -61,6 +64,7 @@ class SessionManager {
   SendFn send_;
   std::array<uint64_t, size_t(HandshakeReject::kCount)> rejects_{};
   uint64_t completed_ = 0;
+  uint64_t answered_ = 0;
 };
 
 }  // namespace zeq

@@ -140,6 +140,18 @@ wait_ping() {
   return 1
 }
 
+# wait_status NAME PATTERN SECONDS: true once status_of NAME matches the
+# extended regex PATTERN; the last status is left in $LAST_STATUS.
+wait_status() {
+  local deadline=$(( $(date +%s%N) + $3 * 1000000000 ))
+  while :; do
+    LAST_STATUS=$(status_of "$1")
+    echo "$LAST_STATUS" | grep -Eq "$2" && return 0
+    [ "$(date +%s%N)" -lt $deadline ] || return 1
+    sleep 0.5
+  done
+}
+
 # status NAME: asks the daemon for its status line (SIGUSR1) and prints it.
 status_of() {
   local pid_var="${1}_PID"
