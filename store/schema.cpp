@@ -1,0 +1,115 @@
+#include "store/schema.hpp"
+
+#include <string>
+
+namespace zeq {
+
+namespace {
+
+// Migration N takes the schema from version N-1 to N. Never edit a released
+// migration; add a new one.
+const char* const kMigrations[] = {
+    // 1: the initial schema.
+    R"sql(
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+CREATE TABLE peers (
+  zid TEXT PRIMARY KEY,
+  public_key TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  first_seen_zeqond INTEGER NOT NULL,
+  last_handshake_zeqond INTEGER
+);
+CREATE TABLE zsc_secrets (
+  name TEXT PRIMARY KEY,
+  ciphertext BLOB NOT NULL,
+  iv BLOB NOT NULL CHECK (length(iv) = 12),
+  tag BLOB NOT NULL CHECK (length(tag) = 16),
+  purpose TEXT NOT NULL,
+  bound_zid TEXT,
+  expires_zeqond INTEGER,
+  last_read_zeqond INTEGER,
+  read_count INTEGER NOT NULL DEFAULT 0,
+  created_zeqond INTEGER NOT NULL,
+  updated_zeqond INTEGER NOT NULL
+);
+CREATE TABLE zsc_audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  zeqond INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('secret_set','secret_read','secret_rotated','secret_denied')),
+  name TEXT NOT NULL,
+  transition_id TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  proof_digest TEXT NOT NULL,
+  prev_hash TEXT NOT NULL
+);
+CREATE TABLE vpn_tunnels (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  peer_zid TEXT NOT NULL,
+  local_zid TEXT NOT NULL,
+  initiator_zid TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending','active','terminated')),
+  key_purpose_id TEXT NOT NULL,
+  requested_lifespan_zeqonds INTEGER NOT NULL DEFAULT 86400 CHECK (requested_lifespan_zeqonds BETWEEN 10 AND 86400),
+  cover_traffic INTEGER NOT NULL DEFAULT 0,
+  multi_hop INTEGER NOT NULL DEFAULT 0,
+  multi_hop_chain TEXT NOT NULL DEFAULT '',
+  relay_zid TEXT,
+  pricing_unit TEXT NOT NULL DEFAULT 'gb' CHECK (pricing_unit IN ('gb','zeqond')),
+  price_per_unit INTEGER NOT NULL DEFAULT 0 CHECK (price_per_unit >= 0),
+  requested_at_zeqond INTEGER NOT NULL,
+  started_at_zeqond INTEGER,
+  stopped_at_zeqond INTEGER,
+  rx_bytes INTEGER NOT NULL DEFAULT 0,
+  tx_bytes INTEGER NOT NULL DEFAULT 0,
+  total_zeq_charged INTEGER,
+  end_reason TEXT
+);
+CREATE INDEX vpn_tunnels_peer ON vpn_tunnels(peer_zid, state);
+CREATE TABLE usage_ledger (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  tunnel_id INTEGER NOT NULL REFERENCES vpn_tunnels(id),
+  zeqond INTEGER NOT NULL,
+  rx_bytes INTEGER NOT NULL,
+  tx_bytes INTEGER NOT NULL,
+  cumulative_zeqonds INTEGER NOT NULL,
+  cost INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('checkpoint','settlement')),
+  receipt_mac TEXT NOT NULL
+);
+)sql",
+};
+
+}  // namespace
+
+Result<int> schema_version(Database& db) {
+  auto st = db.prepare("PRAGMA user_version");
+  if (!st) return st.status();
+  if (!st->step()) return db.error("reading schema version");
+  return int(st->int64(0));
+}
+
+Status migrate(Database& db) {
+  auto v = schema_version(db);
+  if (!v) return v.status();
+  int have = *v;
+  int want = int(sizeof kMigrations / sizeof kMigrations[0]);
+  if (have > want) {
+    return Status::error("state database " + db.path() + " has schema version " + std::to_string(have) +
+                         ", newer than this zeqvpnd understands (" + std::to_string(want) +
+                         "); upgrade zeqvpnd or restore an older database");
+  }
+  for (int next = have + 1; next <= want; ++next) {
+    Status s = db.transaction([&] {
+      if (Status e = db.exec(kMigrations[next - 1]); !e) return e;
+      return db.exec("PRAGMA user_version = " + std::to_string(next));
+    });
+    if (!s) return Status::error("migrating " + db.path() + " to schema " + std::to_string(next) + ": " + s.message());
+  }
+  return Status::ok();
+}
+
+}  // namespace zeq

@@ -1,0 +1,64 @@
+// Tunnel lifecycle rows (vpn_tunnels), the usage ledger and the peers table.
+// A tunnel goes pending -> active -> terminated and never back; settlement
+// happens at termination with the integer rules of billing.hpp. Each tunnel's
+// key_purpose_id points at a vault row holding its usage-receipt key, which
+// signs (HMAC) every ledger row; no session key is ever stored.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/billing.hpp"
+#include "store/database.hpp"
+#include "store/vault.hpp"
+
+namespace zeq {
+
+struct TunnelRow {
+  int64_t id = 0;
+  std::string peer_zid, local_zid, initiator_zid, state, key_purpose_id, relay_zid, multi_hop_chain, end_reason;
+  std::string pricing_unit;
+  int64_t price_per_unit = 0;
+  int64_t requested_at = 0, started_at = 0, stopped_at = 0;
+  int64_t rx_bytes = 0, tx_bytes = 0;
+  int64_t total_zeq_charged = -1;  // -1 until settled
+};
+
+struct TunnelTerms {
+  PricingUnit unit = PricingUnit::kGb;
+  uint64_t price = 0;
+  bool cover_traffic = false;
+};
+
+class TunnelStore {
+ public:
+  TunnelStore(Database& db, Vault& vault, std::string local_zid) : db_(db), vault_(vault), local_zid_(std::move(local_zid)) {}
+
+  // Inserts a pending row, seals its receipt key, and activates it.
+  Result<int64_t> open_tunnel(const std::string& peer_zid, const std::string& initiator_zid, const TunnelTerms& terms,
+                              uint64_t zeqond);
+  // Moves state; refuses anything but pending->active and active->terminated.
+  Status transition(int64_t id, const std::string& to, uint64_t zeqond);
+  // Writes the counters and a signed checkpoint row.
+  Status checkpoint(int64_t id, uint64_t rx_bytes, uint64_t tx_bytes, uint64_t zeqond);
+  // Settles and terminates: cost into total_zeq_charged and a settlement row.
+  Status terminate(int64_t id, uint64_t rx_bytes, uint64_t tx_bytes, uint64_t zeqond, const std::string& reason);
+  // Rows left active by a crash are settled with what they recorded.
+  Result<int> settle_orphans(uint64_t zeqond);
+
+  Result<std::vector<TunnelRow>> list(int limit = 100);
+  Result<TunnelRow> get(int64_t id);
+
+  Status upsert_peer(const std::string& zid, const std::string& public_key, const std::string& name, uint64_t zeqond);
+  Status note_handshake(const std::string& zid, uint64_t zeqond);
+
+ private:
+  Status ledger(int64_t id, const std::string& kind, uint64_t rx, uint64_t tx, uint64_t zeqonds, uint64_t cost,
+                uint64_t zeqond);
+  Database& db_;
+  Vault& vault_;
+  std::string local_zid_;
+};
+
+}  // namespace zeq

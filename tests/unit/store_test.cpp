@@ -1,0 +1,253 @@
+// The state database on a real SQLite file: migrations, the ZSC vault (seal,
+// open, tamper refusal, wrong key, audit chain), tunnel lifecycle rows, the
+// signed usage ledger, crash recovery of active rows, and the integer billing
+// rules at their boundaries.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "crypto/random.hpp"
+#include "store/billing.hpp"
+#include "store/database.hpp"
+#include "store/schema.hpp"
+#include "store/tunnel_store.hpp"
+#include "store/vault.hpp"
+
+namespace zeq {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Few PBKDF2 rounds keep the tests fast; the daemon uses the full count.
+constexpr int kTestIterations = 1000;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("zeqvpn-store-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = (dir_ / "state.db").string();
+    std::array<uint8_t, 32> k{};
+    random_fill(k);
+    field_key_ = SecretBuffer(k);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Database open_db() {
+    auto db = Database::open(path_);
+    EXPECT_TRUE(db) << db.message();
+    EXPECT_TRUE(migrate(*db));
+    return std::move(db.value());
+  }
+
+  // Every byte SQLite keeps on disk for this database: the file and its WAL.
+  std::string disk_bytes() const {
+    std::string all;
+    for (const char* suffix : {"", "-wal", "-journal"}) {
+      std::ifstream in(path_ + suffix, std::ios::binary);
+      all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return all;
+  }
+
+  fs::path dir_;
+  std::string path_;
+  SecretBuffer field_key_;
+};
+
+TEST_F(StoreTest, MigratesOnceAndRefusesNewerSchema) {
+  {
+    Database db = open_db();
+    EXPECT_EQ(*schema_version(db), SCHEMA_VERSION);
+    auto st = db.prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(st && st->step());
+    EXPECT_EQ(st->text(0), "wal");
+    EXPECT_TRUE(migrate(db));  // idempotent
+    ASSERT_TRUE(db.exec("PRAGMA user_version = 99"));
+  }
+  auto db = Database::open(path_);
+  ASSERT_TRUE(db);
+  Status s = migrate(*db);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("newer than this zeqvpnd understands"), std::string::npos) << s.message();
+  EXPECT_EQ(fs::status(path_).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST_F(StoreTest, NestedTransactionsRollBackOnlyTheirPart) {
+  Database db = open_db();
+  ASSERT_TRUE(db.exec("CREATE TABLE t(v INTEGER)"));
+  Status outer = db.transaction([&] {
+    EXPECT_TRUE(db.exec("INSERT INTO t VALUES (1)"));
+    Status inner = db.transaction([&] {
+      EXPECT_TRUE(db.exec("INSERT INTO t VALUES (2)"));
+      return Status::error("inner fails");
+    });
+    EXPECT_FALSE(inner);
+    return Status::ok();
+  });
+  ASSERT_TRUE(outer) << outer.message();
+  auto st = db.prepare("SELECT group_concat(v) FROM t");
+  ASSERT_TRUE(st && st->step());
+  EXPECT_EQ(st->text(0), "1");
+}
+
+TEST_F(StoreTest, VaultSealsOpensAndNeverStoresPlaintext) {
+  Database db = open_db();
+  auto vault = Vault::open(db, field_key_, kTestIterations);
+  ASSERT_TRUE(vault) << vault.message();
+  std::array<uint8_t, 32> secret{};
+  random_fill(secret);
+  ASSERT_TRUE(vault->put("identity.private_key", secret, {"identity", "", 0}, "test", 100));
+  auto back = vault->get("identity.private_key", "test", 101);
+  ASSERT_TRUE(back) << back.message();
+  EXPECT_TRUE(std::equal(secret.begin(), secret.end(), back->span().begin(), back->span().end()));
+  EXPECT_TRUE(*vault->contains("identity.private_key"));
+  EXPECT_FALSE(*vault->contains("dns.zeq-000000000000"));
+
+  std::string disk = disk_bytes();
+  EXPECT_EQ(disk.find(std::string(secret.begin(), secret.end())), std::string::npos);
+  EXPECT_EQ(disk.find(to_hex(secret)), std::string::npos);
+  EXPECT_EQ(disk.find(std::string(field_key_.span().begin(), field_key_.span().end())), std::string::npos);
+
+  EXPECT_FALSE(vault->put("empty", {}, {"x", "", 0}, "test", 1));
+  Bytes big(VAULT_MAX_VALUE + 1, 7);
+  EXPECT_FALSE(vault->put("big", big, {"x", "", 0}, "test", 1));
+  EXPECT_TRUE(vault->verify_audit_chain());
+}
+
+TEST_F(StoreTest, TamperedRowIsRefusedAndAudited) {
+  Database db = open_db();
+  auto vault = Vault::open(db, field_key_, kTestIterations);
+  ASSERT_TRUE(vault);
+  Bytes value(32, 0x42);
+  ASSERT_TRUE(vault->put("identity.private_key", value, {"identity", "", 0}, "test", 5));
+  ASSERT_TRUE(db.exec("UPDATE zsc_secrets SET ciphertext = zeroblob(32) WHERE name = 'identity.private_key'"));
+  auto r = vault->get("identity.private_key", "test", 6);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.message().find("failed authentication"), std::string::npos) << r.message();
+  EXPECT_NE(r.message().find("identity.private_key"), std::string::npos);
+  auto st = db.prepare("SELECT count(*) FROM zsc_audit WHERE action = 'secret_denied'");
+  ASSERT_TRUE(st && st->step());
+  EXPECT_EQ(st->int64(0), 1);
+
+  // A value moved to another row's name (same key, other AAD) does not open.
+  ASSERT_TRUE(vault->put("a", value, {"p", "", 0}, "test", 7));
+  ASSERT_TRUE(vault->put("b", Bytes(32, 1), {"p", "", 0}, "test", 7));
+  ASSERT_TRUE(db.exec("UPDATE zsc_secrets SET (ciphertext, iv, tag) = (SELECT ciphertext, iv, tag FROM zsc_secrets "
+                      "WHERE name = 'a') WHERE name = 'b'"));
+  EXPECT_FALSE(vault->get("b", "test", 8));
+}
+
+TEST_F(StoreTest, WrongFieldKeyIsReportedAtOpen) {
+  {
+    Database db = open_db();
+    ASSERT_TRUE(Vault::open(db, field_key_, kTestIterations));
+  }
+  Database db = open_db();
+  std::array<uint8_t, 32> other{};
+  random_fill(other);
+  auto v = Vault::open(db, SecretBuffer(other), kTestIterations);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.message().find("ZEQ_FIELD_KEY does not open the vault"), std::string::npos) << v.message();
+}
+
+TEST_F(StoreTest, AuditChainDetectsEditedRows) {
+  Database db = open_db();
+  auto vault = Vault::open(db, field_key_, kTestIterations);
+  ASSERT_TRUE(vault);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(vault->put("s" + std::to_string(i), Bytes(8, uint8_t(i)), {"p", "", 0}, "t", 1));
+  ASSERT_TRUE(vault->verify_audit_chain());
+  ASSERT_TRUE(db.exec("UPDATE zsc_audit SET actor = 'mallory' WHERE id = 2"));
+  EXPECT_FALSE(vault->verify_audit_chain());
+}
+
+TEST_F(StoreTest, TunnelLifecycleLedgerAndCrashRecovery) {
+  int64_t id = 0;
+  {
+    Database db = open_db();
+    auto vault = Vault::open(db, field_key_, kTestIterations);
+    ASSERT_TRUE(vault);
+    TunnelStore tunnels(db, *vault, "zeq-aaaaaaaaaaaa");
+    auto opened = tunnels.open_tunnel("zeq-bbbbbbbbbbbb", "zeq-aaaaaaaaaaaa", {PricingUnit::kZeqond, 3, false}, 1000);
+    ASSERT_TRUE(opened) << opened.message();
+    id = *opened;
+    auto row = tunnels.get(id);
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->state, "active");
+    EXPECT_EQ(row->started_at, 1000);
+    EXPECT_EQ(row->key_purpose_id, "vpn.tunnel." + std::to_string(id) + ".key");
+    EXPECT_TRUE(*vault->contains(row->key_purpose_id));
+    // Only pending -> active -> terminated.
+    EXPECT_FALSE(tunnels.transition(id, "pending", 1001));
+    EXPECT_FALSE(tunnels.transition(id, "active", 1001));
+    ASSERT_TRUE(tunnels.checkpoint(id, 500, 700, 1010));
+    // The daemon dies here: nothing more is written for this row.
+  }
+  Database db = open_db();
+  auto vault = Vault::open(db, field_key_, kTestIterations);
+  ASSERT_TRUE(vault);
+  TunnelStore tunnels(db, *vault, "zeq-aaaaaaaaaaaa");
+  auto row = tunnels.get(id);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->state, "active");
+  EXPECT_EQ(row->rx_bytes, 500);
+  EXPECT_EQ(row->tx_bytes, 700);
+  ASSERT_EQ(*tunnels.settle_orphans(1020), 1);
+  row = tunnels.get(id);
+  EXPECT_EQ(row->state, "terminated");
+  EXPECT_EQ(row->stopped_at, 1020);
+  EXPECT_EQ(row->total_zeq_charged, 20 * 3);  // 20 Zeqonds at 3 per Zeqond
+  EXPECT_EQ(row->end_reason, "daemon_stopped_unexpectedly");
+  EXPECT_FALSE(tunnels.terminate(id, 0, 0, 1030, "again"));
+
+  auto ledger = db.prepare("SELECT kind, cost FROM usage_ledger WHERE tunnel_id = ? ORDER BY id");
+  ASSERT_TRUE(ledger);
+  ledger->bind(1, id);
+  ASSERT_TRUE(ledger->step());
+  EXPECT_EQ(ledger->text(0), "checkpoint");
+  EXPECT_EQ(ledger->int64(1), 30);
+  ASSERT_TRUE(ledger->step());
+  EXPECT_EQ(ledger->text(0), "settlement");
+  EXPECT_EQ(ledger->int64(1), 60);
+  EXPECT_FALSE(ledger->step());
+  auto list = tunnels.list();
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->size(), 1u);
+}
+
+TEST(Billing, PerGbRoundsEveryStartedDecimalGigabyteUp) {
+  EXPECT_EQ(*cost_per_gb(0, 7), 0u);
+  EXPECT_EQ(*cost_per_gb(1, 7), 7u);
+  EXPECT_EQ(*cost_per_gb(BYTES_PER_GB - 1, 7), 7u);
+  EXPECT_EQ(*cost_per_gb(BYTES_PER_GB, 7), 7u);
+  EXPECT_EQ(*cost_per_gb(BYTES_PER_GB + 1, 7), 14u);
+  EXPECT_EQ(*cost_per_gb(UINT64_MAX, 1), UINT64_MAX / BYTES_PER_GB + 1);
+  EXPECT_FALSE(cost_per_gb(UINT64_MAX, UINT64_MAX));
+}
+
+TEST(Billing, PerZeqondIsExactAndOverflowIsAnError) {
+  EXPECT_EQ(*cost_per_zeqond(0, 9), 0u);
+  EXPECT_EQ(*cost_per_zeqond(86400, 9), 777600u);
+  EXPECT_EQ(*cost_per_zeqond(UINT64_MAX, 1), UINT64_MAX);
+  EXPECT_FALSE(cost_per_zeqond(UINT64_MAX / 2 + 1, 2));
+  EXPECT_EQ(*tunnel_cost(PricingUnit::kGb, 1, 1000, 5), 5u);
+  EXPECT_EQ(*tunnel_cost(PricingUnit::kZeqond, 1, 1000, 5), 5000u);
+  EXPECT_EQ(pricing_unit_from("gb"), PricingUnit::kGb);
+  EXPECT_FALSE(pricing_unit_from("GB"));
+}
+
+TEST(Billing, MinimumFundIsOneHundredZeqondsOfTheRate) {
+  EXPECT_TRUE(sufficient_balance(500, 5));
+  EXPECT_FALSE(sufficient_balance(499, 5));
+  EXPECT_TRUE(sufficient_balance(0, 0));
+  EXPECT_FALSE(sufficient_balance(UINT64_MAX, UINT64_MAX));
+}
+
+}  // namespace
+}  // namespace zeq
