@@ -72,6 +72,12 @@ class Parser {
     return v;
   }
 
+  std::string absolute_path_of(const YAML::Node& n, const std::string& field) const {
+    std::string s = string_of(n, field);
+    if (s.empty() || s[0] != '/') fail(n, field, "expected an absolute path, got '" + s + "'");
+    return s;
+  }
+
   IpPrefix prefix_of(const YAML::Node& n, const std::string& field) const {
     auto p = parse_ip_prefix(string_of(n, field));
     if (!p) fail(n, field, "expected an IP prefix like 10.77.0.0/24 or fd77::/64, got " + shown(n));
@@ -102,15 +108,13 @@ class Parser {
     if (c.addresses.empty()) fail(n["addresses"], "interface.addresses", "expected at least one address");
     if (n["listen_port"]) c.listen_port = uint16_t(integer_of(n["listen_port"], "interface.listen_port", 1, 65535));
     if (n["mtu"]) c.mtu = int(integer_of(n["mtu"], "interface.mtu", 1280, 9000));
-    if (!n["identity_key_file"])
-      fail(n, "interface.identity_key_file", "missing; point it at a key made with `zeqvpnctl genkey`");
-    c.identity_key_file = string_of(n["identity_key_file"], "interface.identity_key_file");
+    if (n["identity_key_file"]) c.identity_key_file = string_of(n["identity_key_file"], "interface.identity_key_file");
     if (n["workers"]) c.workers = int(integer_of(n["workers"], "interface.workers", 0, 64));
     return c;
   }
 
   PeerConfig peer_of(const YAML::Node& n, const std::string& field) const {
-    only_keys(n, field, {"name", "zid", "public_key", "endpoint", "allowed_ips", "persistent_keepalive"});
+    only_keys(n, field, {"name", "zid", "public_key", "endpoint", "allowed_ips", "persistent_keepalive", "billing"});
     PeerConfig p;
     if (n["name"]) p.name = string_of(n["name"], field + ".name");
     if (!n["public_key"]) fail(n, field + ".public_key", "missing; give the peer's key as `zeqvpnctl pubkey` prints it");
@@ -133,16 +137,34 @@ class Parser {
     for (auto& a : p.allowed_ips) a = a.network();
     if (n["persistent_keepalive"])
       p.persistent_keepalive_s = int(integer_of(n["persistent_keepalive"], field + ".persistent_keepalive", 0, 65535));
+    if (const auto& b = n["billing"]) {
+      only_keys(b, field + ".billing", {"unit", "price"});
+      if (b["unit"]) {
+        p.billing_unit = string_of(b["unit"], field + ".billing.unit");
+        if (p.billing_unit != "gb" && p.billing_unit != "zeqond")
+          fail(b["unit"], field + ".billing.unit", "expected gb or zeqond, got '" + p.billing_unit + "'");
+      }
+      if (b["price"]) p.billing_price = uint64_t(integer_of(b["price"], field + ".billing.price", 0, 1000000000000L));
+    }
     return p;
   }
 
   Config config_of(const YAML::Node& root) const {
     if (!root.IsMap()) fail(root, "(top level)", "expected a mapping with 'interface' and 'peers'");
-    only_keys(root, "", {"interface", "peers", "log_level"});
+    only_keys(root, "", {"interface", "peers", "control", "state", "log_level"});
     Config c;
     c.source = source_;
     if (!root["interface"]) fail(root, "interface", "missing; see zeqvpn.yaml(5) or examples/zeqvpn.yaml");
     c.interface = interface_of(root["interface"]);
+    if (const auto& ctl = root["control"]) {
+      only_keys(ctl, "control", {"socket", "group"});
+      if (ctl["socket"]) c.control.socket = absolute_path_of(ctl["socket"], "control.socket");
+      if (ctl["group"]) c.control.group = string_of(ctl["group"], "control.group");
+    }
+    if (const auto& st = root["state"]) {
+      only_keys(st, "state", {"database"});
+      if (st["database"]) c.state.database = absolute_path_of(st["database"], "state.database");
+    }
     if (root["log_level"]) {
       c.log_level = string_of(root["log_level"], "log_level");
       static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};

@@ -21,6 +21,10 @@ struct PeerConfig {
   std::optional<UdpEndpoint> endpoint;
   std::vector<IpPrefix> allowed_ips;
   int persistent_keepalive_s = 0;     // 0 = off
+  std::string billing_unit = "gb";    // "gb" or "zeqond" (store/billing.hpp)
+  uint64_t billing_price = 0;         // integer price per unit
+
+  bool operator==(const PeerConfig&) const = default;
 };
 
 struct InterfaceConfig {
@@ -28,14 +32,27 @@ struct InterfaceConfig {
   std::vector<IpPrefix> addresses;    // host address with the subnet length
   uint16_t listen_port = 51820;
   int mtu = 1416;
+  // A key made with `zeqvpnctl genkey`. Imported into the vault on first
+  // start; optional once the vault holds the node's key.
   std::string identity_key_file;
   int workers = 0;                    // 0 = one per core
+};
+
+struct ControlConfig {
+  std::string socket = "/run/zeqvpn/zeqvpnd.sock";
+  std::string group = "zeqvpn";       // may use the socket besides root
+};
+
+struct StateConfig {
+  std::string database = "/var/lib/zeqvpn/state.db";
 };
 
 struct Config {
   std::string source;                 // file the config came from
   InterfaceConfig interface;
   std::vector<PeerConfig> peers;
+  ControlConfig control;
+  StateConfig state;
   std::string log_level = "info";
 };
 

@@ -1,6 +1,9 @@
 // Secrets come from the environment or from systemd credentials, never from
-// the YAML file. The mesh secret is hex text of at least 64 digits; what the
-// HMACs use is the decoded bytes (PROTOCOL.md 3).
+// the YAML file, and are never echoed in errors or logs.
+//  - ZEQ_MESH_SECRET: hex, at least 64 digits; the HMACs use the decoded
+//    bytes (PROTOCOL.md 3). The same on every node of the mesh.
+//  - ZEQ_FIELD_KEY: exactly 64 hex digits (32 bytes); seals the state
+//    database's vault. Per node, kept by the operator.
 #pragma once
 
 #include "core/result.hpp"
@@ -9,12 +12,14 @@
 namespace zeq {
 
 inline constexpr char MESH_SECRET_ENV[] = "ZEQ_MESH_SECRET";
+inline constexpr char FIELD_KEY_ENV[] = "ZEQ_FIELD_KEY";
 
-// Looks in $ZEQ_MESH_SECRET, then in $CREDENTIALS_DIRECTORY/ZEQ_MESH_SECRET
-// (systemd LoadCredential=). The error says what is missing and how to fix it;
-// it never echoes the value.
+// Each looks in $NAME, then in $CREDENTIALS_DIRECTORY/NAME (systemd
+// LoadCredential=). The error says what is missing and how to fix it.
 Result<SecretBuffer> load_mesh_secret();
-// Validates and decodes hex text (exposed for tests).
+Result<SecretBuffer> load_field_key();
+// Validate and decode hex text (exposed for tests); `where` names the source.
 Result<SecretBuffer> decode_mesh_secret(const char* hex_text, const char* where);
+Result<SecretBuffer> decode_field_key(const char* hex_text, const char* where);
 
 }  // namespace zeq

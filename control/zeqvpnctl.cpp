@@ -1,65 +1,224 @@
-// zeqvpnctl: the operator's command-line tool. For now it manages key-file
-// identities; the control-socket commands join it with the control socket.
+// zeqvpnctl: the operator's command-line tool. Key and secret commands work
+// offline; the rest talk to a running zeqvpnd over its control socket.
+// Exit codes (docs/control.md): 0 done, 1 the command failed, 2 bad
+// arguments, 3 zeqvpnd not running, 4 permission denied, 5 unknown peer.
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <iterator>
 #include <string>
 
+#include "config/config.hpp"
+#include "control/control_client.hpp"
+#include "control/control_protocol.hpp"
+#include "control/ctl_output.hpp"
+#include "core/bytes.hpp"
 #include "core/version.hpp"
+#include "crypto/random.hpp"
 #include "crypto/x25519.hpp"
 #include "identity/key_file.hpp"
 #include "identity/zid.hpp"
 
 namespace {
 
+enum Exit { kOk = 0, kFailed = 1, kUsage = 2, kNotRunning = 3, kDenied = 4, kUnknownPeer = 5 };
+
+struct Options {
+  std::string socket;
+  std::string config;
+  bool json = false;
+};
+
 std::string read_stdin() {
   std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   return text;
+}
+
+[[noreturn]] void die(Exit code, const std::string& message) {
+  std::fprintf(stderr, "zeqvpnctl: %s\n", message.c_str());
+  std::exit(code);
+}
+
+std::string socket_path(const Options& o) {
+  if (!o.config.empty()) {
+    auto c = zeq::load_config_file(o.config);
+    if (!c) die(kUsage, c.message());
+    return c->control.socket;
+  }
+  if (!o.socket.empty()) return o.socket;
+  if (const char* env = std::getenv("ZEQVPN_SOCKET"); env && *env) return env;
+  return zeq::ControlConfig{}.socket;
+}
+
+// Calls the daemon; on failure prints the reason and exits with its code.
+nlohmann::json call(const Options& o, const std::string& cmd, const nlohmann::json& args = nlohmann::json::object()) {
+  auto r = zeq::control::call(socket_path(o), cmd, args);
+  switch (r.kind) {
+    case zeq::control::CallResult::kOk: return r.result;
+    case zeq::control::CallResult::kNotRunning: die(kNotRunning, r.message);
+    case zeq::control::CallResult::kPermissionDenied: die(kDenied, r.message);
+    case zeq::control::CallResult::kDaemonError:
+      die(r.code == zeq::control::kUnknownPeer ? kUnknownPeer : r.code == zeq::control::kBadRequest ? kUsage : kFailed,
+          cmd + ": " + r.message);
+    case zeq::control::CallResult::kProtocolError: die(kFailed, r.message);
+  }
+  die(kFailed, "unreachable");
+}
+
+void print_json(const nlohmann::json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+
+std::string fresh_hex32() {
+  std::array<uint8_t, 32> b{};
+  zeq::random_fill(b);
+  std::string hex = zeq::to_hex(b);
+  sodium_memzero(b.data(), b.size());
+  return hex;
+}
+
+void gen_secrets(const std::string& output, bool force, const std::string& only) {
+  std::string text;
+  if (only.empty() || only == "mesh") text += "ZEQ_MESH_SECRET=" + fresh_hex32() + "\n";
+  if (only.empty() || only == "field") text += "ZEQ_FIELD_KEY=" + fresh_hex32() + "\n";
+  if (output.empty() || output == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else {
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
+    int fd = open(output.c_str(), flags, 0600);
+    if (fd < 0) {
+      int err = errno;
+      sodium_memzero(text.data(), text.size());
+      if (err == EEXIST) die(kFailed, output + " exists; it may hold the secrets of a running mesh. Use --force to replace it");
+      die(kFailed, output + ": " + std::strerror(err));
+    }
+    bool ok = fchmod(fd, 0600) == 0 && write(fd, text.data(), text.size()) == ssize_t(text.size()) && fsync(fd) == 0;
+    close(fd);
+    if (!ok) die(kFailed, output + ": writing failed: " + std::strerror(errno));
+    std::fprintf(stderr, "zeqvpnctl: wrote %s (mode 0600); use it as the unit's EnvironmentFile= or split it into "
+                         "LoadCredential= files. Every node needs the same ZEQ_MESH_SECRET and its own ZEQ_FIELD_KEY.\n",
+                 output.c_str());
+  }
+  sodium_memzero(text.data(), text.size());
+}
+
+void config_check(const std::string& file) {
+  auto c = zeq::load_config_file(file);
+  if (!c) die(kFailed, c.message());
+  std::string identity = "identity from the vault in " + c->state.database;
+  if (!c->interface.identity_key_file.empty()) {
+    auto id = zeq::load_identity_key_file(c->interface.identity_key_file);
+    if (!id) die(kFailed, id.message());
+    identity = "node " + id->zid;
+  }
+  std::printf("%s: valid; %s, interface %s, UDP %u, %zu peers, control socket %s, state %s\n", file.c_str(),
+              identity.c_str(), c->interface.name.c_str(), c->interface.listen_port, c->peers.size(),
+              c->control.socket.c_str(), c->state.database.c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   zeq::crypto_init();
-  CLI::App app{"zeqvpnctl: control and key tool for zeqvpn"};
+  CLI::App app{"zeqvpnctl: control and key tool for zeqvpn.\n"
+               "Exit codes: 0 done, 1 failed, 2 bad arguments, 3 zeqvpnd not running, 4 permission denied, 5 unknown peer."};
   app.require_subcommand(1);
+  Options o;
+  app.add_option("-s,--socket", o.socket, "control socket (default $ZEQVPN_SOCKET or /run/zeqvpn/zeqvpnd.sock)");
+  app.add_option("-c,--config", o.config, "take the control socket path from this zeqvpnd configuration file");
+  app.add_flag("--json", o.json, "print the daemon's reply as JSON");
+
+  app.add_subcommand("status", "node, interface, uptime, Zeqond and every peer's tunnel")->callback([&] {
+    auto r = call(o, "status");
+    if (o.json) print_json(r);
+    else std::fputs(zeq::ctl::format_status(r).c_str(), stdout);
+  });
+  app.add_subcommand("peers", "every configured peer and its tunnel")->callback([&] {
+    auto r = call(o, "peers");
+    if (o.json) print_json(r);
+    else std::fputs(zeq::ctl::format_peers(r).c_str(), stdout);
+  });
+  int limit = 50;
+  auto* tunnels = app.add_subcommand("tunnels", "tunnel lifecycle rows from the state database (vpn_tunnels)");
+  tunnels->add_option("-n,--limit", limit, "newest rows to show")->capture_default_str()->check(CLI::Range(1, 100000));
+  tunnels->callback([&] {
+    auto r = call(o, "tunnels", {{"limit", limit}});
+    if (o.json) print_json(r);
+    else std::fputs(zeq::ctl::format_tunnels(r).c_str(), stdout);
+  });
+
+  std::string peer;
+  for (auto [name, help] : {std::pair{"up", "bring PEER's tunnel up (undoes down) and handshake now"},
+                            std::pair{"down", "take PEER's tunnel down: keys wiped, handshakes refused until up"},
+                            std::pair{"rekey", "handshake with PEER now for fresh keys"}}) {
+    auto* sub = app.add_subcommand(name, help);
+    sub->add_option("PEER", peer, "the peer's name or ZID")->required();
+    sub->callback([&o, &peer, cmd = std::string(name)] {
+      auto r = call(o, cmd, {{"peer", peer}});
+      if (o.json) print_json(r);
+      else std::printf("%s: %s\n", peer.c_str(), r.value("message", "done").c_str());
+    });
+  }
+  app.add_subcommand("reload", "re-read the configuration file (as SIGHUP does)")->callback([&] {
+    auto r = call(o, "reload");
+    if (o.json) print_json(r);
+    else std::printf("reloaded: %s\n", r.value("summary", "").c_str());
+  });
+  app.add_subcommand("metrics", "counters in Prometheus text format")->callback([&] {
+    auto r = call(o, "metrics");
+    if (o.json) print_json(r);
+    else std::fputs(r.value("text", "").c_str(), stdout);
+  });
 
   app.add_subcommand("genkey", "print a new private key (base64); keep it with mode 0600")->callback([] {
     auto kp = zeq::x25519_generate();
     std::printf("%s\n", zeq::encode_key(kp.private_key.span()).c_str());
   });
-
-  auto* pubkey = app.add_subcommand("pubkey", "read a private key on stdin, print its public key");
-  pubkey->callback([] {
+  app.add_subcommand("pubkey", "read a private key on stdin, print its public key")->callback([] {
     std::string text = read_stdin();
     auto id = zeq::identity_from_private_key_text(text);
     sodium_memzero(text.data(), text.size());
-    if (!id) {
-      std::fprintf(stderr, "zeqvpnctl pubkey: stdin: %s\n", id.message().c_str());
-      std::exit(1);
-    }
+    if (!id) die(kFailed, "pubkey: stdin: " + id.message());
     std::printf("%s\n", zeq::encode_key(id->keypair.public_key).c_str());
   });
-
-  auto* zid = app.add_subcommand("zid", "read a public key on stdin (as pubkey prints it), print the node's ZID");
-  zid->callback([] {
+  app.add_subcommand("zid", "read a public key on stdin (as pubkey prints it), print the node's ZID")->callback([] {
     std::string text = read_stdin();
     auto key = zeq::decode_key(text);
     sodium_memzero(text.data(), text.size());
-    if (!key) {
-      std::fprintf(stderr, "zeqvpnctl zid: stdin: expected a public key as `zeqvpnctl pubkey` prints it\n");
-      std::exit(1);
-    }
+    if (!key) die(kFailed, "zid: stdin: expected a public key as `zeqvpnctl pubkey` prints it");
     std::printf("%s\n", zeq::zid_from_public_key(*key).c_str());
   });
+
+  std::string output, only;
+  bool force = false;
+  auto* secrets = app.add_subcommand("gen-secrets", "make a fresh ZEQ_MESH_SECRET and ZEQ_FIELD_KEY (environment-file lines)");
+  secrets->add_option("-o,--output", output, "write to FILE with mode 0600 instead of printing");
+  secrets->add_flag("--force", force, "replace an existing FILE");
+  secrets->add_option("--only", only, "just one of them: mesh or field")->check(CLI::IsMember({"mesh", "field"}));
+  secrets->callback([&] { gen_secrets(output, force, only); });
+
+  auto* config = app.add_subcommand("config", "configuration files");
+  config->require_subcommand(1);
+  std::string file;
+  auto* check = config->add_subcommand("check", "validate FILE without starting anything");
+  check->add_option("FILE", file, "zeqvpnd YAML configuration")->required();
+  check->callback([&] { config_check(file); });
 
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("zeqvpnctl %s (%s)\n", zeq::VERSION, zeq::PROTOCOL_VERSION_NAME);
   });
 
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kOk : kUsage;
+  }
+  return kOk;
 }

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <array>
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@ struct IpPrefix {
   bool contains(int fam, const uint8_t* address) const;
   std::string to_string() const;
   bool operator==(const IpPrefix&) const = default;
+  auto operator<=>(const IpPrefix&) const = default;  // for sets of routes
 };
 
 // "10.0.0.1/24", "fd00::1/64"; a bare address means a host prefix.

@@ -2,6 +2,8 @@
 // its event loop: hand over a handshake message, or ask it to look at a peer.
 #pragma once
 
+#include <cstdint>
+
 #include "core/bytes.hpp"
 #include "core/net_address.hpp"
 
@@ -13,7 +15,7 @@ class ControlInbox {
   // Copies the message; false when the queue is full and it was dropped.
   virtual bool deliver_handshake(ByteSpan message, const UdpEndpoint& from) = 0;
   // The peer's wants_attention flag went from false to true.
-  virtual void peer_needs_attention(int peer_id) = 0;
+  virtual void peer_needs_attention(uint64_t peer_serial) = 0;
 };
 
 }  // namespace zeq

@@ -1,8 +1,12 @@
-// What the data-plane workers share: the peers, cryptokey routes and the
-// index table. Built before the workers start; the workers only read it (the
-// per-peer atomics aside).
+// What the data-plane workers share with the control thread: the peer table
+// (peers and the cryptokey routes that pick them), the index table, counters.
+// The control thread owns the peers and replaces the table as a whole when the
+// peer set changes (reload, add, remove); workers read the published table
+// without locks and the old one is freed through Quiescence.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -16,19 +20,44 @@
 
 namespace zeq {
 
+// An immutable snapshot: the routes' values index `peers`.
+struct PeerTable {
+  std::vector<Peer*> peers;
+  AllowedIps routes;
+
+  Peer* lookup(int family, const uint8_t* address) const {
+    int i = routes.lookup(family, address);
+    return i < 0 ? nullptr : peers[size_t(i)];
+  }
+};
+
 struct DataPlane {
-  DataPlane(int worker_count, int tun_mtu) : workers(worker_count), mtu(tun_mtu), quiescence(worker_count),
-                                             counters(size_t(worker_count)) {}
+  DataPlane(int worker_count, int tun_mtu);
+  ~DataPlane();
 
   const int workers;
   const int mtu;
-  std::vector<std::unique_ptr<Peer>> peers;
-  AllowedIps routes;
   IndexTable index;
   Quiescence quiescence;
   Digest32 own_mac1_key{};
   ControlInbox* inbox = nullptr;
   std::vector<WorkerCounters> counters;  // one per worker
+
+  // ---- control thread only ----
+  std::vector<std::unique_ptr<Peer>> peers;
+  // Creates a peer (with a serial never used before) and appends it; call
+  // publish_table() once the batch of changes is done.
+  Peer& add_peer(const PeerConfig& config);
+  // Unlists the peer and retires it; its keys must be retired already.
+  void remove_peer(Peer& peer);
+  // Rebuilds the table from `peers` and swaps it in for the workers.
+  void publish_table();
+  Peer* find_by_serial(uint64_t serial) const;
+  Peer* find(const std::string& name_or_zid) const;
+
+  // ---- workers ----
+  // Load once per batch; valid until the worker's next quiescent point.
+  const PeerTable* table() const { return table_.load(std::memory_order_acquire); }
 
   // Slot of the control thread's AEAD contexts in every Keypair.
   int control_slot() const { return workers; }
@@ -36,8 +65,13 @@ struct DataPlane {
   // Flags the peer for the control thread, posting at most one wake-up.
   void request_attention(Peer& peer, bool handshake) {
     if (handshake) peer.wants_handshake.store(true, std::memory_order_relaxed);
-    if (!peer.wants_attention.exchange(true, std::memory_order_acq_rel)) inbox->peer_needs_attention(peer.id);
+    if (!peer.wants_attention.exchange(true, std::memory_order_acq_rel)) inbox->peer_needs_attention(peer.serial);
   }
+
+ private:
+  std::atomic<const PeerTable*> table_{nullptr};
+  std::shared_ptr<PeerTable> table_owned_;
+  uint64_t next_serial_ = 1;
 };
 
 }  // namespace zeq

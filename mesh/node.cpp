@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <set>
 #include <thread>
 
 #include "core/clock.hpp"
@@ -19,6 +20,7 @@
 #include "mesh/data_worker.hpp"
 #include "mesh/session_manager.hpp"
 #include "protocol/handshake_messages.hpp"
+#include "mesh/tunnel_recorder.hpp"
 #include "tun/link_config.hpp"
 #include "tun/tun_device.hpp"
 
@@ -26,10 +28,40 @@ namespace zeq {
 
 namespace asio = boost::asio;
 
-struct Node::Impl final : ControlInbox {
-  Impl(const Config& c, LocalIdentity id, SecretBuffer secret, TunDevice device, int worker_count)
+namespace {
+
+// How often active tunnels' byte counters are written to vpn_tunnels and the
+// usage ledger: a crash loses at most this much accounting.
+constexpr int64_t kCheckpointEveryZ = 13;
+
+const char* to_string(Received r) {
+  switch (r) {
+    case Received::kKeepalive: return "keepalive";
+    case Received::kCover: return "cover";
+    case Received::kControl: return "control";
+    case Received::kCount: break;
+  }
+  return "unknown";
+}
+
+// Kernel routes for a peer list: every allowed_ips prefix but a default
+// route (full-tunnel routing needs policy routing; see README).
+std::set<IpPrefix> kernel_routes(const std::vector<PeerConfig>& peers) {
+  std::set<IpPrefix> out;
+  for (const auto& p : peers)
+    for (const auto& prefix : p.allowed_ips)
+      if (prefix.length > 0) out.insert(prefix.network());
+  return out;
+}
+
+}  // namespace
+
+struct Node::Impl final : ControlInbox, TunnelEvents {
+  Impl(const Config& c, LocalIdentity id, SecretBuffer secret, TunDevice device, int worker_count, TunnelStore* s)
       : config(c), identity(std::move(id)), mesh(std::move(secret)), tun(std::move(device)),
-        plane(worker_count, c.interface.mtu), signals(io), tick_timer(io) {}
+        plane(worker_count, c.interface.mtu), signals(io), tick_timer(io), started_us(clock.mono_us()) {
+    if (s) recorder = std::make_unique<TunnelRecorder>(*s, clock, identity.zid);
+  }
 
   // ControlInbox: called from workers.
   bool deliver_handshake(ByteSpan message, const UdpEndpoint& from) override {
@@ -46,8 +78,27 @@ struct Node::Impl final : ControlInbox {
     });
     return true;
   }
-  void peer_needs_attention(int peer_id) override {
-    asio::post(io, [this, peer_id] { sessions->on_attention(*plane.peers[size_t(peer_id)]); });
+  void peer_needs_attention(uint64_t serial) override {
+    asio::post(io, [this, serial] {
+      // The peer may have been removed by a reload since the worker asked.
+      if (Peer* p = plane.find_by_serial(serial)) sessions->on_attention(*p);
+    });
+  }
+
+  // Logs every transition and hands it to the recorder, if there is a store.
+  void tunnel_up(Peer& peer) override {
+    if (recorder) recorder->tunnel_up(peer);
+  }
+  void tunnel_down(Peer& peer, const char* reason) override {
+    spdlog::info("peer {}: tunnel down ({})", peer.label(), reason);
+    if (recorder) recorder->tunnel_down(peer, reason);
+  }
+
+  void checkpoint_tunnels() {
+    if (!recorder) return;
+    std::vector<Peer*> peers;
+    for (const auto& p : plane.peers) peers.push_back(p.get());
+    recorder->checkpoint(peers);
   }
 
   void schedule_tick() {
@@ -56,6 +107,7 @@ struct Node::Impl final : ControlInbox {
     tick_timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       sessions->tick();
+      if (++ticks % (8 * kCheckpointEveryZ) == 0) checkpoint_tunnels();
       schedule_tick();
     });
   }
@@ -66,14 +118,23 @@ struct Node::Impl final : ControlInbox {
       if (sig == SIGUSR1) {
         spdlog::info("status: {}", sessions->describe());
       } else if (sig == SIGHUP) {
-        spdlog::warn("SIGHUP: configuration reload is not available in this version; restart zeqvpnd to apply changes");
+        if (hooks.on_reload_signal) hooks.on_reload_signal();
+        else spdlog::warn("SIGHUP: no reload handler; restart zeqvpnd to apply changes");
       } else {
         spdlog::info("{} received; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        if (hooks.on_stopping) hooks.on_stopping();
         io.stop();
         return;
       }
       wait_signal();
     });
+  }
+
+  Result<Peer*> find_peer(const std::string& name) const {
+    if (Peer* p = plane.find(name)) return p;
+    std::string known;
+    for (const auto& p : plane.peers) known += (known.empty() ? "" : ", ") + (p->config.name.empty() ? p->key.zid : p->config.name);
+    return Status::error("unknown peer '" + name + "'; configured peers: " + (known.empty() ? "(none)" : known));
   }
 
   static constexpr int kMaxQueuedHandshakes = 1024;
@@ -84,12 +145,16 @@ struct Node::Impl final : ControlInbox {
   SystemClock clock;
   TunDevice tun;
   DataPlane plane;
+  std::unique_ptr<TunnelRecorder> recorder;  // null without a state store
   std::vector<std::unique_ptr<DataWorker>> workers;
   std::unique_ptr<SessionManager> sessions;
+  Hooks hooks;
   asio::io_context io;
   asio::signal_set signals;
   asio::steady_timer tick_timer;
   std::atomic<int> queued_handshakes{0};
+  const int64_t started_us;
+  uint64_t ticks = 0;
 };
 
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -100,7 +165,8 @@ Node::~Node() {
   if (impl_->sessions) impl_->sessions->shutdown();
 }
 
-Result<std::unique_ptr<Node>> Node::create(const Config& config, LocalIdentity identity, SecretBuffer mesh_secret) {
+Result<std::unique_ptr<Node>> Node::create(const Config& config, LocalIdentity identity, SecretBuffer mesh_secret,
+                                           TunnelStore* store) {
   const auto& ifc = config.interface;
   int worker_count = ifc.workers > 0 ? ifc.workers : int(std::clamp(std::thread::hardware_concurrency(), 1u, 16u));
 
@@ -113,30 +179,25 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, LocalIdentity i
   link.ifindex = tun->ifindex();
   link.mtu = ifc.mtu;
   link.addresses = ifc.addresses;
-  for (const auto& peer : config.peers) {
-    for (const auto& prefix : peer.allowed_ips) {
-      if (prefix.length == 0) {
+  for (const auto& peer : config.peers)
+    for (const auto& prefix : peer.allowed_ips)
+      if (prefix.length == 0)
         // A default route through the tunnel would also capture the tunnel's
         // own UDP packets; full-tunnel routing needs policy routing by socket
         // mark, which comes with the kill switch.
         spdlog::warn("peer {}: allowed_ips {} is used for cryptokey routing only; no default route is installed",
                      peer.zid, prefix.to_string());
-        continue;
-      }
-      link.routes.push_back(prefix);
-    }
-  }
+  auto routes = kernel_routes(config.peers);
+  link.routes.assign(routes.begin(), routes.end());
   if (Status s = configure_link(link); !s) return Status::error("configuring " + ifc.name + ": " + s.message());
 
   auto impl = std::make_unique<Impl>(config, std::move(identity), std::move(mesh_secret), std::move(tun.value()),
-                                     worker_count);
+                                     worker_count, store);
   DataPlane& plane = impl->plane;
   plane.own_mac1_key = mac1_key_for(impl->identity.keypair.public_key);
   plane.inbox = impl.get();
-  for (size_t i = 0; i < config.peers.size(); ++i) {
-    plane.peers.push_back(std::make_unique<Peer>(config.peers[i], int(i)));
-    for (const auto& prefix : config.peers[i].allowed_ips) plane.routes.insert(prefix, int(i));
-  }
+  for (const auto& peer : config.peers) plane.add_peer(peer);
+  plane.publish_table();
 
   for (int w = 0; w < worker_count; ++w) {
     auto sock = UdpSocket::open(ifc.listen_port);
@@ -147,11 +208,19 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, LocalIdentity i
   impl->sessions = std::make_unique<SessionManager>(
       plane, impl->identity, impl->mesh, impl->clock,
       [&control_socket](ByteSpan msg, const UdpEndpoint& to) { return control_socket.send_to(msg.data(), msg.size(), to); });
+  impl->sessions->set_events(impl.get());
+  if (impl->recorder) impl->recorder->settle_orphans();
 
   spdlog::info("node {} on {} (mtu {}, udp port {}, {} workers, {} peers)", impl->identity.zid, ifc.name, ifc.mtu,
                ifc.listen_port, worker_count, config.peers.size());
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
+
+void Node::set_hooks(Hooks hooks) { impl_->hooks = std::move(hooks); }
+
+boost::asio::io_context& Node::io() { return impl_->io; }
+
+const Config& Node::config() const { return impl_->config; }
 
 int Node::run() {
   Impl& m = *impl_;
@@ -163,6 +232,7 @@ int Node::run() {
   for (auto& w : m.workers) w->start();
   m.sessions->start_all();
   m.schedule_tick();
+  if (m.hooks.on_ready) asio::post(m.io, m.hooks.on_ready);
   m.io.run();
 
   for (auto& w : m.workers) w->stop();
@@ -171,6 +241,131 @@ int Node::run() {
   m.tun.close();
   spdlog::info("tunnel torn down, keys wiped, interface {} removed", m.config.interface.name);
   return 0;
+}
+
+NodeStatus Node::status() const {
+  const Impl& m = *impl_;
+  NodeStatus s;
+  int64_t now = m.clock.mono_us();
+  int64_t unix_now = m.clock.unix_us();
+  s.zid = m.identity.zid;
+  s.public_key = encode_key(m.identity.keypair.public_key);
+  s.interface = m.config.interface.name;
+  s.listen_port = m.config.interface.listen_port;
+  s.mtu = m.config.interface.mtu;
+  s.workers = m.plane.workers;
+  s.uptime_us = now - m.started_us;
+  s.zeqond = zeqond_of(unix_now);
+  s.phase = zeqond_phase(unix_now);
+  s.handshakes_completed = m.sessions->handshakes_completed();
+  s.handshakes_answered = m.sessions->handshakes_answered();
+  for (size_t r = 1; r < size_t(HandshakeReject::kCount); ++r)
+    if (uint64_t n = m.sessions->rejects(HandshakeReject(r))) s.handshake_rejects[to_string(HandshakeReject(r))] = n;
+  for (size_t d = 0; d < size_t(Drop::kCount); ++d) {
+    uint64_t sum = 0;
+    for (const auto& c : m.plane.counters) sum += c.drops[d].load(std::memory_order_relaxed);
+    s.drops[to_string(Drop(d))] = sum;
+  }
+  for (size_t r = 0; r < size_t(Received::kCount); ++r) {
+    uint64_t sum = 0;
+    for (const auto& c : m.plane.counters) sum += c.received[r].load(std::memory_order_relaxed);
+    s.received[to_string(Received(r))] = sum;
+  }
+  for (const auto& p : m.plane.peers) {
+    PeerStatus ps;
+    ps.name = p->config.name;
+    ps.zid = p->key.zid;
+    ps.public_key = encode_key(p->key.public_key);
+    ps.state = p->admin_down ? "admin_down" : p->current_owned ? "up" : p->pending_handshake ? "connecting" : "down";
+    UdpEndpoint ep = p->endpoint.load();
+    if (!ep.empty()) ps.endpoint = ep.to_string();
+    for (const auto& prefix : p->config.allowed_ips) ps.allowed_ips.push_back(prefix.to_string());
+    if (p->last_handshake_us) ps.last_handshake_age_us = now - p->last_handshake_us;
+    if (p->up_since_us) ps.up_for_us = now - p->up_since_us;
+    ps.rx_bytes = p->rx_bytes.load();
+    ps.tx_bytes = p->tx_bytes.load();
+    ps.rx_packets = p->rx_packets.load();
+    ps.tx_packets = p->tx_packets.load();
+    ps.handshakes = p->handshakes;
+    ps.rekeys = p->rekeys;
+    ps.persistent_keepalive_s = p->config.persistent_keepalive_s;
+    ps.tunnel_id = p->tunnel_id;
+    s.peers.push_back(std::move(ps));
+  }
+  return s;
+}
+
+Status Node::peer_down(const std::string& name) {
+  auto p = impl_->find_peer(name);
+  if (!p) return p.status();
+  impl_->sessions->set_admin_down(**p, true);
+  return Status::ok();
+}
+
+Status Node::peer_up(const std::string& name) {
+  auto p = impl_->find_peer(name);
+  if (!p) return p.status();
+  impl_->sessions->set_admin_down(**p, false);
+  return Status::ok();
+}
+
+Status Node::rekey(const std::string& name) {
+  auto p = impl_->find_peer(name);
+  if (!p) return p.status();
+  if ((*p)->admin_down) return Status::error("peer '" + name + "' is down by operator; `zeqvpnctl up " + name + "` first");
+  if (!impl_->sessions->rekey_now(**p))
+    return Status::error("peer '" + name + "' has no known endpoint yet; it rekeys when it next calls in");
+  return Status::ok();
+}
+
+Result<std::string> Node::reload(const Config& next) {
+  Impl& m = *impl_;
+  const auto& a = m.config.interface;
+  const auto& b = next.interface;
+  auto unchanged = [&](bool same, const std::string& field, const std::string& was, const std::string& now) -> Status {
+    if (same) return Status::ok();
+    return Status::error(next.source + ": interface." + field + " cannot change while zeqvpnd runs (" + was + " -> " +
+                         now + "); restart zeqvpnd to apply it, or put the old value back to reload the rest");
+  };
+  auto join = [](const std::vector<IpPrefix>& v) {
+    std::string s;
+    for (const auto& p : v) s += (s.empty() ? "" : ",") + p.to_string();
+    return "[" + s + "]";
+  };
+  for (Status s : {unchanged(a.name == b.name, "name", a.name, b.name),
+                   unchanged(a.listen_port == b.listen_port, "listen_port", std::to_string(a.listen_port),
+                             std::to_string(b.listen_port)),
+                   unchanged(a.mtu == b.mtu, "mtu", std::to_string(a.mtu), std::to_string(b.mtu)),
+                   unchanged(a.workers == b.workers, "workers", std::to_string(a.workers), std::to_string(b.workers)),
+                   unchanged(a.addresses == b.addresses, "addresses", join(a.addresses), join(b.addresses))}) {
+    if (!s) return s;
+  }
+
+  // Kernel routes first: if netlink refuses, nothing else has changed yet.
+  auto old_routes = kernel_routes(m.config.peers);
+  auto new_routes = kernel_routes(next.peers);
+  std::vector<IpPrefix> add, remove;
+  std::set_difference(new_routes.begin(), new_routes.end(), old_routes.begin(), old_routes.end(), std::back_inserter(add));
+  std::set_difference(old_routes.begin(), old_routes.end(), new_routes.begin(), new_routes.end(), std::back_inserter(remove));
+  if (Status s = change_routes(m.tun.ifindex(), add, remove); !s) {
+    (void)change_routes(m.tun.ifindex(), remove, add);  // put back what went through
+    return Status::error("reload: " + s.message());
+  }
+
+  auto change = m.sessions->apply_peers(next.peers);
+  spdlog::set_level(spdlog::level::from_str(next.log_level));
+  m.config.peers = next.peers;
+  m.config.log_level = next.log_level;
+  m.config.source = next.source;
+
+  auto list = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s.empty() ? std::string("none") : s;
+  };
+  return "added " + list(change.added) + "; removed " + list(change.removed) + "; updated " + list(change.updated) +
+         "; unchanged " + std::to_string(change.unchanged) + "; routes +" + std::to_string(add.size()) + " -" +
+         std::to_string(remove.size());
 }
 
 }  // namespace zeq

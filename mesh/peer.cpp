@@ -2,7 +2,7 @@
 
 namespace zeq {
 
-Peer::Peer(const PeerConfig& c, int peer_id) : config(c), id(peer_id), key{c.zid, c.public_key} {
+Peer::Peer(const PeerConfig& c, uint64_t peer_serial) : config(c), serial(peer_serial), key{c.zid, c.public_key} {
   if (c.endpoint) endpoint.store(*c.endpoint);
 }
 

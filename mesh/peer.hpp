@@ -18,10 +18,12 @@ namespace zeq {
 
 class Peer {
  public:
-  Peer(const PeerConfig& config, int id);
+  Peer(const PeerConfig& config, uint64_t serial);
 
-  const PeerConfig config;
-  const int id;
+  // The configuration is the control thread's (a reload may update it); the
+  // workers see allowed_ips only through the published PeerTable.
+  PeerConfig config;
+  const uint64_t serial;  // never reused, so a late wake-up cannot hit another peer
   const PeerKey key;
   std::string label() const { return config.name.empty() ? config.zid : config.name + " (" + config.zid + ")"; }
 
@@ -48,6 +50,12 @@ class Peer {
   HandshakeReplayGuard replay_guard;
   uint64_t handshakes = 0, rekeys = 0;
   bool gave_up = false;
+  bool admin_down = false;           // `zeqvpnctl down`: no keys, no handshakes
+  int64_t up_since_us = 0;           // 0 while the tunnel is down
+  // The vpn_tunnels row of the tunnel now up, and the byte counters when it
+  // came up (the row records this tunnel's bytes, not the peer's lifetime).
+  int64_t tunnel_id = 0;
+  uint64_t tunnel_rx_base = 0, tunnel_tx_base = 0;
 };
 
 }  // namespace zeq

@@ -6,9 +6,9 @@ namespace zeq {
 
 Quiescence::Quiescence(int workers) : slots_(size_t(workers)) {}
 
-void Quiescence::retire(std::unique_ptr<Keypair> kp) {
-  if (!kp) return;
-  Retired r{std::move(kp), {}};
+void Quiescence::retire(std::shared_ptr<void> object) {
+  if (!object) return;
+  Retired r{std::move(object), {}};
   r.snapshot.reserve(slots_.size());
   for (const auto& s : slots_) r.snapshot.push_back(s.seq.load(std::memory_order_seq_cst));
   retired_.push_back(std::move(r));

@@ -1,8 +1,9 @@
-// Deferred freeing of keypairs that workers may still be reading. Each worker
+// Deferred freeing of what workers may still be reading (keypairs, peers,
+// peer tables). Each worker
 // bumps its counter at quiescent points (between batches) and marks itself
 // offline while it sleeps in poll(). A retired keypair is freed once every
 // worker has passed a quiescent point or been offline since it was retired,
-// so workers read keypair pointers with no lock and no reference count.
+// so workers read those pointers with no lock and no reference count.
 #pragma once
 
 #include <atomic>
@@ -10,7 +11,6 @@
 #include <memory>
 #include <vector>
 
-#include "mesh/keypair.hpp"
 
 namespace zeq {
 
@@ -23,9 +23,10 @@ class Quiescence {
   void go_offline(int w) { slots_[size_t(w)].seq.fetch_add(1, std::memory_order_seq_cst); }
   void go_online(int w) { slots_[size_t(w)].seq.fetch_add(1, std::memory_order_seq_cst); }
 
-  // Control thread side. The keypair must already be unpublished.
-  void retire(std::unique_ptr<Keypair> kp);
-  // Frees every retired keypair no worker can still see.
+  // Control thread side. The object must already be unpublished; it is
+  // destroyed (keypairs wipe their keys) once no worker can still see it.
+  void retire(std::shared_ptr<void> object);
+  // Frees every retired object no worker can still see.
   void collect();
   // Frees everything; only once the workers have stopped.
   void drain() { retired_.clear(); }
@@ -36,7 +37,7 @@ class Quiescence {
     std::atomic<uint64_t> seq{0};
   };
   struct Retired {
-    std::unique_ptr<Keypair> kp;
+    std::shared_ptr<void> object;
     std::vector<uint64_t> snapshot;
   };
   std::vector<Slot> slots_;

@@ -114,7 +114,7 @@ void DataWorker::receive_data(uint8_t* msg, size_t len, const UdpEndpoint& from,
         counters_.drop(Drop::kMalformed);
         return;
       }
-      if (plane_.routes.lookup(plain[0] >> 4, ip_source(plain)) != peer.id) {
+      if (plane_.table()->lookup(plain[0] >> 4, ip_source(plain)) != &peer) {
         counters_.drop(Drop::kAllowedIps);
         return;
       }

@@ -15,6 +15,7 @@ int DataWorker::send_batch() {
   const int64_t now = mono_now_us();
   const uint64_t zeqond = zeqond_of(SystemClock().unix_us());
   const size_t mtu = size_t(plane_.mtu);
+  const PeerTable* table = plane_.table();
   int queued = 0, read_count = 0;
 
   for (int i = 0; i < kBatch; ++i) {
@@ -29,12 +30,12 @@ int DataWorker::send_batch() {
       counters_.drop(Drop::kMalformed);
       continue;
     }
-    int peer_id = plane_.routes.lookup(family, ip_destination(pkt));
-    if (peer_id < 0) {
+    Peer* routed = table->lookup(family, ip_destination(pkt));
+    if (!routed) {
       counters_.drop(Drop::kNoRoute);
       continue;
     }
-    Peer& peer = *plane_.peers[size_t(peer_id)];
+    Peer& peer = *routed;
     Keypair* kp = peer.current.load(std::memory_order_acquire);
     if (!kp || kp->expired(now) || kp->exhausted()) {
       counters_.drop(kp ? Drop::kExpiredKey : Drop::kNoSession);

@@ -43,6 +43,7 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
   if (!peer) return reject(HandshakeReject::kUnknownPeer, "initiation from " + from.to_string() + " claiming " + init.payload.zid);
   if (peer->key.zid != init.payload.zid)
     return reject(HandshakeReject::kKeyMismatch, "key of " + peer->key.zid + " used with ZID " + init.payload.zid);
+  if (peer->admin_down) return reject(HandshakeReject::kPeerDown, "initiation from " + peer->label() + " (down by operator)");
   uint64_t now_z = clock_.zeqond();
   if (!within_drift(init.payload.zeqond, now_z))
     return reject(HandshakeReject::kClockDrift, peer->label() + " stamped Zeqond " + std::to_string(init.payload.zeqond) +
@@ -102,11 +103,13 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
   ++completed_;
   if (peer->gave_up || !was_up) spdlog::info("peer {}: tunnel up via {}", peer->label(), from.to_string());
   peer->gave_up = false;
+  sync_tunnel_state(*peer, "");
   // Confirms the key to the responder at once, even with nothing to send.
   send_keepalive(*peer, now);
 }
 
 void SessionManager::initiate(Peer& peer, int64_t now) {
+  if (peer.admin_down) return;
   if (peer.pending_handshake && now < peer.next_retry_us) return;
   UdpEndpoint ep = peer.endpoint.load();
   if (ep.empty()) return;  // wait for the peer to call us
@@ -178,7 +181,8 @@ void SessionManager::on_attention(Peer& peer) {
   peer.wants_attention.store(false, std::memory_order_release);
   int64_t now = clock_.mono_us();
   if (peer.next && peer.next->received_any.load(std::memory_order_relaxed)) promote_next(peer);
-  if (peer.wants_handshake.exchange(false)) {
+  sync_tunnel_state(peer, "");
+  if (peer.wants_handshake.exchange(false) && !peer.admin_down) {
     Keypair* kp = peer.current_owned.get();
     bool usable = kp && !kp->expired(now) && !kp->exhausted() && !(kp->initiator && kp->needs_rekey(now));
     if (!usable && !peer.pending_handshake) {
@@ -192,13 +196,30 @@ void SessionManager::start_all() {
   for (auto& p : plane_.peers) initiate(*p, now);
 }
 
+void SessionManager::drop_keys(Peer& peer) {
+  if (peer.pending_handshake) plane_.index.release(peer.pending_handshake->sender_index());
+  peer.pending_handshake.reset();
+  peer.handshake_started_us = 0;
+  retire(peer, peer.next);
+  retire(peer, peer.previous);
+  retire(peer, peer.current_owned);
+}
+
+void SessionManager::sync_tunnel_state(Peer& peer, const char* down_reason) {
+  bool up = peer.current_owned != nullptr;
+  if (up && !peer.up_since_us) {
+    peer.up_since_us = clock_.mono_us();
+    if (events_) events_->tunnel_up(peer);
+  } else if (!up && peer.up_since_us) {
+    peer.up_since_us = 0;
+    if (events_) events_->tunnel_down(peer, down_reason);
+  }
+}
+
 void SessionManager::shutdown() {
   for (auto& p : plane_.peers) {
-    if (p->pending_handshake) plane_.index.release(p->pending_handshake->sender_index());
-    p->pending_handshake.reset();
-    retire(*p, p->next);
-    retire(*p, p->previous);
-    retire(*p, p->current_owned);
+    drop_keys(*p);
+    sync_tunnel_state(*p, "daemon_stopped");
   }
   plane_.quiescence.drain();
 }
@@ -216,7 +237,7 @@ std::string SessionManager::describe() const {
     if (sum) out << " " << to_string(Drop(d)) << "=" << sum;
   }
   for (const auto& p : plane_.peers) {
-    out << "\n  peer " << p->label() << ": " << (p->current_owned ? "up" : "down") << ", endpoint "
+    out << "\n  peer " << p->label() << ": " << (p->current_owned ? "up" : p->admin_down ? "down (operator)" : "down") << ", endpoint "
         << p->endpoint.load().to_string() << ", rx " << p->rx_bytes.load() << " B, tx " << p->tx_bytes.load()
         << " B, handshakes " << p->handshakes << ", rekeys " << p->rekeys;
     if (p->last_handshake_us)

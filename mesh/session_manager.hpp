@@ -14,6 +14,7 @@
 #include "crypto/secret_bytes.hpp"
 #include "identity/key_file.hpp"
 #include "mesh/data_plane.hpp"
+#include "mesh/tunnel_events.hpp"
 #include "protocol/handshake.hpp"
 
 namespace zeq {
@@ -37,6 +38,25 @@ class SessionManager {
   // Retires every session; call after the workers stopped.
   void shutdown();
 
+  // Who hears about tunnels coming up and going down (the state store).
+  void set_events(TunnelEvents* events) { events_ = events; }
+
+  // Operator actions (zeqvpnctl). Down: keys retired, handshakes refused
+  // until up. Up: clears that and handshakes at once. Rekey: a new handshake
+  // now, even if the current key is young; false without a known endpoint.
+  void set_admin_down(Peer& peer, bool down);
+  bool rekey_now(Peer& peer);
+
+  // Makes the peer set match `wanted` (a reload): peers that are gone are
+  // taken down and removed, new ones added and started, changed ones updated
+  // in place. A peer is the same peer when its ZID and public key are; its
+  // keys, counters and tunnel survive any other change.
+  struct PeerSetChange {
+    std::vector<std::string> added, removed, updated;
+    size_t unchanged = 0;
+  };
+  PeerSetChange apply_peers(const std::vector<PeerConfig>& wanted);
+
   uint64_t rejects(HandshakeReject r) const { return rejects_[size_t(r)]; }
   // Completed: keys confirmed (initiator: response opened; responder: first
   // data message opened). Answered: initiations we responded to.
@@ -56,12 +76,16 @@ class SessionManager {
   void reject(HandshakeReject r, const std::string& context);
   void tick_peer(Peer& peer, int64_t now);  // timers.cpp
   Peer* peer_by_static(const PublicKey& key);
+  void drop_keys(Peer& peer);
+  // Reports up/down transitions (current key present or not) to events_.
+  void sync_tunnel_state(Peer& peer, const char* down_reason);
 
   DataPlane& plane_;
   const LocalIdentity& local_;
   const SecretBuffer& mesh_;
   const Clock& clock_;
   SendFn send_;
+  TunnelEvents* events_ = nullptr;
   std::array<uint64_t, size_t(HandshakeReject::kCount)> rejects_{};
   uint64_t completed_ = 0;
   uint64_t answered_ = 0;

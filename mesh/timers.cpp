@@ -15,6 +15,8 @@ void SessionManager::tick() {
 }
 
 void SessionManager::tick_peer(Peer& peer, int64_t now) {
+  if (peer.admin_down) return;  // no keys, no handshakes until `zeqvpnctl up`
+
   // Handshake in flight: retry every HANDSHAKE_RETRY (+ jitter), give up
   // after HANDSHAKE_GIVE_UP.
   if (peer.pending_handshake && now >= peer.next_retry_us) {
@@ -33,6 +35,7 @@ void SessionManager::tick_peer(Peer& peer, int64_t now) {
     spdlog::info("peer {}: session key expired", peer.label());
   }
   if (peer.next && peer.next->received_any.load(std::memory_order_relaxed)) promote_next(peer);
+  sync_tunnel_state(peer, "key_expired");
 
   Keypair* kp = peer.current_owned.get();
   bool idle = !peer.pending_handshake && !peer.gave_up;

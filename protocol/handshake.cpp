@@ -23,6 +23,7 @@ const char* to_string(HandshakeReject r) {
     case HandshakeReject::kStaleZeqond: return "stale_zeqond";
     case HandshakeReject::kReplay: return "replay";
     case HandshakeReject::kUnexpected: return "unexpected";
+    case HandshakeReject::kPeerDown: return "peer_down";
     case HandshakeReject::kCount: break;
   }
   return "unknown";

@@ -33,6 +33,7 @@ enum class HandshakeReject : uint8_t {
   kStaleZeqond,    // lower than the last accepted from that peer
   kReplay,         // (Zeqond, nonce) seen before
   kUnexpected,     // a response nobody waits for
+  kPeerDown,       // the peer is administratively down (zeqvpnctl down)
   kCount,
 };
 const char* to_string(HandshakeReject r);

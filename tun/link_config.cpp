@@ -33,6 +33,37 @@ Status nl_error(const std::string& what, int err) {
                        (err == -NLE_PERM ? "; zeqvpnd needs CAP_NET_ADMIN" : ""));
 }
 
+std::unique_ptr<rtnl_route, RouteFree> link_route(const IpPrefix& p, int ifindex) {
+  std::unique_ptr<rtnl_route, RouteFree> route(rtnl_route_alloc());
+  auto dst = to_nl_addr(p.network());
+  rtnl_route_set_family(route.get(), p.family == 4 ? AF_INET : AF_INET6);
+  rtnl_route_set_dst(route.get(), dst.get());
+  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+  rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
+  rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
+  rtnl_route_set_type(route.get(), RTN_UNICAST);
+  rtnl_nexthop* nh = rtnl_route_nh_alloc();
+  rtnl_route_nh_set_ifindex(nh, ifindex);
+  rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
+  return route;
+}
+
+// Removals first, so a prefix that moves between peers never meets itself.
+Status route_changes(nl_sock* sock, int ifindex, const std::string& name, const std::vector<IpPrefix>& add,
+                     const std::vector<IpPrefix>& remove) {
+  for (const auto& p : remove) {
+    auto route = link_route(p, ifindex);
+    if (int err = rtnl_route_delete(sock, route.get(), 0); err < 0 && err != -NLE_OBJ_NOTFOUND)
+      return nl_error("removing route " + p.network().to_string() + " via " + name, err);
+  }
+  for (const auto& p : add) {
+    auto route = link_route(p, ifindex);
+    if (int err = rtnl_route_add(sock, route.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0 && err != -NLE_EXIST)
+      return nl_error("adding route " + p.network().to_string() + " via " + name, err);
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status configure_link(const LinkSettings& s) {
@@ -72,22 +103,14 @@ Status configure_link(const LinkSettings& s) {
       return nl_error("bringing " + name + " up", err);
   }
 
-  for (const auto& p : s.routes) {
-    std::unique_ptr<rtnl_route, RouteFree> route(rtnl_route_alloc());
-    auto dst = to_nl_addr(p.network());
-    rtnl_route_set_family(route.get(), p.family == 4 ? AF_INET : AF_INET6);
-    rtnl_route_set_dst(route.get(), dst.get());
-    rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
-    rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
-    rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
-    rtnl_route_set_type(route.get(), RTN_UNICAST);
-    rtnl_nexthop* nh = rtnl_route_nh_alloc();
-    rtnl_route_nh_set_ifindex(nh, s.ifindex);
-    rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh now
-    if (int err = rtnl_route_add(sock.get(), route.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0 && err != -NLE_EXIST)
-      return nl_error("adding route " + p.network().to_string() + " via " + name, err);
-  }
-  return Status::ok();
+  return route_changes(sock.get(), s.ifindex, name, s.routes, {});
+}
+
+Status change_routes(int ifindex, const std::vector<IpPrefix>& add, const std::vector<IpPrefix>& remove) {
+  std::unique_ptr<nl_sock, SockFree> sock(nl_socket_alloc());
+  if (!sock) return Status::error("netlink: out of memory");
+  if (int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0) return nl_error("netlink connect", err);
+  return route_changes(sock.get(), ifindex, "interface " + std::to_string(ifindex), add, remove);
 }
 
 }  // namespace zeq

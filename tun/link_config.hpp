@@ -18,5 +18,8 @@ struct LinkSettings {
 
 // Applies settings in order: MTU, addresses, link up, routes.
 Status configure_link(const LinkSettings& settings);
+// Routes into the link added and removed while it runs (a reload); removing a
+// route that is not there, or adding one that is, is not an error.
+Status change_routes(int ifindex, const std::vector<IpPrefix>& add, const std::vector<IpPrefix>& remove);
 
 }  // namespace zeq

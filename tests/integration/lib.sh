@@ -14,6 +14,8 @@ NS_B=${TAG}b
 WORK=$(mktemp -d /tmp/zeqvpn-it.XXXXXX)
 PIDS=()
 MESH_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+FIELD_KEY_a=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+FIELD_KEY_b=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 # Underlay (veth) and tunnel addressing, all inside our namespaces.
 UNDER4_A=198.18.0.1; UNDER4_B=198.18.0.2
@@ -92,23 +94,36 @@ peers:
     public_key: $4
     endpoint: "$5"
     allowed_ips: [$6/32, $7/128]
+control: {socket: $WORK/$1.sock}
+state: {database: $WORK/$1.db}
 YAML
 }
 
 # start_node NAME NETNS [SECRET]: runs zeqvpnd in the namespace; sets NAME_PID.
+# Each node has its own ZEQ_FIELD_KEY, state database and control socket.
 start_node() {
   local secret=${3:-$MESH_SECRET}
-  ip netns exec "$2" env ZEQ_MESH_SECRET="$secret" "$ZEQVPND" --config "$WORK/$1.yaml" >> "$WORK/$1.log" 2>&1 &
+  local field_var="FIELD_KEY_$1"
+  ip netns exec "$2" env ZEQ_MESH_SECRET="$secret" ZEQ_FIELD_KEY="${!field_var:-$FIELD_KEY_a}" \
+    "$ZEQVPND" --config "$WORK/$1.yaml" >> "$WORK/$1.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
   printf -v "${1}_PID" '%s' "$pid"
-  # Ready when the interface exists (the daemon creates it before serving).
+  # Ready when the control socket answers (it opens after the interface).
   for _ in $(seq 100); do
-    ip netns exec "$2" ip link show zeq0 >/dev/null 2>&1 && return 0
+    "$ZEQVPNCTL" --socket "$WORK/$1.sock" version >/dev/null 2>&1 && [ -S "$WORK/$1.sock" ] &&
+      ip netns exec "$2" ip link show zeq0 >/dev/null 2>&1 && return 0
     kill -0 "$pid" 2>/dev/null || fail "zeqvpnd $1 exited during start-up: $(tail -n 3 "$WORK/$1.log")"
     sleep 0.05
   done
-  fail "zeqvpnd $1 did not create its interface within 5 s"
+  fail "zeqvpnd $1 did not create its interface and control socket within 5 s"
+}
+
+# ctl NAME ARGS...: zeqvpnctl against NAME's control socket.
+ctl() {
+  local name=$1
+  shift
+  "$ZEQVPNCTL" --socket "$WORK/$name.sock" "$@"
 }
 
 # stop_node NAME NETNS: SIGTERM, expect exit 0 and the interface gone.

@@ -17,12 +17,14 @@ expect_error() {  # expect_error DESCRIPTION EXPECTED_TEXT -- command...
   log "$what -> $out"
 }
 
-run_a() { ip netns exec "$NS_A" env "$@" "$ZEQVPND" --config "$WORK/a.yaml"; }
+run_a() { ip netns exec "$NS_A" env ZEQ_FIELD_KEY=$FIELD_KEY_a env "$@" "$ZEQVPND" --config "$WORK/a.yaml"; }
 
 expect_error "missing secret" "ZEQ_MESH_SECRET is not set" -- run_a -u ZEQ_MESH_SECRET
 expect_error "short secret" "at least 64 hex digits" -- run_a ZEQ_MESH_SECRET=abcd
+expect_error "missing field key" "ZEQ_FIELD_KEY is not set" -- run_a -u ZEQ_FIELD_KEY ZEQ_MESH_SECRET=$MESH_SECRET
+expect_error "short field key" "exactly 64 hex digits" -- run_a ZEQ_MESH_SECRET=$MESH_SECRET ZEQ_FIELD_KEY=abcd
 expect_error "missing config" "$WORK/none.yaml: cannot read" -- \
-  ip netns exec "$NS_A" env ZEQ_MESH_SECRET=$MESH_SECRET "$ZEQVPND" --config "$WORK/none.yaml"
+  ip netns exec "$NS_A" env ZEQ_MESH_SECRET=$MESH_SECRET ZEQ_FIELD_KEY=$FIELD_KEY_a "$ZEQVPND" --config "$WORK/none.yaml"
 
 cp "$WORK/a.yaml" "$WORK/a.good"
 sed -i 's|allowed_ips: \[|allowed_ips: [10.77.0.999/32, |' "$WORK/a.yaml"
@@ -51,6 +53,6 @@ in_a ip link show zeq0 | grep -q zeq0 || fail "the existing interface was touche
 in_a ip link del zeq0
 log "existing interface -> $out"
 
-in_a env ZEQ_MESH_SECRET=$MESH_SECRET "$ZEQVPND" --config "$WORK/a.yaml" --check | grep -q "configuration valid" \
+in_a env ZEQ_MESH_SECRET=$MESH_SECRET ZEQ_FIELD_KEY=$FIELD_KEY_a "$ZEQVPND" --config "$WORK/a.yaml" --check | grep -q "configuration valid" \
   || fail "--check rejected a valid configuration"
 log "PASS"

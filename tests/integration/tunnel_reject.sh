@@ -21,7 +21,7 @@ stop_node b "$NS_B"
 log "unlisted key on B"
 make_key stranger
 write_config b $TUN4_B $TUN6_B "$a_PUB" "$UNDER4_A:$PORT" $TUN4_A $TUN6_A
-sed -i "s|$WORK/b.key|$WORK/stranger.key|" "$WORK/b.yaml"
+sed -i -e "s|$WORK/b.key|$WORK/stranger.key|" -e "s|$WORK/b.db|$WORK/stranger.db|" "$WORK/b.yaml"
 start_node b "$NS_B"
 if wait_ping "$NS_B" $TUN4_A 4; then fail "a node with an unlisted key reached A"; fi
 wait_status a 'unknown_peer=' 13 || { echo "$LAST_STATUS" >&2; fail "A did not count the unknown key"; }

@@ -61,9 +61,42 @@ TEST(Config, ErrorsNameFileLineFieldAndExpectation) {
   expect_error(std::string(y).replace(y.find("198.18.0.2:51900"), 16, "somehost"), "peers[0].endpoint",
                "expected a numeric address and port");
   expect_error(y + "    colour: blue\n", "peers[0].colour", "unknown key");
-  expect_error("interface: {addresses: [10.0.0.1/24]}\n", "interface.identity_key_file", "missing");
+  expect_error("interface: {addresses: []}\n", "interface.addresses", "at least one");
+  expect_error(y + "state: {database: relative.db}\n", "state.database", "expected an absolute path");
+  expect_error(y + "    billing: {unit: hour}\n", "peers[0].billing.unit", "expected gb or zeqond");
+  expect_error(y + "control: {sock: /x}\n", "control.sock", "unknown key");
   expect_error("interface: [1, 2\n", "test.yaml:", "not valid YAML");
   expect_error("peers: []\n", "interface", "missing");
+}
+
+TEST(Config, ControlStateAndBillingHaveDefaultsAndOverrides) {
+  auto d = parse_config(valid_yaml(), "test.yaml");
+  ASSERT_TRUE(d) << d.message();
+  EXPECT_EQ(d->control.socket, "/run/zeqvpn/zeqvpnd.sock");
+  EXPECT_EQ(d->control.group, "zeqvpn");
+  EXPECT_EQ(d->state.database, "/var/lib/zeqvpn/state.db");
+  EXPECT_EQ(d->peers[0].billing_unit, "gb");
+  EXPECT_EQ(d->peers[0].billing_price, 0u);
+  auto c = parse_config(valid_yaml() + "    billing: {unit: zeqond, price: 7}\n"
+                        "control: {socket: /tmp/z.sock, group: wheel}\nstate: {database: /tmp/z.db}\n", "test.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->control.socket, "/tmp/z.sock");
+  EXPECT_EQ(c->control.group, "wheel");
+  EXPECT_EQ(c->state.database, "/tmp/z.db");
+  EXPECT_EQ(c->peers[0].billing_unit, "zeqond");
+  EXPECT_EQ(c->peers[0].billing_price, 7u);
+}
+
+TEST(FieldKey, ExactlyThirtyTwoBytesOfHex) {
+  EXPECT_TRUE(decode_field_key(std::string(64, 'e').c_str(), "ZEQ_FIELD_KEY"));
+  auto longer = decode_field_key(std::string(66, 'e').c_str(), "ZEQ_FIELD_KEY");
+  ASSERT_FALSE(longer);
+  EXPECT_NE(longer.message().find("exactly 64 hex digits"), std::string::npos) << longer.message();
+  unsetenv("ZEQ_FIELD_KEY");
+  unsetenv("CREDENTIALS_DIRECTORY");
+  auto missing = load_field_key();
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.message().find("ZEQ_FIELD_KEY is not set"), std::string::npos);
 }
 
 TEST(Config, RejectsDuplicatePeersAndPrefixes) {

@@ -18,7 +18,7 @@ namespace {
 
 struct NullInbox : ControlInbox {
   bool deliver_handshake(ByteSpan, const UdpEndpoint&) override { return true; }
-  void peer_needs_attention(int) override {}
+  void peer_needs_attention(uint64_t) override {}
 };
 
 struct Sent {
@@ -32,10 +32,8 @@ struct TestNode {
       : identity(std::move(id)), mesh(secret), plane(1, 1416) {
     plane.own_mac1_key = mac1_key_for(identity.keypair.public_key);
     plane.inbox = &inbox;
-    for (size_t i = 0; i < peers.size(); ++i) {
-      plane.peers.push_back(std::make_unique<Peer>(peers[i], int(i)));
-      for (auto& p : peers[i].allowed_ips) plane.routes.insert(p, int(i));
-    }
+    for (const auto& p : peers) plane.add_peer(p);
+    plane.publish_table();
     sessions = std::make_unique<SessionManager>(plane, identity, mesh, clock, [this](ByteSpan m, const UdpEndpoint& to) {
       sent.push_back({Bytes(m.begin(), m.end()), to});
       return true;

@@ -1,0 +1,89 @@
+#include "control/control_client.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "control/control_protocol.hpp"
+
+namespace zeq::control {
+
+namespace {
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+CallResult failure(CallResult::Kind kind, std::string code, std::string message) {
+  CallResult r;
+  r.kind = kind;
+  r.code = std::move(code);
+  r.message = std::move(message);
+  return r;
+}
+
+}  // namespace
+
+CallResult call(const std::string& path, const std::string& cmd, const nlohmann::json& args, int timeout_ms) {
+  Fd s;
+  s.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s.fd < 0) return failure(CallResult::kProtocolError, "", std::string("socket: ") + std::strerror(errno));
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) return failure(CallResult::kProtocolError, "", path + ": path too long");
+  std::strncpy(sa.sun_path, path.c_str(), sizeof sa.sun_path - 1);
+  if (connect(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    int err = errno;
+    if (err == EACCES || err == EPERM)
+      return failure(CallResult::kPermissionDenied, kPermissionDenied,
+                     "permission denied on " + path + ": run as root or as a member of the control group (zeqvpn)");
+    return failure(CallResult::kNotRunning, "",
+                   "zeqvpnd is not running (no daemon on " + path + ": " + std::strerror(err) +
+                       "); start it (systemctl start zeqvpnd) or pass --socket");
+  }
+
+  nlohmann::json request = {{"v", PROTOCOL_VERSION}, {"id", 1}, {"cmd", cmd}, {"args", args}};
+  std::string line = request.dump() + "\n";
+  for (size_t sent = 0; sent < line.size();) {
+    ssize_t n = send(s.fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return failure(CallResult::kProtocolError, "", std::string("sending to zeqvpnd: ") + std::strerror(errno));
+    sent += size_t(n);
+  }
+
+  std::string reply;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (reply.find('\n') == std::string::npos) {
+    int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+    pollfd p{s.fd, POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, left) <= 0)
+      return failure(CallResult::kProtocolError, "", "zeqvpnd did not answer within " + std::to_string(timeout_ms / 1000) + " s");
+    char buf[4096];
+    ssize_t n = recv(s.fd, buf, sizeof buf, 0);
+    if (n <= 0) return failure(CallResult::kProtocolError, "", "zeqvpnd closed the connection without answering");
+    reply.append(buf, size_t(n));
+    if (reply.size() > 16 * MAX_LINE) return failure(CallResult::kProtocolError, "", "reply from zeqvpnd is too long");
+  }
+  reply.resize(reply.find('\n'));
+  auto j = nlohmann::json::parse(reply, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("ok"))
+    return failure(CallResult::kProtocolError, "", "zeqvpnd sent a reply that is not control protocol JSON");
+  if (j["ok"] == true) {
+    CallResult r;
+    r.result = j.value("result", nlohmann::json::object());
+    return r;
+  }
+  auto err = j.value("error", nlohmann::json::object());
+  std::string code = err.value("code", "");
+  return failure(code == kPermissionDenied ? CallResult::kPermissionDenied : CallResult::kDaemonError, code,
+                 err.value("message", "zeqvpnd reported an error"));
+}
+
+}  // namespace zeq::control

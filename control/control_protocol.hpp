@@ -1,0 +1,24 @@
+// The control socket's protocol (docs/control.md): newline-delimited JSON,
+// one request and one reply per line, versioned by "v".
+//   request: {"v":1,"id":7,"cmd":"status","args":{}}
+//   reply:   {"v":1,"id":7,"ok":true,"result":{...}}
+//            {"v":1,"id":7,"ok":false,"error":{"code":"unknown_peer","message":"..."}}
+#pragma once
+
+#include <cstddef>
+
+namespace zeq::control {
+
+inline constexpr int PROTOCOL_VERSION = 1;
+// A longer line is a protocol error; the connection is closed.
+inline constexpr size_t MAX_LINE = 64 * 1024;
+
+// Error codes a reply may carry. Clients map them to exit codes.
+inline constexpr char kBadRequest[] = "bad_request";          // not JSON, missing fields, bad arguments
+inline constexpr char kUnsupportedVersion[] = "unsupported_version";
+inline constexpr char kUnknownCommand[] = "unknown_command";
+inline constexpr char kUnknownPeer[] = "unknown_peer";
+inline constexpr char kPermissionDenied[] = "permission_denied";
+inline constexpr char kFailed[] = "failed";                   // the command ran and did not succeed
+
+}  // namespace zeq::control

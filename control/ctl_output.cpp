@@ -1,0 +1,102 @@
+#include "control/ctl_output.hpp"
+
+#include <fmt/format.h>
+
+namespace zeq::ctl {
+
+using json = nlohmann::json;
+
+std::string format_bytes(uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = double(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} B", b) : fmt::format("{:.2f} {}", v, units[u]);
+}
+
+namespace {
+
+std::string duration(double s) {
+  auto t = uint64_t(s);
+  if (t >= 86400) return fmt::format("{}d {}h", t / 86400, t % 86400 / 3600);
+  if (t >= 3600) return fmt::format("{}h {}m", t / 3600, t % 3600 / 60);
+  if (t >= 60) return fmt::format("{}m {}s", t / 60, t % 60);
+  return fmt::format("{:.1f}s", s);
+}
+
+std::string join(const json& list) {
+  std::string out;
+  for (const auto& x : list) out += (out.empty() ? "" : ", ") + x.get<std::string>();
+  return out.empty() ? "(none)" : out;
+}
+
+std::string counters(const json& map, bool skip_zero) {
+  std::string out;
+  for (const auto& [k, v] : map.items())
+    if (!skip_zero || v.get<uint64_t>() != 0) out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v.get<uint64_t>());
+  return out.empty() ? "none" : out;
+}
+
+std::string peer_block(const json& p) {
+  std::string label = p["name"].get<std::string>().empty() ? p["zid"].get<std::string>()
+                                                           : fmt::format("{} ({})", p["name"].get<std::string>(), p["zid"].get<std::string>());
+  std::string out = fmt::format("peer {}: {}\n", label, p["state"].get<std::string>());
+  out += fmt::format("  public key: {}\n", p["public_key"].get<std::string>());
+  out += fmt::format("  endpoint: {}\n", p["endpoint"].is_null() ? "(unknown)" : p["endpoint"].get<std::string>());
+  out += fmt::format("  allowed ips: {}\n", join(p["allowed_ips"]));
+  if (p["last_handshake_s"].is_null()) out += "  latest handshake: never\n";
+  else
+    out += fmt::format("  latest handshake: {} Zeqonds ({}) ago\n", p["last_handshake_zeqonds"].get<uint64_t>(),
+                       duration(p["last_handshake_s"].get<double>()));
+  out += fmt::format("  transfer: {} received, {} sent ({} / {} packets)\n", format_bytes(p["rx_bytes"]),
+                     format_bytes(p["tx_bytes"]), p["rx_packets"].get<uint64_t>(), p["tx_packets"].get<uint64_t>());
+  out += fmt::format("  handshakes: {}, rekeys: {}", p["handshakes"].get<uint64_t>(), p["rekeys"].get<uint64_t>());
+  if (p["persistent_keepalive"].get<int>() > 0) out += fmt::format(", persistent keepalive every {} s", p["persistent_keepalive"].get<int>());
+  if (p["tunnel_id"].get<int64_t>() > 0) out += fmt::format(", tunnel #{}", p["tunnel_id"].get<int64_t>());
+  return out + "\n";
+}
+
+}  // namespace
+
+std::string format_status(const json& s) {
+  const json& n = s["node"];
+  std::string out = fmt::format("node {}\n", n["zid"].get<std::string>());
+  out += fmt::format("  public key: {}\n", n["public_key"].get<std::string>());
+  out += fmt::format("  interface: {}, listening on UDP {}, MTU {}, {} workers\n", n["interface"].get<std::string>(),
+                     n["listen_port"].get<int>(), n["mtu"].get<int>(), n["workers"].get<int>());
+  out += fmt::format("  uptime: {}\n", duration(n["uptime_s"].get<double>()));
+  out += fmt::format("  Zeqond: {}, phase {:.3f}\n", n["zeqond"].get<uint64_t>(), n["phase"].get<double>());
+  const json& h = s["handshakes"];
+  out += fmt::format("  handshakes: {} completed, {} answered; rejected: {}\n", h["completed"].get<uint64_t>(),
+                     h["answered"].get<uint64_t>(), counters(h["rejected"], true));
+  out += fmt::format("  drops: {}\n", counters(s["drops"], true));
+  for (const auto& p : s["peers"]) out += "\n" + peer_block(p);
+  return out;
+}
+
+std::string format_peers(const json& r) {
+  std::string out;
+  for (const auto& p : r["peers"]) out += (out.empty() ? "" : "\n") + peer_block(p);
+  return out.empty() ? "no peers configured\n" : out;
+}
+
+std::string format_tunnels(const json& r) {
+  if (r["tunnels"].empty()) return "no tunnels recorded yet\n";
+  std::string out = fmt::format("{:>5}  {:<16}  {:<10}  {:>10}  {:>10}  {:>12}  {:>12}  {:<7}  {:>9}  {}\n", "ID", "PEER",
+                                "STATE", "STARTED", "STOPPED", "RX", "TX", "BILLING", "CHARGED", "END");
+  for (const auto& t : r["tunnels"]) {
+    auto z = [](const json& v) { return v.get<int64_t>() ? std::to_string(v.get<int64_t>()) : std::string("-"); };
+    int64_t charged = t["total_zeq_charged"].is_null() ? -1 : t["total_zeq_charged"].get<int64_t>();
+    out += fmt::format("{:>5}  {:<16}  {:<10}  {:>10}  {:>10}  {:>12}  {:>12}  {:<7}  {:>9}  {}\n", t["id"].get<int64_t>(),
+                       t["peer_zid"].get<std::string>(), t["state"].get<std::string>(), z(t["started_at_zeqond"]),
+                       z(t["stopped_at_zeqond"]), format_bytes(t["rx_bytes"]), format_bytes(t["tx_bytes"]),
+                       fmt::format("{}:{}", t["pricing_unit"].get<std::string>(), t["price_per_unit"].get<int64_t>()),
+                       charged < 0 ? "-" : std::to_string(charged), t["end_reason"].get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace zeq::ctl

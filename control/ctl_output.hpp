@@ -1,0 +1,16 @@
+// zeqvpnctl's human-readable output: the daemon's JSON replies rendered as
+// short aligned text, the way `wg show` prints. `--json` bypasses this.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace zeq::ctl {
+
+std::string format_status(const nlohmann::json& status);
+std::string format_peers(const nlohmann::json& peers);
+std::string format_tunnels(const nlohmann::json& tunnels);
+// 1536 -> "1.50 KiB"
+std::string format_bytes(uint64_t bytes);
+
+}  // namespace zeq::ctl

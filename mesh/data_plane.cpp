@@ -1,0 +1,52 @@
+#include "mesh/data_plane.hpp"
+
+#include <algorithm>
+
+namespace zeq {
+
+DataPlane::DataPlane(int worker_count, int tun_mtu)
+    : workers(worker_count), mtu(tun_mtu), quiescence(worker_count), counters(size_t(worker_count)) {
+  publish_table();
+}
+
+DataPlane::~DataPlane() { table_.store(nullptr); }
+
+Peer& DataPlane::add_peer(const PeerConfig& config) {
+  peers.push_back(std::make_unique<Peer>(config, next_serial_++));
+  return *peers.back();
+}
+
+void DataPlane::remove_peer(Peer& peer) {
+  auto it = std::find_if(peers.begin(), peers.end(), [&](const auto& p) { return p.get() == &peer; });
+  if (it == peers.end()) return;
+  std::shared_ptr<Peer> retired(std::move(*it));
+  peers.erase(it);
+  publish_table();  // the new table no longer names it
+  quiescence.retire(std::move(retired));
+}
+
+void DataPlane::publish_table() {
+  auto next = std::make_shared<PeerTable>();
+  next->peers.reserve(peers.size());
+  for (const auto& p : peers) {
+    int slot = int(next->peers.size());
+    next->peers.push_back(p.get());
+    for (const auto& prefix : p->config.allowed_ips) next->routes.insert(prefix, slot);
+  }
+  table_.store(next.get(), std::memory_order_release);
+  quiescence.retire(std::exchange(table_owned_, std::move(next)));
+}
+
+Peer* DataPlane::find_by_serial(uint64_t serial) const {
+  for (const auto& p : peers)
+    if (p->serial == serial) return p.get();
+  return nullptr;
+}
+
+Peer* DataPlane::find(const std::string& name_or_zid) const {
+  for (const auto& p : peers)
+    if (p->config.zid == name_or_zid || (!p->config.name.empty() && p->config.name == name_or_zid)) return p.get();
+  return nullptr;
+}
+
+}  // namespace zeq

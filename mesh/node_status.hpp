@@ -1,0 +1,42 @@
+// A point-in-time view of a running node for operators: what `zeqvpnctl
+// status`, `peers` and `metrics` show. Plain values, no key material; built on
+// the control thread by Node::status().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace zeq {
+
+struct PeerStatus {
+  std::string name, zid, public_key;
+  // up: a confirmed key; connecting: a handshake in flight; down: neither;
+  // admin_down: taken down with `zeqvpnctl down`.
+  std::string state;
+  std::string endpoint;                 // empty while unknown
+  std::vector<std::string> allowed_ips;
+  int64_t last_handshake_age_us = -1;   // -1: never
+  int64_t up_for_us = 0;                // 0 while down
+  uint64_t rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
+  uint64_t handshakes = 0, rekeys = 0;
+  int persistent_keepalive_s = 0;
+  int64_t tunnel_id = 0;                // the vpn_tunnels row while up
+};
+
+struct NodeStatus {
+  std::string zid, public_key, interface;
+  uint16_t listen_port = 0;
+  int mtu = 0, workers = 0;
+  int64_t uptime_us = 0;
+  uint64_t zeqond = 0;
+  double phase = 0;
+  uint64_t handshakes_completed = 0, handshakes_answered = 0;
+  std::map<std::string, uint64_t> handshake_rejects;  // by reason, non-zero only
+  std::map<std::string, uint64_t> drops;              // by reason, every reason
+  std::map<std::string, uint64_t> received;           // keepalive, cover, control
+  std::vector<PeerStatus> peers;
+};
+
+}  // namespace zeq
