@@ -52,9 +52,15 @@ CallResult call(const std::string& path, const std::string& cmd, const nlohmann:
 
   nlohmann::json request = {{"v", PROTOCOL_VERSION}, {"id", 1}, {"cmd", cmd}, {"args", args}};
   std::string line = request.dump() + "\n";
+  // A daemon that refuses us writes its reason and closes at once, so a
+  // failed send still reads what was sent back before giving up.
+  std::string send_error;
   for (size_t sent = 0; sent < line.size();) {
     ssize_t n = send(s.fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return failure(CallResult::kProtocolError, "", std::string("sending to zeqvpnd: ") + std::strerror(errno));
+    if (n <= 0) {
+      send_error = std::string("sending to zeqvpnd: ") + std::strerror(errno);
+      break;
+    }
     sent += size_t(n);
   }
 
@@ -67,7 +73,9 @@ CallResult call(const std::string& path, const std::string& cmd, const nlohmann:
       return failure(CallResult::kProtocolError, "", "zeqvpnd did not answer within " + std::to_string(timeout_ms / 1000) + " s");
     char buf[4096];
     ssize_t n = recv(s.fd, buf, sizeof buf, 0);
-    if (n <= 0) return failure(CallResult::kProtocolError, "", "zeqvpnd closed the connection without answering");
+    if (n <= 0)
+      return failure(CallResult::kProtocolError, "",
+                     send_error.empty() ? "zeqvpnd closed the connection without answering" : send_error);
     reply.append(buf, size_t(n));
     if (reply.size() > 16 * MAX_LINE) return failure(CallResult::kProtocolError, "", "reply from zeqvpnd is too long");
   }
