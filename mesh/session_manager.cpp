@@ -61,6 +61,7 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
     return reject(HandshakeReject::kBadNoise, "could not answer " + peer->label());
   }
   peer->replay_guard.accept(init.payload.zeqond, init.payload.nonce);
+  if (key_observer_) key_observer_(keys);
   int64_t now = clock_.mono_us();
   peer->endpoint.store(from);
   // The new key waits as `next` until the initiator's first packet confirms it.
@@ -87,6 +88,7 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
     return reject(r, "response from " + peer->label() +
                          (r == HandshakeReject::kBadNoise ? " (different ZEQ_MESH_SECRET or key?)" : ""));
   }
+  if (key_observer_) key_observer_(keys);
   int64_t now = clock_.mono_us();
   peer->pending_handshake.reset();
   peer->handshake_started_us = 0;

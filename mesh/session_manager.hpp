@@ -40,6 +40,10 @@ class SessionManager {
 
   // Who hears about tunnels coming up and going down (the state store).
   void set_events(TunnelEvents* events) { events_ = events; }
+  // Tests only: sees every session key pair as it is made, so a test can
+  // prove that no key of a run reaches the state database.
+  using KeyObserver = std::function<void(const SessionKeys&)>;
+  void observe_keys_for_tests(KeyObserver observer) { key_observer_ = std::move(observer); }
 
   // Operator actions (zeqvpnctl). Down: keys retired, handshakes refused
   // until up. Up: clears that and handshakes at once. Rekey: a new handshake
@@ -86,6 +90,7 @@ class SessionManager {
   const Clock& clock_;
   SendFn send_;
   TunnelEvents* events_ = nullptr;
+  KeyObserver key_observer_;
   std::array<uint64_t, size_t(HandshakeReject::kCount)> rejects_{};
   uint64_t completed_ = 0;
   uint64_t answered_ = 0;
