@@ -136,6 +136,9 @@ int main(int argc, char** argv) {
   auto reload = [&]() -> zeq::Result<std::string> {
     zeq::notify_reloading();
     auto next = zeq::load_config_file(config_path);
+    if (next && (next->control.socket != config->control.socket || next->control.group != config->control.group ||
+                 next->state.database != config->state.database))
+      spdlog::warn("reload: control and state settings take effect at the next start");
     zeq::Result<std::string> r = next ? node.reload(*next) : zeq::Result<std::string>(next.status());
     if (r) spdlog::info("reload of {}: {}", config_path, *r);
     else spdlog::error("reload refused, the running configuration stays: {}", r.message());

@@ -22,7 +22,7 @@ echo "node B: ZID $("$ZEQVPNCTL" zid <<< "$b_PUB"), public key $b_PUB"
 echo "A's configuration ($WORK/a.yaml):"
 sed 's/^/    /' "$WORK/a.yaml"
 
-say "Starting zeqvpnd in each namespace (same ZEQ_MESH_SECRET, from the environment)"
+say "Starting zeqvpnd in each namespace (same ZEQ_MESH_SECRET, each its own ZEQ_FIELD_KEY, from the environment)"
 start_node a "$NS_A"
 start_node b "$NS_B"
 in_a ip -brief addr show zeq0
@@ -49,8 +49,17 @@ wait "$RECV"
 echo "sent:     $(cat "$WORK/send.out")"
 echo "received: $(cat "$WORK/recv.out")"
 
-say "Status of node A (SIGUSR1 writes it to the log)"
-status_of a
+say "Node A through its control socket: zeqvpnctl status"
+ctl a status
+
+say "Node A takes B down and up again (zeqvpnctl down/up), then lists its tunnel rows"
+ctl a down peer
+ctl a up peer
+wait_ping "$NS_A" $TUN4_B 10 || fail "no tunnel after up"
+ctl a tunnels
+
+say "Metrics (zeqvpnctl metrics, Prometheus text), a few lines"
+ctl a metrics | grep -E '^zeqvpn_(peer_(up|rx_bytes_total)|handshakes_completed_total)'
 
 say "Stopping both nodes (SIGTERM): keys wiped, interfaces removed"
 stop_node a "$NS_A"

@@ -99,6 +99,13 @@ TEST(FieldKey, ExactlyThirtyTwoBytesOfHex) {
   EXPECT_NE(missing.message().find("ZEQ_FIELD_KEY is not set"), std::string::npos);
 }
 
+TEST(Config, ExampleFileIsValid) {
+  auto c = load_config_file(ZEQ_EXAMPLE_CONFIG);
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->peers.size(), 1u);
+  EXPECT_EQ(c->control.group, "zeqvpn");
+}
+
 TEST(Config, RejectsDuplicatePeersAndPrefixes) {
   std::string y = valid_yaml();
   std::string second = "  - public_key: " + kPeerKey + "\n    allowed_ips: [10.77.0.3/32]\n";
