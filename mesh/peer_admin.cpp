@@ -32,7 +32,7 @@ bool SessionManager::rekey_now(Peer& peer) {
 SessionManager::PeerSetChange SessionManager::apply_peers(const std::vector<PeerConfig>& wanted) {
   PeerSetChange change;
   std::vector<bool> matched(wanted.size(), false);
-  std::vector<Peer*> gone;
+  std::vector<Peer*> gone, call;  // call: peers to handshake with once the table is in
   for (auto& p : plane_.peers) {
     size_t i = 0;
     while (i < wanted.size() && !(wanted[i].zid == p->key.zid && wanted[i].public_key == p->key.public_key)) ++i;
@@ -47,7 +47,10 @@ SessionManager::PeerSetChange SessionManager::apply_peers(const std::vector<Peer
     }
     // A new configured endpoint replaces the one in use; no endpoint in the
     // file keeps whatever the peer roamed to.
-    if (wanted[i].endpoint && wanted[i].endpoint != p->config.endpoint) p->endpoint.store(*wanted[i].endpoint);
+    if (wanted[i].endpoint && wanted[i].endpoint != p->config.endpoint) {
+      p->endpoint.store(*wanted[i].endpoint);
+      if (!p->current_owned) call.push_back(p.get());  // try the new address now
+    }
     p->config = wanted[i];
     change.updated.push_back(p->label());
   }
@@ -57,16 +60,18 @@ SessionManager::PeerSetChange SessionManager::apply_peers(const std::vector<Peer
     sync_tunnel_state(*p, "peer_removed");
     plane_.remove_peer(*p);
   }
-  std::vector<Peer*> added;
   for (size_t i = 0; i < wanted.size(); ++i) {
     if (matched[i]) continue;
-    added.push_back(&plane_.add_peer(wanted[i]));
-    change.added.push_back(added.back()->label());
+    call.push_back(&plane_.add_peer(wanted[i]));
+    change.added.push_back(call.back()->label());
   }
   // One new table carries every route change of this reload at once.
   plane_.publish_table();
   int64_t now = clock_.mono_us();
-  for (Peer* p : added) initiate(*p, now);
+  for (Peer* p : call) {
+    p->gave_up = false;
+    initiate(*p, now);
+  }
   return change;
 }
 

@@ -269,4 +269,43 @@ TEST_F(MeshHandshake, TunnelRowsAreWrittenAndNoKeyReachesTheDatabase) {
   fs::remove_all(dir);
 }
 
+// A reload keeps the session of a peer that stays, routes the new peer's
+// prefixes to it, and forgets the removed one.
+TEST_F(MeshHandshake, ApplyPeersKeepsSessionsOfPeersThatStay) {
+  Bytes secret = hex(v_["mesh_secret"]);
+  PeerConfig b_cfg = peer_config(resp_, "198.18.0.2:51820", "10.200.0.2/32");
+  TestNode a(init_, {b_cfg}, secret, clock_);
+  TestNode b(resp_, {peer_config(init_, nullptr, "10.200.0.1/32")}, secret, clock_);
+  a.sessions->start_all();
+  b.sessions->on_handshake_message(a.sent.back().bytes, from_);
+  a.sessions->on_handshake_message(b.sent.back().bytes, *parse_udp_endpoint("198.18.0.2:51820"));
+  Keypair* session = a.plane.peers[0]->current.load();
+  ASSERT_NE(session, nullptr);
+
+  LocalIdentity c;
+  c.keypair = x25519_generate();
+  c.zid = zid_from_public_key(c.keypair.public_key);
+  PeerConfig changed_b = b_cfg;
+  changed_b.persistent_keepalive_s = 9;
+  changed_b.allowed_ips.push_back(*parse_ip_prefix("10.201.0.0/16"));
+  auto change = a.sessions->apply_peers({changed_b, peer_config(c, nullptr, "10.200.0.3/32")});
+  EXPECT_EQ(change.updated.size(), 1u);
+  EXPECT_EQ(change.added.size(), 1u);
+  EXPECT_TRUE(change.removed.empty());
+  ASSERT_EQ(a.plane.peers.size(), 2u);
+  Peer& pb = *a.plane.peers[0];
+  EXPECT_EQ(pb.current.load(), session);  // same keys, same tunnel
+  EXPECT_EQ(pb.config.persistent_keepalive_s, 9);
+  uint8_t in_new_prefix[4] = {10, 201, 7, 7}, at_c[4] = {10, 200, 0, 3};
+  EXPECT_EQ(a.plane.table()->lookup(4, in_new_prefix), &pb);
+  EXPECT_EQ(a.plane.table()->lookup(4, at_c), a.plane.peers[1].get());
+
+  change = a.sessions->apply_peers({changed_b});
+  EXPECT_EQ(change.removed.size(), 1u);
+  EXPECT_EQ(change.unchanged, 1u);
+  EXPECT_EQ(a.plane.table()->lookup(4, at_c), nullptr);
+  EXPECT_EQ(a.plane.peers.size(), 1u);
+  EXPECT_EQ(pb.current.load(), session);
+}
+
 }  // namespace zeq
