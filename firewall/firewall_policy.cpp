@@ -1,0 +1,95 @@
+#include "firewall/firewall_policy.hpp"
+
+#include <fmt/format.h>
+
+namespace zeq {
+
+namespace {
+
+// Private, link-local, multicast and broadcast destinations that allow_lan
+// lets through.
+constexpr char kLan4[] = "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, 224.0.0.0/4, 255.255.255.255";
+constexpr char kLan6[] = "fe80::/10, fc00::/7, ff00::/8";
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+}  // namespace
+
+std::string render_nftables(const FirewallPolicy& p) {
+  // "add" then "delete" makes the delete safe when the table is absent; the
+  // whole buffer is one transaction, so there is never a moment without rules.
+  std::string out = fmt::format("add table inet {0}\ndelete table inet {0}\n", FIREWALL_TABLE);
+  if (p.empty()) return out;
+  const std::string tun = quoted(p.tun_interface);
+  out += fmt::format("table inet {} {{\n", FIREWALL_TABLE);
+  // Named counters (declared before the rules that use them) let `zeqvpnctl
+  // killswitch status` say how many packets were kept from leaking.
+  if (p.kill_switch) out += "\tcounter blocked_output {\n\t}\n\tcounter blocked_forward {\n\t}\n";
+  if (p.block_dns_leaks) out += "\tcounter blocked_dns {\n\t}\n";
+  if (p.kill_switch) {
+    out += "\tchain killswitch_output {\n"
+           "\t\ttype filter hook output priority filter; policy drop;\n"
+           "\t\toifname \"lo\" accept\n";
+    out += fmt::format("\t\toifname {} accept\n", tun);
+    out += fmt::format("\t\tmeta mark 0x{:08x} accept\n", p.fwmark);
+    out += "\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept\n";
+    if (p.allow_lan) {
+      out += "\t\tudp sport 68 udp dport 67 accept\n"
+             "\t\tudp sport 546 udp dport 547 accept\n";
+      out += fmt::format("\t\tip daddr {{ {} }} accept\n", kLan4);
+      out += fmt::format("\t\tip6 daddr {{ {} }} accept\n", kLan6);
+    }
+    out += "\t\tcounter name blocked_output drop\n"
+           "\t}\n";
+    out += "\tchain killswitch_forward {\n"
+           "\t\ttype filter hook forward priority filter; policy drop;\n";
+    out += fmt::format("\t\tiifname {0} accept\n\t\toifname {0} accept\n", tun);
+    if (p.allow_lan) {
+      out += fmt::format("\t\tip daddr {{ {} }} accept\n", kLan4);
+      out += fmt::format("\t\tip6 daddr {{ {} }} accept\n", kLan6);
+    }
+    out += "\t\tcounter name blocked_forward drop\n"
+           "\t}\n";
+  }
+  if (p.block_dns_leaks) {
+    // Before the kill switch's chain, so a LAN exception never lets DNS out.
+    out += "\tchain dns_leak {\n"
+           "\t\ttype filter hook output priority filter - 1; policy accept;\n"
+           "\t\toifname \"lo\" accept\n";
+    out += fmt::format("\t\toifname {} accept\n", tun);
+    out += "\t\tmeta l4proto { tcp, udp } th dport { 53, 853 } counter name blocked_dns drop\n"
+           "\t}\n";
+  }
+  out += "}\n";
+  return out;
+}
+
+std::string render_pf_anchor(const FirewallPolicy& p) {
+  std::string out = fmt::format(
+      "# zeqvpn kill switch and DNS-leak rules; generated, do not edit.\n"
+      "# Load: pfctl -a {} -f THIS_FILE   Remove: pfctl -a {} -F rules\n",
+      FIREWALL_TABLE, FIREWALL_TABLE);
+  if (p.empty()) return out;
+  const std::string& tun = p.tun_interface;
+  out += "pass out quick on lo0 all\n";
+  out += fmt::format("pass out quick on {} all\n", tun);
+  if (p.kill_switch) {
+    // pf cannot see socket marks; the daemon's underlay packets are the UDP
+    // packets from its listen port.
+    out += fmt::format("pass out quick proto udp from any port {} to any\n", p.listen_port);
+    out += "pass out quick inet6 proto ipv6-icmp icmp6-type { routersol, neighbrsol, neighbradv }\n";
+  }
+  if (p.block_dns_leaks) out += "block drop out quick proto { tcp, udp } to any port { 53, 853 }\n";
+  if (p.kill_switch) {
+    if (p.allow_lan) {
+      out += "pass out quick inet proto udp from any port 68 to any port 67\n";
+      out += "pass out quick inet6 proto udp from any port 546 to any port 547\n";
+      out += fmt::format("pass out quick inet to {{ {} }}\n", kLan4);
+      out += fmt::format("pass out quick inet6 to {{ {} }}\n", kLan6);
+    }
+    out += "block drop out quick all\n";
+  }
+  return out;
+}
+
+}  // namespace zeq

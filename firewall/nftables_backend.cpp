@@ -1,0 +1,55 @@
+#include "firewall/nftables_backend.hpp"
+
+#include <nftables/libnftables.h>
+
+#include <regex>
+
+namespace zeq {
+
+Result<std::unique_ptr<NftablesBackend>> NftablesBackend::open() {
+  nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+  if (!ctx) return Status::error("nftables: cannot create a context (out of memory)");
+  nft_ctx_buffer_output(ctx);
+  nft_ctx_buffer_error(ctx);
+  return std::unique_ptr<NftablesBackend>(new NftablesBackend(ctx));
+}
+
+NftablesBackend::~NftablesBackend() { nft_ctx_free(ctx_); }
+
+Status NftablesBackend::run(const std::string& commands, std::string* out) {
+  int rc = nft_run_cmd_from_buffer(ctx_, commands.c_str());
+  std::string output = nft_ctx_get_output_buffer(ctx_);
+  std::string error = nft_ctx_get_error_buffer(ctx_);
+  if (rc != 0) {
+    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+    size_t nl = error.find('\n');
+    std::string first = error.substr(0, nl);
+    bool perm = error.find("Operation not permitted") != std::string::npos;
+    return Status::error("nftables (table inet " + std::string(FIREWALL_TABLE) + "): " +
+                         (first.empty() ? "command failed" : first) +
+                         (perm ? "; zeqvpnd needs CAP_NET_ADMIN for the kill switch" : ""));
+  }
+  if (out) *out = std::move(output);
+  return Status::ok();
+}
+
+Status NftablesBackend::apply(const FirewallPolicy& policy) { return run(render_nftables(policy)); }
+
+Result<bool> NftablesBackend::installed() {
+  std::string out;
+  if (Status s = run("list tables inet", &out); !s) return s;
+  return out.find("table inet " + std::string(FIREWALL_TABLE) + "\n") != std::string::npos ||
+         out.find("table inet " + std::string(FIREWALL_TABLE) + " ") != std::string::npos;
+}
+
+std::map<std::string, uint64_t> NftablesBackend::blocked_counts() {
+  std::map<std::string, uint64_t> counts;
+  std::string out;
+  if (!run("list counters table inet " + std::string(FIREWALL_TABLE), &out)) return counts;
+  static const std::regex counter(R"(counter (\w+) \{\s*packets (\d+) bytes \d+)");
+  for (std::sregex_iterator it(out.begin(), out.end(), counter), end; it != end; ++it)
+    counts[(*it)[1].str()] = std::stoull((*it)[2].str());
+  return counts;
+}
+
+}  // namespace zeq
