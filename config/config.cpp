@@ -72,6 +72,15 @@ class Parser {
     return v;
   }
 
+  bool bool_of(const YAML::Node& n, const std::string& field) const {
+    if (n.IsScalar()) {
+      const std::string& s = n.Scalar();
+      if (s == "true" || s == "yes" || s == "on") return true;
+      if (s == "false" || s == "no" || s == "off") return false;
+    }
+    fail(n, field, "expected true or false, got " + shown(n));
+  }
+
   std::string absolute_path_of(const YAML::Node& n, const std::string& field) const {
     std::string s = string_of(n, field);
     if (s.empty() || s[0] != '/') fail(n, field, "expected an absolute path, got '" + s + "'");
@@ -151,7 +160,8 @@ class Parser {
 
   Config config_of(const YAML::Node& root) const {
     if (!root.IsMap()) fail(root, "(top level)", "expected a mapping with 'interface' and 'peers'");
-    only_keys(root, "", {"interface", "peers", "control", "state", "log_level"});
+    only_keys(root, "", {"interface", "peers", "control", "state", "kill_switch", "allow_lan", "fwmark", "dns_via_peer",
+                         "dns", "log_level"});
     Config c;
     c.source = source_;
     if (!root["interface"]) fail(root, "interface", "missing; see zeqvpn.yaml(5) or examples/zeqvpn.yaml");
@@ -164,6 +174,37 @@ class Parser {
     if (const auto& st = root["state"]) {
       only_keys(st, "state", {"database"});
       if (st["database"]) c.state.database = absolute_path_of(st["database"], "state.database");
+    }
+    if (root["kill_switch"]) {
+      c.kill_switch.mode = string_of(root["kill_switch"], "kill_switch");
+      if (c.kill_switch.mode != "off" && c.kill_switch.mode != "on_drop" && c.kill_switch.mode != "always")
+        fail(root["kill_switch"], "kill_switch", "expected off, on_drop or always, got '" + c.kill_switch.mode + "'");
+    }
+    if (root["allow_lan"]) c.kill_switch.allow_lan = bool_of(root["allow_lan"], "allow_lan");
+    if (const auto& m = root["fwmark"]) {
+      // Marks are usually written in hex, as `ip rule` and nft print them.
+      std::string s = m.IsScalar() ? m.Scalar() : "";
+      size_t used = 0;
+      unsigned long v = 0;
+      try {
+        v = std::stoul(s, &used, s.rfind("0x", 0) == 0 ? 16 : 10);
+      } catch (...) {
+        used = 0;
+      }
+      if (s.empty() || used != s.size() || v == 0 || v > 0xffffffffUL)
+        fail(m, "fwmark", "expected a non-zero 32-bit mark like 0x5a51 or 23121, got " + shown(m));
+      c.kill_switch.fwmark = uint32_t(v);
+    }
+    if (root["dns_via_peer"]) c.dns.via_peer = bool_of(root["dns_via_peer"], "dns_via_peer");
+    if (const auto& dns = root["dns"]) {
+      only_keys(dns, "dns", {"offer", "resolv_conf"});
+      if (dns["offer"]) {
+        auto a = parse_ip_prefix(string_of(dns["offer"], "dns.offer"));
+        if (!a || a->length != (a->family == 4 ? 32 : 128))
+          fail(dns["offer"], "dns.offer", "expected the IP address of a resolver reachable through the tunnel, like 10.77.0.1, got " + shown(dns["offer"]));
+        c.dns.offer = dns["offer"].Scalar();
+      }
+      if (dns["resolv_conf"]) c.dns.resolv_conf = absolute_path_of(dns["resolv_conf"], "dns.resolv_conf");
     }
     if (root["log_level"]) {
       c.log_level = string_of(root["log_level"], "log_level");

@@ -47,12 +47,27 @@ struct StateConfig {
   std::string database = "/var/lib/zeqvpn/state.db";
 };
 
+// The kill switch (firewall/kill_switch_state.hpp has the modes' meaning).
+struct KillSwitchConfig {
+  std::string mode = "off";           // off, on_drop, always
+  bool allow_lan = false;             // LAN ranges and DHCP pass while armed
+  uint32_t fwmark = 0x5a51;           // SO_MARK of the daemon's own UDP packets
+};
+
+struct DnsConfig {
+  bool via_peer = true;               // use a resolver a peer offers
+  std::string offer;                  // serving side: resolver address offered to peers
+  std::string resolv_conf = "/etc/resolv.conf";  // used when systemd-resolved is not running
+};
+
 struct Config {
   std::string source;                 // file the config came from
   InterfaceConfig interface;
   std::vector<PeerConfig> peers;
   ControlConfig control;
   StateConfig state;
+  KillSwitchConfig kill_switch;
+  DnsConfig dns;
   std::string log_level = "info";
 };
 

@@ -61,6 +61,22 @@ std::string peer_block(const json& p) {
 
 }  // namespace
 
+std::string format_guard(const json& g) {
+  const json& k = g["kill_switch"];
+  std::string out = fmt::format("  kill switch: {} (mode {}, {}{}{})\n", k["armed"].get<bool>() ? "armed" : "disarmed",
+                                k["mode"].get<std::string>(), k["reason"].get<std::string>(),
+                                k["allow_lan"].get<bool>() ? ", LAN allowed" : "",
+                                k["stays_after_exit"].get<bool>() ? ", stays after exit" : "");
+  if (!k["blocked_packets"].empty()) out += fmt::format("  blocked packets: {}\n", counters(k["blocked_packets"], false));
+  const json& d = g["dns"];
+  if (d["via_peer"].get<bool>())
+    out += fmt::format("  dns: via {} ({}) through {}; other DNS blocked\n", d["peer"].get<std::string>(), join(d["servers"]),
+                       d["backend"].get<std::string>());
+  else
+    out += fmt::format("  dns: system resolver ({})\n", d["backend"].get<std::string>());
+  return out;
+}
+
 std::string format_status(const json& s) {
   const json& n = s["node"];
   std::string out = fmt::format("node {}\n", n["zid"].get<std::string>());
@@ -73,6 +89,7 @@ std::string format_status(const json& s) {
   out += fmt::format("  handshakes: {} completed, {} answered; rejected: {}\n", h["completed"].get<uint64_t>(),
                      h["answered"].get<uint64_t>(), counters(h["rejected"], true));
   out += fmt::format("  drops: {}\n", counters(s["drops"], true));
+  out += format_guard(s);
   for (const auto& p : s["peers"]) out += "\n" + peer_block(p);
   return out;
 }

@@ -24,6 +24,8 @@
 #include "core/version.hpp"
 #include "crypto/random.hpp"
 #include "crypto/x25519.hpp"
+#include "dns/resolv_conf.hpp"
+#include "firewall/nftables_backend.hpp"
 #include "identity/key_file.hpp"
 #include "identity/zid.hpp"
 
@@ -58,9 +60,8 @@ std::string socket_path(const Options& o) {
   return zeq::ControlConfig{}.socket;
 }
 
-// Calls the daemon; on failure prints the reason and exits with its code.
-nlohmann::json call(const Options& o, const std::string& cmd, const nlohmann::json& args = nlohmann::json::object()) {
-  auto r = zeq::control::call(socket_path(o), cmd, args);
+// The daemon's reply; on failure prints the reason and exits with its code.
+nlohmann::json checked(const std::string& cmd, const zeq::control::CallResult& r) {
   switch (r.kind) {
     case zeq::control::CallResult::kOk: return r.result;
     case zeq::control::CallResult::kNotRunning: die(kNotRunning, r.message);
@@ -71,6 +72,10 @@ nlohmann::json call(const Options& o, const std::string& cmd, const nlohmann::js
     case zeq::control::CallResult::kProtocolError: die(kFailed, r.message);
   }
   die(kFailed, "unreachable");
+}
+
+nlohmann::json call(const Options& o, const std::string& cmd, const nlohmann::json& args = nlohmann::json::object()) {
+  return checked(cmd, zeq::control::call(socket_path(o), cmd, args));
 }
 
 void print_json(const nlohmann::json& j) { std::printf("%s\n", j.dump(2).c_str()); }
@@ -106,6 +111,40 @@ void gen_secrets(const std::string& output, bool force, const std::string& only)
                  output.c_str());
   }
   sodium_memzero(text.data(), text.size());
+}
+
+// With the daemon gone (always mode leaves the rules after a crash or stop),
+// disarm removes table inet zeqvpn itself and puts back a resolv.conf the
+// daemon replaced; status reports what is installed.
+void killswitch_offline(const Options& o, const std::string& action) {
+  zeq::Config c;
+  std::string file = o.config.empty() ? "/etc/zeqvpn/zeqvpn.yaml" : o.config;
+  if (auto loaded = zeq::load_config_file(file)) c = *loaded;
+  else if (!o.config.empty()) die(kUsage, loaded.message());
+  auto nft = zeq::NftablesBackend::open();
+  if (!nft) die(kFailed, nft.message());
+  auto installed = (*nft)->installed();
+  if (!installed) die(kFailed, installed.message());
+  if (action == "status") {
+    std::printf("zeqvpnd is not running; kill switch rules (table inet %s) %s\n", zeq::FIREWALL_TABLE,
+                *installed ? "are installed and block traffic" : "are not installed");
+    std::exit(*installed ? kOk : kNotRunning);
+  }
+  if (action == "arm") die(kNotRunning, "killswitch arm needs a running zeqvpnd (its config says what to let through)");
+  if (zeq::Status s = (*nft)->apply(zeq::FirewallPolicy{.kill_switch = false, .block_dns_leaks = false}); !s) die(kFailed, s.message());
+  std::string state_dir = c.state.database.substr(0, c.state.database.rfind('/'));
+  zeq::ResolvConf resolv(c.dns.resolv_conf, state_dir + "/resolv.conf.backup");
+  auto restored = resolv.recover();
+  if (!restored) die(kFailed, restored.message());
+  std::printf("kill switch disarmed (zeqvpnd not running)%s\n", *restored ? ("; " + c.dns.resolv_conf + " restored").c_str() : "");
+}
+
+void killswitch_command(const Options& o, const std::string& action) {
+  auto r = zeq::control::call(socket_path(o), "killswitch", {{"action", action}});
+  if (r.kind == zeq::control::CallResult::kNotRunning) return killswitch_offline(o, action);
+  auto result = checked("killswitch", r);
+  if (o.json) print_json(result);
+  else std::fputs(zeq::ctl::format_guard(result).c_str(), stdout);
 }
 
 void config_check(const std::string& file) {
@@ -165,6 +204,11 @@ int main(int argc, char** argv) {
       else std::printf("%s: %s\n", peer.c_str(), r.value("message", "done").c_str());
     });
   }
+  std::string ks_action;
+  auto* killswitch = app.add_subcommand("killswitch", "kill switch: status, arm or disarm (disarm also works with zeqvpnd stopped)");
+  killswitch->add_option("ACTION", ks_action, "status, arm or disarm")->required()->check(CLI::IsMember({"status", "arm", "disarm"}));
+  killswitch->callback([&] { killswitch_command(o, ks_action); });
+
   app.add_subcommand("reload", "re-read the configuration file (as SIGHUP does)")->callback([&] {
     auto r = call(o, "reload");
     if (o.json) print_json(r);

@@ -55,6 +55,22 @@ json peer_json(const PeerStatus& p) {
   return j;
 }
 
+json guard_json(const GuardStatus& g) {
+  return {{"kill_switch",
+           {{"mode", g.mode},
+            {"armed", g.armed},
+            {"reason", g.reason},
+            {"allow_lan", g.allow_lan},
+            {"rules_installed", g.rules_installed},
+            {"stays_after_exit", g.stays_after_exit},
+            {"blocked_packets", g.blocked}}},
+          {"dns",
+           {{"via_peer", g.dns_via_peer},
+            {"peer", g.dns_peer.empty() ? json(nullptr) : json(g.dns_peer)},
+            {"servers", g.dns_servers},
+            {"backend", g.dns_backend}}}};
+}
+
 json status_json(const NodeStatus& s) {
   json peers = json::array();
   for (const auto& p : s.peers) peers.push_back(peer_json(p));
@@ -71,6 +87,8 @@ json status_json(const NodeStatus& s) {
           {"handshakes", {{"completed", s.handshakes_completed}, {"answered", s.handshakes_answered}, {"rejected", s.handshake_rejects}}},
           {"drops", s.drops},
           {"received", s.received},
+          {"kill_switch", guard_json(s.guard)["kill_switch"]},
+          {"dns", guard_json(s.guard)["dns"]},
           {"peers", peers}};
 }
 
@@ -114,6 +132,13 @@ std::string metrics_text(const NodeStatus& s) {
     out += fmt::format("zeqvpn_handshakes_rejected_total{{reason=\"{}\"}} {}\n", label(reason), n);
   family("zeqvpn_drops_total", "counter", "Packets dropped by the data plane, by reason.");
   for (const auto& [reason, n] : s.drops) out += fmt::format("zeqvpn_drops_total{{reason=\"{}\"}} {}\n", label(reason), n);
+  family("zeqvpn_killswitch_armed", "gauge", "1 while the kill switch blocks traffic outside the tunnel.");
+  out += fmt::format("zeqvpn_killswitch_armed {}\n", s.guard.armed ? 1 : 0);
+  family("zeqvpn_firewall_blocked_packets_total", "counter", "Packets the kill switch and DNS-leak rules dropped, by rule.");
+  for (const auto& [rule, n] : s.guard.blocked)
+    out += fmt::format("zeqvpn_firewall_blocked_packets_total{{rule=\"{}\"}} {}\n", label(rule), n);
+  family("zeqvpn_dns_via_peer", "gauge", "1 while names resolve through a peer's resolver.");
+  out += fmt::format("zeqvpn_dns_via_peer {}\n", s.guard.dns_via_peer ? 1 : 0);
   family("zeqvpn_received_total", "counter", "Authenticated messages that carried no IP packet, by kind.");
   for (const auto& [kind, n] : s.received) out += fmt::format("zeqvpn_received_total{{kind=\"{}\"}} {}\n", label(kind), n);
 
@@ -181,13 +206,21 @@ control::Handler make_control_handler(Node& node, TunnelStore& tunnels, ReloadFn
     if (cmd == "up") return peer_action(&Node::peer_up, "up; handshaking");
     if (cmd == "down") return peer_action(&Node::peer_down, "down; keys wiped, handshakes refused until `zeqvpnctl up`");
     if (cmd == "rekey") return peer_action(&Node::rekey, "handshake sent; new keys follow when the peer answers");
+    if (cmd == "killswitch") {
+      std::string action = args.value("action", "status");
+      Status s = action == "arm" ? node.killswitch_arm() : action == "disarm" ? node.killswitch_disarm() : Status::ok();
+      if (action != "arm" && action != "disarm" && action != "status")
+        return Reply::failure(control::kBadRequest, "killswitch action must be status, arm or disarm");
+      if (!s) return Reply::failure(control::kFailed, s.message());
+      return Reply::success(guard_json(node.status().guard));
+    }
     if (cmd == "reload") {
       auto r = reload();
       if (!r) return Reply::failure(control::kFailed, r.message());
       return Reply::success({{"summary", *r}});
     }
     return Reply::failure(control::kUnknownCommand,
-                          "unknown command '" + cmd + "'; known: status, peers, tunnels, up, down, rekey, reload, metrics");
+                          "unknown command '" + cmd + "'; known: status, peers, tunnels, up, down, rekey, reload, metrics, killswitch");
   };
 }
 

@@ -20,6 +20,8 @@ control::Handler make_control_handler(Node& node, TunnelStore& tunnels, ReloadFn
 
 nlohmann::json status_json(const NodeStatus& s);
 nlohmann::json peer_json(const PeerStatus& p);
+// {"kill_switch": {...}, "dns": {...}}
+nlohmann::json guard_json(const GuardStatus& g);
 nlohmann::json tunnel_json(const TunnelRow& t);
 // Prometheus text exposition format, version 0.0.4.
 std::string metrics_text(const NodeStatus& s);

@@ -16,6 +16,9 @@ class ControlInbox {
   virtual bool deliver_handshake(ByteSpan message, const UdpEndpoint& from) = 0;
   // The peer's wants_attention flag went from false to true.
   virtual void peer_needs_attention(uint64_t peer_serial) = 0;
+  // An authenticated in-tunnel control message (plaintext starting 0x01)
+  // from the peer; copied, false when dropped.
+  virtual bool deliver_control(uint64_t peer_serial, ByteSpan plaintext) = 0;
 };
 
 }  // namespace zeq

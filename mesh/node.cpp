@@ -18,7 +18,12 @@
 #include "core/clock.hpp"
 #include "mesh/data_plane.hpp"
 #include "mesh/data_worker.hpp"
+#include "mesh/network_guard.hpp"
 #include "mesh/session_manager.hpp"
+#include "dns/system_resolver.hpp"
+#include "firewall/nftables_backend.hpp"
+#include "protocol/control_message.hpp"
+#include "store/tunnel_store.hpp"
 #include "protocol/handshake_messages.hpp"
 #include "mesh/tunnel_recorder.hpp"
 #include "tun/link_config.hpp"
@@ -59,7 +64,7 @@ std::set<IpPrefix> kernel_routes(const std::vector<PeerConfig>& peers) {
 struct Node::Impl final : ControlInbox, TunnelEvents {
   Impl(const Config& c, LocalIdentity id, SecretBuffer secret, TunDevice device, int worker_count, TunnelStore* s)
       : config(c), identity(std::move(id)), mesh(std::move(secret)), tun(std::move(device)),
-        plane(worker_count, c.interface.mtu), signals(io), tick_timer(io), started_us(clock.mono_us()) {
+        plane(worker_count, c.interface.mtu), store(s), signals(io), tick_timer(io), started_us(clock.mono_us()) {
     if (s) recorder = std::make_unique<TunnelRecorder>(*s, clock, identity.zid);
   }
 
@@ -78,6 +83,69 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
     });
     return true;
   }
+  bool deliver_control(uint64_t serial, ByteSpan plaintext) override {
+    if (queued_handshakes.fetch_add(1) >= kMaxQueuedHandshakes) {
+      queued_handshakes.fetch_sub(1);
+      return false;
+    }
+    std::array<uint8_t, SessionManager::kMaxControlPlaintext> copy{};
+    size_t len = std::min(plaintext.size(), copy.size());
+    std::copy_n(plaintext.begin(), len, copy.begin());
+    asio::post(io, [this, serial, copy, len] {
+      queued_handshakes.fetch_sub(1);
+      if (Peer* p = plane.find_by_serial(serial)) on_control_message(*p, ByteSpan(copy.data(), len));
+    });
+    return true;
+  }
+
+  // In-tunnel control messages. Only the DNS offer exists so far.
+  void on_control_message(Peer& peer, ByteSpan plaintext) {
+    if (plaintext.size() < 2 || plaintext[1] != CONTROL_DNS_OFFER) {
+      spdlog::debug("peer {}: control message of unknown type {} ignored", peer.label(), plaintext.size() > 1 ? plaintext[1] : 0);
+      return;
+    }
+    auto offer = parse_dns_offer(plaintext);
+    if (!offer) {
+      spdlog::warn("peer {}: malformed DNS offer ignored", peer.label());
+      return;
+    }
+    if (!config.dns.via_peer) {
+      spdlog::debug("peer {}: DNS offer ignored (dns_via_peer: false)", peer.label());
+      return;
+    }
+    // A resolver the peer does not route for would send names elsewhere.
+    for (const auto& r : offer->resolvers) {
+      if (plane.table()->lookup(r.family, r.addr.data()) != &peer) {
+        spdlog::warn("peer {}: offered resolver {} is outside its allowed_ips; offer ignored", peer.label(), r.to_string());
+        return;
+      }
+    }
+    std::string text;
+    for (const auto& r : offer->resolvers) text += (text.empty() ? "" : " ") + r.to_string();
+    if (store) {  // remembered in the vault, never in the environment or the YAML
+      auto& vault = store->vault();
+      std::string name = "dns." + peer.key.zid;
+      auto has = vault.contains(name);
+      bool same = false;
+      if (has && *has) {
+        auto old = vault.get(name, "zeqvpnd", clock.zeqond());
+        same = old && std::string(old->span().begin(), old->span().end()) == text;
+      }
+      if (!same) {
+        if (Status s = vault.put(name, as_bytes(text), {"dns.resolver", peer.key.zid, 0}, "zeqvpnd", clock.zeqond()); !s)
+          spdlog::warn("state: storing the resolver of {}: {}", peer.label(), s.message());
+      }
+    }
+    if (Status s = guard->use_dns(peer.label(), offer->resolvers); !s)
+      spdlog::warn("dns: offer from {} not used: {}", peer.label(), s.message());
+  }
+
+  void offer_dns(Peer& peer) {
+    if (config.dns.offer.empty()) return;
+    DnsOffer offer{{*parse_ip_prefix(config.dns.offer)}};
+    sessions->send_plaintext(peer, clock.mono_us(), encode_dns_offer(offer));
+  }
+
   void peer_needs_attention(uint64_t serial) override {
     asio::post(io, [this, serial] {
       // The peer may have been removed by a reload since the worker asked.
@@ -88,6 +156,7 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
   // Logs every transition and hands it to the recorder, if there is a store.
   void tunnel_up(Peer& peer) override {
     if (recorder) recorder->tunnel_up(peer);
+    offer_dns(peer);
   }
   void tunnel_down(Peer& peer, const char* reason) override {
     spdlog::info("peer {}: tunnel down ({})", peer.label(), reason);
@@ -107,7 +176,14 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
     tick_timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       sessions->tick();
-      if (++ticks % (8 * kCheckpointEveryZ) == 0) checkpoint_tunnels();
+      guard->set_tunnels_dropped(tunnels_dropped());
+      if (++ticks % (8 * kCheckpointEveryZ) == 0) {
+        checkpoint_tunnels();
+        // Offers go again now and then: a lost UDP packet must not leave
+        // the peer's names resolving elsewhere.
+        for (const auto& p : plane.peers)
+          if (p->current_owned) offer_dns(*p);
+      }
       schedule_tick();
     });
   }
@@ -130,6 +206,13 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
     });
   }
 
+  // on_drop arms when a peer that carries routes gave up handshaking.
+  bool tunnels_dropped() const {
+    for (const auto& p : plane.peers)
+      if (p->gave_up && !p->admin_down && !p->config.allowed_ips.empty()) return true;
+    return false;
+  }
+
   Result<Peer*> find_peer(const std::string& name) const {
     if (Peer* p = plane.find(name)) return p;
     std::string known;
@@ -145,7 +228,9 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
   SystemClock clock;
   TunDevice tun;
   DataPlane plane;
+  TunnelStore* store;
   std::unique_ptr<TunnelRecorder> recorder;  // null without a state store
+  std::unique_ptr<NetworkGuard> guard;
   std::vector<std::unique_ptr<DataWorker>> workers;
   std::unique_ptr<SessionManager> sessions;
   Hooks hooks;
@@ -191,8 +276,19 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, LocalIdentity i
   link.routes.assign(routes.begin(), routes.end());
   if (Status s = configure_link(link); !s) return Status::error("configuring " + ifc.name + ": " + s.message());
 
+  // The kill switch and the resolver before any packet can leave: in
+  // `always` mode the node is armed before its first handshake.
+  std::string state_dir = config.state.database.substr(0, config.state.database.rfind('/'));
+  auto resolver = make_system_resolver(tun->ifindex(), config.dns.resolv_conf, state_dir + "/resolv.conf.backup");
+  if (!resolver) return resolver.status();
+  auto firewall = NftablesBackend::open();
+  if (!firewall) return firewall.status();
+  auto guard = std::make_unique<NetworkGuard>(config, std::move(firewall.value()), std::move(resolver.value()));
+  if (Status s = guard->start(); !s) return Status::error("kill switch: " + s.message());
+
   auto impl = std::make_unique<Impl>(config, std::move(identity), std::move(mesh_secret), std::move(tun.value()),
                                      worker_count, store);
+  impl->guard = std::move(guard);
   DataPlane& plane = impl->plane;
   plane.own_mac1_key = mac1_key_for(impl->identity.keypair.public_key);
   plane.inbox = impl.get();
@@ -200,7 +296,7 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, LocalIdentity i
   plane.publish_table();
 
   for (int w = 0; w < worker_count; ++w) {
-    auto sock = UdpSocket::open(ifc.listen_port);
+    auto sock = UdpSocket::open(ifc.listen_port, config.kill_switch.fwmark);
     if (!sock) return sock.status();
     impl->workers.push_back(std::make_unique<DataWorker>(w, plane, impl->tun.queue_fd(w), std::move(sock.value())));
   }
@@ -238,6 +334,7 @@ int Node::run() {
   for (auto& w : m.workers) w->stop();
   spdlog::info("final status: {}", m.sessions->describe());
   m.sessions->shutdown();
+  m.guard->shutdown();
   m.tun.close();
   spdlog::info("tunnel torn down, keys wiped, interface {} removed", m.config.interface.name);
   return 0;
@@ -292,6 +389,7 @@ NodeStatus Node::status() const {
     ps.tunnel_id = p->tunnel_id;
     s.peers.push_back(std::move(ps));
   }
+  s.guard = m.guard->status();
   return s;
 }
 
@@ -317,6 +415,10 @@ Status Node::rekey(const std::string& name) {
     return Status::error("peer '" + name + "' has no known endpoint yet; it rekeys when it next calls in");
   return Status::ok();
 }
+
+Status Node::killswitch_arm() { return impl_->guard->arm(); }
+
+Status Node::killswitch_disarm() { return impl_->guard->disarm(); }
 
 Result<std::string> Node::reload(const Config& next) {
   Impl& m = *impl_;
@@ -352,10 +454,13 @@ Result<std::string> Node::reload(const Config& next) {
     return Status::error("reload: " + s.message());
   }
 
+  if (Status s = m.guard->reconfigure(next); !s) spdlog::error("reload: kill switch: {}", s.message());
   auto change = m.sessions->apply_peers(next.peers);
   spdlog::set_level(spdlog::level::from_str(next.log_level));
   m.config.peers = next.peers;
   m.config.log_level = next.log_level;
+  m.config.kill_switch = next.kill_switch;
+  m.config.dns = next.dns;
   m.config.source = next.source;
 
   auto list = [](const std::vector<std::string>& v) {

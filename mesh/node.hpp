@@ -52,6 +52,9 @@ class Node {
   Status peer_down(const std::string& peer);
   Status peer_up(const std::string& peer);
   Status rekey(const std::string& peer);
+  // `zeqvpnctl killswitch arm|disarm`: holds until the other or a restart.
+  Status killswitch_arm();
+  Status killswitch_disarm();
   // Applies a new configuration's peers and log level; the interface section
   // must be unchanged. Returns a one-line summary of what changed. On error
   // the running configuration stays as it was.

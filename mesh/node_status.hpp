@@ -25,6 +25,16 @@ struct PeerStatus {
   int64_t tunnel_id = 0;                // the vpn_tunnels row while up
 };
 
+// The kill switch and DNS through a peer.
+struct GuardStatus {
+  std::string mode, reason;
+  bool armed = false, allow_lan = false, rules_installed = false, stays_after_exit = false;
+  std::map<std::string, uint64_t> blocked;  // packets, by counter
+  bool dns_via_peer = false;
+  std::string dns_peer, dns_backend;
+  std::vector<std::string> dns_servers;
+};
+
 struct NodeStatus {
   std::string zid, public_key, interface;
   uint16_t listen_port = 0;
@@ -37,6 +47,7 @@ struct NodeStatus {
   std::map<std::string, uint64_t> drops;              // by reason, every reason
   std::map<std::string, uint64_t> received;           // keepalive, cover, control
   std::vector<PeerStatus> peers;
+  GuardStatus guard;
 };
 
 }  // namespace zeq

@@ -126,7 +126,8 @@ void DataWorker::receive_data(uint8_t* msg, size_t len, const UdpEndpoint& from,
       if (plain[0] == wire::PLAINTEXT_COVER) {
         counters_.count(Received::kCover);
       } else if (plain[0] == wire::PLAINTEXT_CONTROL) {
-        counters_.count(Received::kControl);  // control types arrive with their features
+        counters_.count(Received::kControl);
+        if (!plane_.inbox->deliver_control(peer.serial, ByteSpan(plain, plain_len))) counters_.drop(Drop::kHandshakeQueue);
       } else {
         counters_.drop(Drop::kMalformed);
       }

@@ -6,6 +6,7 @@
 
 #include "crypto/random.hpp"
 #include "protocol/data_message.hpp"
+#include "protocol/ip_packet.hpp"
 
 namespace zeq {
 
@@ -165,18 +166,20 @@ void SessionManager::retire(Peer& peer, std::unique_ptr<Keypair>& slot) {
   plane_.quiescence.retire(std::move(slot));
 }
 
-void SessionManager::send_keepalive(Peer& peer, int64_t now) {
+bool SessionManager::send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext) {
   Keypair* kp = peer.current_owned.get();
   UdpEndpoint ep = peer.endpoint.load();
-  if (!kp || ep.empty() || kp->exhausted()) return;
-  uint8_t buf[wire::DATA_OVERHEAD];
+  if (!kp || ep.empty() || kp->exhausted() || plaintext.size() > kMaxControlPlaintext) return false;
+  std::array<uint8_t, wire::DATA_OVERHEAD + kMaxControlPlaintext + 16> buf{};
+  size_t padded = plaintext.empty() ? 0 : padded_length(plaintext.size(), size_t(plane_.mtu));
+  std::copy(plaintext.begin(), plaintext.end(), buf.begin() + wire::DATA_OVERHEAD);
   size_t len = seal_data_message(kp->sealer(plane_.control_slot()), kp->remote_index, clock_.zeqond(),
-                                 kp->next_counter(), buf, 0);
-  if (send_(ByteSpan(buf, len), ep)) {
-    peer.tx_bytes.fetch_add(len, std::memory_order_relaxed);
-    peer.tx_packets.fetch_add(1, std::memory_order_relaxed);
-    peer.last_tx_us.store(now, std::memory_order_relaxed);
-  }
+                                 kp->next_counter(), buf.data(), padded);
+  if (!send_(ByteSpan(buf.data(), len), ep)) return false;
+  peer.tx_bytes.fetch_add(len, std::memory_order_relaxed);
+  peer.tx_packets.fetch_add(1, std::memory_order_relaxed);
+  peer.last_tx_us.store(now, std::memory_order_relaxed);
+  return true;
 }
 
 void SessionManager::on_attention(Peer& peer) {

@@ -22,6 +22,7 @@ namespace zeq {
 class SessionManager {
  public:
   using SendFn = std::function<bool(ByteSpan message, const UdpEndpoint& to)>;
+  static constexpr size_t kMaxControlPlaintext = 128;
 
   SessionManager(DataPlane& plane, const LocalIdentity& local, const SecretBuffer& mesh_secret, const Clock& clock,
                  SendFn send);
@@ -50,6 +51,10 @@ class SessionManager {
   // now, even if the current key is young; false without a known endpoint.
   void set_admin_down(Peer& peer, bool down);
   bool rekey_now(Peer& peer);
+  // Seals `plaintext` (padded like an IP packet) under the peer's current key
+  // and sends it: keepalives (empty) and in-tunnel control messages. False
+  // without a usable key or endpoint.
+  bool send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext);
 
   // Makes the peer set match `wanted` (a reload): peers that are gone are
   // taken down and removed, new ones added and started, changed ones updated
@@ -76,7 +81,7 @@ class SessionManager {
   void give_up(Peer& peer);
   void promote_next(Peer& peer);
   void retire(Peer& peer, std::unique_ptr<Keypair>& slot);
-  void send_keepalive(Peer& peer, int64_t now);
+  void send_keepalive(Peer& peer, int64_t now) { (void)send_plaintext(peer, now, {}); }
   void reject(HandshakeReject r, const std::string& context);
   void tick_peer(Peer& peer, int64_t now);  // timers.cpp
   Peer* peer_by_static(const PublicKey& key);

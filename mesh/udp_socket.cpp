@@ -48,10 +48,16 @@ Status UdpSocket::check_port_free(uint16_t port) {
   return Status::ok();
 }
 
-Result<UdpSocket> UdpSocket::open(uint16_t port) {
+Result<UdpSocket> UdpSocket::open(uint16_t port, uint32_t fwmark) {
   int err = 0;
   int fd = make_socket(port, true, err);
   if (fd < 0) return Status::error("cannot bind UDP port " + std::to_string(port) + ": " + std::strerror(err));
+  if (fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof fwmark) != 0) {
+    err = errno;
+    ::close(fd);
+    return Status::error("setting socket mark " + std::to_string(fwmark) + " (fwmark) on UDP port " + std::to_string(port) +
+                         ": " + std::strerror(err) + "; zeqvpnd needs CAP_NET_ADMIN");
+  }
   // Large buffers absorb bursts; the *FORCE variants pass rmem_max as root.
   int size = 8 << 20;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)

@@ -13,7 +13,9 @@ namespace zeq {
 class UdpSocket {
  public:
   // Fails with a clear message when another process holds the port.
-  static Result<UdpSocket> open(uint16_t port);
+  // fwmark (non-zero) marks every packet with SO_MARK so the kill switch
+  // can let the tunnel's own underlay packets out.
+  static Result<UdpSocket> open(uint16_t port, uint32_t fwmark = 0);
   // Probe: can a socket bind this port without SO_REUSEPORT? Keeps a second
   // daemon from silently sharing the port with the first.
   static Status check_port_free(uint16_t port);

@@ -52,6 +52,7 @@ class TunnelStore {
 
   Status upsert_peer(const std::string& zid, const std::string& public_key, const std::string& name, uint64_t zeqond);
   Status note_handshake(const std::string& zid, uint64_t zeqond);
+  Vault& vault() { return vault_; }
 
  private:
   Status ledger(int64_t id, const std::string& kind, uint64_t rx, uint64_t tx, uint64_t zeqonds, uint64_t cost,

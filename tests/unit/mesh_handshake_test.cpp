@@ -28,6 +28,7 @@ namespace {
 struct NullInbox : ControlInbox {
   bool deliver_handshake(ByteSpan, const UdpEndpoint&) override { return true; }
   void peer_needs_attention(uint64_t) override {}
+  bool deliver_control(uint64_t, ByteSpan) override { return true; }
 };
 
 struct Sent {

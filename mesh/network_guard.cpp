@@ -1,0 +1,134 @@
+#include "mesh/network_guard.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace zeq {
+
+NetworkGuard::NetworkGuard(const Config& config, std::unique_ptr<FirewallBackend> firewall,
+                           std::unique_ptr<SystemResolver> resolver)
+    : via_peer_allowed_(config.dns.via_peer), firewall_(std::move(firewall)), resolver_(std::move(resolver)),
+      kill_switch_(kill_switch_mode_from(config.kill_switch.mode).value_or(KillSwitchMode::kOff)) {
+  base_.tun_interface = config.interface.name;
+  base_.fwmark = config.kill_switch.fwmark;
+  base_.listen_port = config.interface.listen_port;
+  base_.allow_lan = config.kill_switch.allow_lan;
+}
+
+NetworkGuard::~NetworkGuard() { shutdown(); }
+
+FirewallPolicy NetworkGuard::policy() const {
+  FirewallPolicy p = base_;
+  p.kill_switch = kill_switch_.armed();
+  p.block_dns_leaks = !dns_servers_.empty();
+  return p;
+}
+
+Status NetworkGuard::apply() {
+  FirewallPolicy want = policy();
+  if (applied_ && *applied_ == want) return Status::ok();
+  bool was_armed = applied_ && applied_->kill_switch;
+  if (Status s = firewall_->apply(want); !s) return s;
+  applied_ = want;
+  if (want.kill_switch != was_armed)
+    spdlog::info("kill switch {} ({})", want.kill_switch ? "armed" : "disarmed", kill_switch_.reason());
+  return Status::ok();
+}
+
+Status NetworkGuard::start() {
+  // A kill switch left armed (not merely a DNS-leak block) by a run that died.
+  auto left = firewall_->installed();
+  bool leftover = left && *left;
+  if (leftover && firewall_->blocked_counts().count("blocked_output") && !kill_switch_.armed()) {
+    kill_switch_.operator_arm();
+    spdlog::warn("kill switch rules left by an earlier run stay armed; `zeqvpnctl killswitch disarm` releases them");
+  }
+  // Nothing to install and nothing to clean up: leave nftables alone, so a
+  // node without a kill switch runs on kernels without nf_tables too.
+  if (!leftover && policy().empty()) {
+    applied_ = policy();
+    return Status::ok();
+  }
+  return apply();
+}
+
+Status NetworkGuard::reconfigure(const Config& config) {
+  kill_switch_.set_mode(kill_switch_mode_from(config.kill_switch.mode).value_or(KillSwitchMode::kOff));
+  base_.allow_lan = config.kill_switch.allow_lan;
+  via_peer_allowed_ = config.dns.via_peer;
+  if (!via_peer_allowed_ && !dns_servers_.empty()) {
+    if (Status s = resolver_->restore(); !s) spdlog::error("{}", s.message());
+    dns_servers_.clear();
+    dns_peer_.clear();
+  }
+  return apply();
+}
+
+void NetworkGuard::set_tunnels_dropped(bool dropped) {
+  kill_switch_.set_tunnels_dropped(dropped);
+  if (Status s = apply(); !s) spdlog::error("kill switch: {}", s.message());
+}
+
+Status NetworkGuard::arm() {
+  kill_switch_.operator_arm();
+  return apply();
+}
+
+Status NetworkGuard::disarm() {
+  kill_switch_.operator_disarm();
+  return apply();
+}
+
+Status NetworkGuard::use_dns(const std::string& peer_label, const std::vector<IpPrefix>& servers) {
+  if (!via_peer_allowed_) return Status::error("dns_via_peer is false");
+  if (!dns_peer_.empty() && dns_peer_ != peer_label)
+    return Status::error("DNS already goes via " + dns_peer_ + "; one peer's resolver at a time");
+  if (dns_servers_ == servers) return Status::ok();
+  // Block leaks first, then switch: no moment where names go out in clear.
+  std::vector<IpPrefix> before = dns_servers_;
+  dns_servers_ = servers;
+  if (Status s = apply(); !s) {
+    dns_servers_ = before;
+    return s;
+  }
+  if (Status s = resolver_->point_at(servers); !s) return s;
+  dns_peer_ = peer_label;
+  std::string list;
+  for (const auto& a : servers) list += (list.empty() ? "" : ", ") + a.to_string().substr(0, a.to_string().find('/'));
+  spdlog::info("dns: names resolve via {} ({}) through {}; DNS leaving by other interfaces is blocked", peer_label,
+               list, resolver_->name());
+  return Status::ok();
+}
+
+void NetworkGuard::shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (!dns_servers_.empty()) {
+    if (Status s = resolver_->restore(); !s) spdlog::error("{}", s.message());
+    else spdlog::info("dns: {} restored", resolver_->name());
+    dns_servers_.clear();
+  }
+  bool stays = kill_switch_.stays_after_exit();
+  if (!stays) kill_switch_.operator_disarm();
+  if (Status s = apply(); !s) spdlog::error("kill switch: {}", s.message());
+  if (stays)
+    spdlog::warn("kill switch stays armed after exit ({}); `zeqvpnctl killswitch disarm` releases it", kill_switch_.reason());
+}
+
+GuardStatus NetworkGuard::status() const {
+  GuardStatus s;
+  s.mode = to_string(kill_switch_.mode());
+  s.reason = kill_switch_.reason();
+  s.armed = applied_ && applied_->kill_switch;
+  s.allow_lan = base_.allow_lan;
+  s.stays_after_exit = kill_switch_.stays_after_exit();
+  auto installed = firewall_->installed();
+  s.rules_installed = installed && *installed;
+  if (s.rules_installed) s.blocked = firewall_->blocked_counts();
+  s.dns_via_peer = !dns_servers_.empty();
+  s.dns_peer = dns_peer_;
+  s.dns_backend = resolver_->name();
+  for (const auto& a : dns_servers_) s.dns_servers.push_back(a.to_string().substr(0, a.to_string().find('/')));
+  return s;
+}
+
+}  // namespace zeq

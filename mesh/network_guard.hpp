@@ -1,0 +1,62 @@
+// The node's protections outside the tunnel: the kill switch and DNS through
+// a peer. It decides the firewall policy from the kill-switch state and from
+// whether DNS goes via a peer (then DNS leaving by any other interface is
+// blocked), and applies the policy only when it changes, as one transaction.
+// Control thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/net_address.hpp"
+#include "core/result.hpp"
+#include "dns/system_resolver.hpp"
+#include "firewall/firewall_backend.hpp"
+#include "firewall/kill_switch_state.hpp"
+#include "mesh/node_status.hpp"
+
+namespace zeq {
+
+
+class NetworkGuard {
+ public:
+  NetworkGuard(const Config& config, std::unique_ptr<FirewallBackend> firewall, std::unique_ptr<SystemResolver> resolver);
+  ~NetworkGuard();
+
+  // Installs the starting policy (armed at once in `always` mode). Rules an
+  // earlier run left installed stay armed until `zeqvpnctl killswitch
+  // disarm`: failing closed beats a silent gap.
+  Status start();
+  // A reload may change the mode, allow_lan and whether DNS may go via a peer.
+  Status reconfigure(const Config& config);
+  void set_tunnels_dropped(bool dropped);
+  Status arm();
+  Status disarm();
+  // Points the system resolver at a peer's resolvers and blocks DNS leaks.
+  Status use_dns(const std::string& peer_label, const std::vector<IpPrefix>& servers);
+  const std::string& dns_peer() const { return dns_peer_; }
+  // On exit: the resolver is restored; the kill switch stays when its mode
+  // says so (always, or armed by the operator), else the rules go.
+  void shutdown();
+  GuardStatus status() const;
+
+ private:
+  Status apply();
+  FirewallPolicy policy() const;
+
+  FirewallPolicy base_;  // interface, mark, port, allow_lan
+  bool via_peer_allowed_;
+  std::unique_ptr<FirewallBackend> firewall_;
+  std::unique_ptr<SystemResolver> resolver_;
+  KillSwitchState kill_switch_;
+  std::string dns_peer_;
+  std::vector<IpPrefix> dns_servers_;
+  std::optional<FirewallPolicy> applied_;
+  bool shut_down_ = false;
+};
+
+}  // namespace zeq
