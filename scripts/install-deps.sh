@@ -10,11 +10,11 @@ PACKAGES=(
   # libraries
   libboost-dev libsodium-dev libssl-dev libsqlite3-dev libyaml-cpp-dev
   libnl-3-dev libnl-route-3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libcli11-dev libgtest-dev libgmock-dev libsystemd-dev libcap-ng-dev
+  libcli11-dev libgtest-dev libgmock-dev libsystemd-dev libcap-ng-dev libnftables-dev
   # systemd-analyze verifies the unit files; man checks the man pages
   systemd man-db groff-base
   # integration tests and the demo
-  iproute2 iputils-ping iperf3 tcpdump procps psmisc python3 kmod
+  iproute2 iputils-ping iperf3 tcpdump procps psmisc python3 kmod nftables dnsmasq-base
   # benchmark comparison
   wireguard-go wireguard-tools
 )

@@ -44,6 +44,8 @@ cleanup() {
   done
   ip netns del "$NS_A" 2>/dev/null
   ip netns del "$NS_B" 2>/dev/null
+  # Per-namespace files (resolv.conf) that `ip netns exec` mounts over /etc.
+  rm -rf "/etc/netns/$NS_A" "/etc/netns/$NS_B"
   rm -rf "$WORK"
   exit $rc
 }
