@@ -176,7 +176,7 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
     tick_timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       sessions->tick();
-      guard->set_tunnels_dropped(tunnels_dropped());
+      guard->set_tunnels_dropped(sessions->any_tunnel_dropped());
       if (++ticks % (8 * kCheckpointEveryZ) == 0) {
         checkpoint_tunnels();
         // Offers go again now and then: a lost UDP packet must not leave
@@ -204,13 +204,6 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
       }
       wait_signal();
     });
-  }
-
-  // on_drop arms when a peer that carries routes gave up handshaking.
-  bool tunnels_dropped() const {
-    for (const auto& p : plane.peers)
-      if (p->gave_up && !p->admin_down && !p->config.allowed_ips.empty()) return true;
-    return false;
   }
 
   Result<Peer*> find_peer(const std::string& name) const {

@@ -66,6 +66,10 @@ class SessionManager {
   };
   PeerSetChange apply_peers(const std::vector<PeerConfig>& wanted);
 
+  // A peer that carries routes gave up handshaking (HANDSHAKE_GIVE_UP): the
+  // kill switch's on_drop mode arms on this. Peers down by operator do not count.
+  bool any_tunnel_dropped() const;
+
   uint64_t rejects(HandshakeReject r) const { return rejects_[size_t(r)]; }
   // Completed: keys confirmed (initiator: response opened; responder: first
   // data message opened). Answered: initiations we responded to.

@@ -14,6 +14,12 @@ void SessionManager::tick() {
   plane_.quiescence.collect();
 }
 
+bool SessionManager::any_tunnel_dropped() const {
+  for (const auto& p : plane_.peers)
+    if (p->gave_up && !p->admin_down && !p->config.allowed_ips.empty()) return true;
+  return false;
+}
+
 void SessionManager::tick_peer(Peer& peer, int64_t now) {
   if (peer.admin_down) return;  // no keys, no handshakes until `zeqvpnctl up`
 

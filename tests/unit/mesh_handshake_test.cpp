@@ -309,4 +309,45 @@ TEST_F(MeshHandshake, ApplyPeersKeepsSessionsOfPeersThatStay) {
   EXPECT_EQ(pb.current.load(), session);
 }
 
+// on_drop's trigger: a peer that never answers is given up after
+// HANDSHAKE_GIVE_UP, and the drop clears when a handshake completes.
+TEST_F(MeshHandshake, GiveUpMarksTheTunnelDroppedUntilItIsBack) {
+  Bytes secret = hex(v_["mesh_secret"]);
+  TestNode a(init_, {peer_config(resp_, "198.18.0.2:51820", "10.200.0.2/32")}, secret, clock_);
+  a.sessions->start_all();
+  EXPECT_FALSE(a.sessions->any_tunnel_dropped());
+  for (int64_t t = 0; t < zeqonds_to_us(HANDSHAKE_GIVE_UP_Z - 1); t += TAU_ZQ_US / 8) {
+    clock_.advance_us(TAU_ZQ_US / 8);
+    a.sessions->tick();
+  }
+  EXPECT_FALSE(a.sessions->any_tunnel_dropped());  // still retrying
+  EXPECT_GE(a.sent.size(), size_t(HANDSHAKE_GIVE_UP_Z / HANDSHAKE_RETRY_Z) - 1);
+  // Give-up is checked at the next retry (every 5 Z plus up to 0.333 s).
+  for (int i = 0; i < 8 * 2 * (HANDSHAKE_RETRY_Z + 1); ++i) {
+    clock_.advance_us(TAU_ZQ_US / 8);
+    a.sessions->tick();
+  }
+  EXPECT_TRUE(a.sessions->any_tunnel_dropped());
+  a.sessions->set_admin_down(*a.plane.peers[0], true);  // the operator's choice is not a drop
+  EXPECT_FALSE(a.sessions->any_tunnel_dropped());
+  a.sessions->set_admin_down(*a.plane.peers[0], false);  // up again: a fresh attempt, no drop yet
+  EXPECT_FALSE(a.sessions->any_tunnel_dropped());
+  for (int64_t t = 0; t <= zeqonds_to_us(HANDSHAKE_GIVE_UP_Z + 2 * (HANDSHAKE_RETRY_Z + 1)); t += TAU_ZQ_US / 8) {
+    clock_.advance_us(TAU_ZQ_US / 8);
+    a.sessions->tick();
+  }
+  EXPECT_TRUE(a.sessions->any_tunnel_dropped());
+
+  // Traffic for B starts a new attempt; the drop holds until B answers.
+  TestNode b(resp_, {peer_config(init_, nullptr, "10.200.0.1/32")}, secret, clock_);
+  size_t before = a.sent.size();
+  a.plane.peers[0]->wants_handshake = true;
+  a.sessions->on_attention(*a.plane.peers[0]);
+  ASSERT_EQ(a.sent.size(), before + 1);
+  EXPECT_TRUE(a.sessions->any_tunnel_dropped());
+  b.sessions->on_handshake_message(a.sent.back().bytes, from_);
+  a.sessions->on_handshake_message(b.sent.back().bytes, *parse_udp_endpoint("198.18.0.2:51820"));
+  EXPECT_FALSE(a.sessions->any_tunnel_dropped());
+}
+
 }  // namespace zeq
