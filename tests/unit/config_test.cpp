@@ -87,6 +87,29 @@ TEST(Config, ControlStateAndBillingHaveDefaultsAndOverrides) {
   EXPECT_EQ(c->peers[0].billing_price, 7u);
 }
 
+TEST(Config, KillSwitchAndDns) {
+  auto d = parse_config(valid_yaml(), "test.yaml");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->kill_switch.mode, "off");
+  EXPECT_FALSE(d->kill_switch.allow_lan);
+  EXPECT_EQ(d->kill_switch.fwmark, 0x5a51u);
+  EXPECT_TRUE(d->dns.via_peer);
+  EXPECT_EQ(d->dns.resolv_conf, "/etc/resolv.conf");
+  auto c = parse_config(valid_yaml() + "kill_switch: always\nallow_lan: true\nfwmark: 0x10\ndns_via_peer: false\n"
+                        "dns: {offer: 10.77.0.1, resolv_conf: /tmp/r.conf}\n", "test.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->kill_switch.mode, "always");
+  EXPECT_TRUE(c->kill_switch.allow_lan);
+  EXPECT_EQ(c->kill_switch.fwmark, 16u);
+  EXPECT_FALSE(c->dns.via_peer);
+  EXPECT_EQ(c->dns.offer, "10.77.0.1");
+  std::string y = valid_yaml();
+  expect_error(y + "kill_switch: sometimes\n", "kill_switch", "expected off, on_drop or always");
+  expect_error(y + "allow_lan: maybe\n", "allow_lan", "expected true or false");
+  expect_error(y + "fwmark: 0\n", "fwmark", "non-zero 32-bit mark");
+  expect_error(y + "dns: {offer: 10.77.0.0/24}\n", "dns.offer", "IP address of a resolver");
+}
+
 TEST(FieldKey, ExactlyThirtyTwoBytesOfHex) {
   EXPECT_TRUE(decode_field_key(std::string(64, 'e').c_str(), "ZEQ_FIELD_KEY"));
   auto longer = decode_field_key(std::string(66, 'e').c_str(), "ZEQ_FIELD_KEY");
