@@ -68,34 +68,30 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
     if (s) recorder = std::make_unique<TunnelRecorder>(*s, clock, identity.zid);
   }
 
-  // ControlInbox: called from workers.
-  bool deliver_handshake(ByteSpan message, const UdpEndpoint& from) override {
-    if (queued_handshakes.fetch_add(1) >= kMaxQueuedHandshakes) {
-      queued_handshakes.fetch_sub(1);
+  // ControlInbox: called from workers. Messages are copied into a bounded
+  // queue of work for the control thread, so a flood cannot grow memory.
+  template <size_t N, typename Fn>
+  bool post_copy(ByteSpan bytes, Fn fn) {
+    if (queued_messages.fetch_add(1) >= kMaxQueuedMessages) {
+      queued_messages.fetch_sub(1);
       return false;
     }
-    std::array<uint8_t, wire::INIT_SIZE> copy{};
-    size_t len = std::min(message.size(), copy.size());
-    std::copy_n(message.begin(), len, copy.begin());
-    asio::post(io, [this, copy, len, from] {
-      queued_handshakes.fetch_sub(1);
-      sessions->on_handshake_message(ByteSpan(copy.data(), len), from);
+    std::array<uint8_t, N> copy{};
+    size_t len = std::min(bytes.size(), N);
+    std::copy_n(bytes.begin(), len, copy.begin());
+    asio::post(io, [this, copy, len, fn = std::move(fn)] {
+      queued_messages.fetch_sub(1);
+      fn(ByteSpan(copy.data(), len));
     });
     return true;
   }
+  bool deliver_handshake(ByteSpan message, const UdpEndpoint& from) override {
+    return post_copy<wire::INIT_SIZE>(message, [this, from](ByteSpan m) { sessions->on_handshake_message(m, from); });
+  }
   bool deliver_control(uint64_t serial, ByteSpan plaintext) override {
-    if (queued_handshakes.fetch_add(1) >= kMaxQueuedHandshakes) {
-      queued_handshakes.fetch_sub(1);
-      return false;
-    }
-    std::array<uint8_t, SessionManager::kMaxControlPlaintext> copy{};
-    size_t len = std::min(plaintext.size(), copy.size());
-    std::copy_n(plaintext.begin(), len, copy.begin());
-    asio::post(io, [this, serial, copy, len] {
-      queued_handshakes.fetch_sub(1);
-      if (Peer* p = plane.find_by_serial(serial)) on_control_message(*p, ByteSpan(copy.data(), len));
+    return post_copy<SessionManager::kMaxControlPlaintext>(plaintext, [this, serial](ByteSpan m) {
+      if (Peer* p = plane.find_by_serial(serial)) on_control_message(*p, m);
     });
-    return true;
   }
 
   // In-tunnel control messages. Only the DNS offer exists so far.
@@ -213,7 +209,7 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
     return Status::error("unknown peer '" + name + "'; configured peers: " + (known.empty() ? "(none)" : known));
   }
 
-  static constexpr int kMaxQueuedHandshakes = 1024;
+  static constexpr int kMaxQueuedMessages = 1024;
 
   Config config;
   LocalIdentity identity;
@@ -230,7 +226,7 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
   asio::io_context io;
   asio::signal_set signals;
   asio::steady_timer tick_timer;
-  std::atomic<int> queued_handshakes{0};
+  std::atomic<int> queued_messages{0};
   const int64_t started_us;
   uint64_t ticks = 0;
 };
