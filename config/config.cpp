@@ -72,6 +72,16 @@ class Parser {
     return v;
   }
 
+  std::string one_of(const YAML::Node& n, const std::string& field, std::initializer_list<const char*> allowed) const {
+    std::string s = string_of(n, field);
+    std::string list;
+    for (const char* a : allowed) {
+      if (s == a) return s;
+      list += std::string(list.empty() ? "" : ", ") + a;
+    }
+    fail(n, field, "expected one of " + list + ", got '" + s + "'");
+  }
+
   bool bool_of(const YAML::Node& n, const std::string& field) const {
     if (n.IsScalar()) {
       const std::string& s = n.Scalar();
@@ -123,7 +133,8 @@ class Parser {
   }
 
   PeerConfig peer_of(const YAML::Node& n, const std::string& field) const {
-    only_keys(n, field, {"name", "zid", "public_key", "endpoint", "allowed_ips", "persistent_keepalive", "billing"});
+    only_keys(n, field, {"name", "zid", "public_key", "endpoint", "allowed_ips", "persistent_keepalive", "billing", "cover",
+                         "padding"});
     PeerConfig p;
     if (n["name"]) p.name = string_of(n["name"], field + ".name");
     if (!n["public_key"]) fail(n, field + ".public_key", "missing; give the peer's key as `zeqvpnctl pubkey` prints it");
@@ -146,6 +157,8 @@ class Parser {
     for (auto& a : p.allowed_ips) a = a.network();
     if (n["persistent_keepalive"])
       p.persistent_keepalive_s = int(integer_of(n["persistent_keepalive"], field + ".persistent_keepalive", 0, 65535));
+    if (n["cover"]) p.cover = one_of(n["cover"], field + ".cover", {"off", "constant", "probabilistic"});
+    if (n["padding"]) p.padding = one_of(n["padding"], field + ".padding", {"none", "buckets", "mtu"});
     if (const auto& b = n["billing"]) {
       only_keys(b, field + ".billing", {"unit", "price"});
       if (b["unit"]) {
@@ -161,7 +174,7 @@ class Parser {
   Config config_of(const YAML::Node& root) const {
     if (!root.IsMap()) fail(root, "(top level)", "expected a mapping with 'interface' and 'peers'");
     only_keys(root, "", {"interface", "peers", "control", "state", "kill_switch", "allow_lan", "fwmark", "dns_via_peer",
-                         "dns", "log_level"});
+                         "dns", "cover", "padding", "log_level"});
     Config c;
     c.source = source_;
     if (!root["interface"]) fail(root, "interface", "missing; see zeqvpn.yaml(5) or examples/zeqvpn.yaml");
@@ -175,6 +188,8 @@ class Parser {
       only_keys(st, "state", {"database"});
       if (st["database"]) c.state.database = absolute_path_of(st["database"], "state.database");
     }
+    if (root["cover"]) c.cover = one_of(root["cover"], "cover", {"off", "constant", "probabilistic"});
+    if (root["padding"]) c.padding = one_of(root["padding"], "padding", {"none", "buckets", "mtu"});
     if (root["kill_switch"]) {
       c.kill_switch.mode = string_of(root["kill_switch"], "kill_switch");
       if (c.kill_switch.mode != "off" && c.kill_switch.mode != "on_drop" && c.kill_switch.mode != "always")

@@ -21,6 +21,8 @@ struct PeerConfig {
   std::optional<UdpEndpoint> endpoint;
   std::vector<IpPrefix> allowed_ips;
   int persistent_keepalive_s = 0;     // 0 = off
+  std::string cover;                  // off, constant, probabilistic; empty = the node's
+  std::string padding;                // none, buckets, mtu; empty = the node's
   std::string billing_unit = "gb";    // "gb" or "zeqond" (store/billing.hpp)
   uint64_t billing_price = 0;         // integer price per unit
 
@@ -68,6 +70,8 @@ struct Config {
   StateConfig state;
   KillSwitchConfig kill_switch;
   DnsConfig dns;
+  std::string cover = "off";          // cover traffic per peer: off, constant, probabilistic
+  std::string padding = "none";       // data message sizes: none, buckets, mtu
   std::string log_level = "info";
 };
 

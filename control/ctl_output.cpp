@@ -40,6 +40,8 @@ std::string counters(const json& map, bool skip_zero) {
   return out.empty() ? "none" : out;
 }
 
+std::string cover_line(const json& c);
+
 std::string peer_block(const json& p) {
   std::string label = p["name"].get<std::string>().empty() ? p["zid"].get<std::string>()
                                                            : fmt::format("{} ({})", p["name"].get<std::string>(), p["zid"].get<std::string>());
@@ -53,13 +55,33 @@ std::string peer_block(const json& p) {
                        duration(p["last_handshake_s"].get<double>()));
   out += fmt::format("  transfer: {} received, {} sent ({} / {} packets)\n", format_bytes(p["rx_bytes"]),
                      format_bytes(p["tx_bytes"]), p["rx_packets"].get<uint64_t>(), p["tx_packets"].get<uint64_t>());
+  if (p.contains("cover")) out += cover_line(p["cover"]);
   out += fmt::format("  handshakes: {}, rekeys: {}", p["handshakes"].get<uint64_t>(), p["rekeys"].get<uint64_t>());
   if (p["persistent_keepalive"].get<int>() > 0) out += fmt::format(", persistent keepalive every {} s", p["persistent_keepalive"].get<int>());
   if (p["tunnel_id"].get<int64_t>() > 0) out += fmt::format(", tunnel #{}", p["tunnel_id"].get<int64_t>());
   return out + "\n";
 }
 
+
+
+
+std::string cover_line(const json& c) {
+  return fmt::format("  cover: {}, padding {}; sent {} packets ({}), received {} packets ({})\n", c["mode"].get<std::string>(),
+                     c["padding"].get<std::string>(), c["tx_packets"].get<uint64_t>(), format_bytes(c["tx_bytes"]),
+                     c["rx_packets"].get<uint64_t>(), format_bytes(c["rx_bytes"]));
+}
+
 }  // namespace
+
+std::string format_cover(const json& r) {
+  std::string out;
+  for (const auto& p : r["peers"]) {
+    std::string label = p["name"].get<std::string>().empty() ? p["zid"].get<std::string>()
+                                                             : fmt::format("{} ({})", p["name"].get<std::string>(), p["zid"].get<std::string>());
+    out += fmt::format("peer {}\n", label) + cover_line(p["cover"]);
+  }
+  return out;
+}
 
 std::string format_guard(const json& g) {
   const json& k = g["kill_switch"];

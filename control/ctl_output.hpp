@@ -10,6 +10,8 @@ namespace zeq::ctl {
 std::string format_status(const nlohmann::json& status);
 std::string format_peers(const nlohmann::json& peers);
 std::string format_tunnels(const nlohmann::json& tunnels);
+// Each peer's cover traffic: mode, padding, packets and bytes each way.
+std::string format_cover(const nlohmann::json& peers);
 // Kill switch and DNS lines from {"kill_switch": ..., "dns": ...}.
 std::string format_guard(const nlohmann::json& guard);
 // 1536 -> "1.50 KiB"

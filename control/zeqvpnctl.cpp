@@ -204,6 +204,16 @@ int main(int argc, char** argv) {
       else std::printf("%s: %s\n", peer.c_str(), r.value("message", "done").c_str());
     });
   }
+  std::string cover_action, cover_peer;
+  auto* cover = app.add_subcommand("cover", "cover traffic: on, off or status, for PEER or every peer");
+  cover->add_option("ACTION", cover_action, "on, off or status")->required()->check(CLI::IsMember({"on", "off", "status"}));
+  cover->add_option("PEER", cover_peer, "a peer's name or ZID (default: every peer)");
+  cover->callback([&] {
+    auto r = call(o, "cover", {{"action", cover_action}, {"peer", cover_peer}});
+    if (o.json) print_json(r);
+    else std::fputs(zeq::ctl::format_cover(r).c_str(), stdout);
+  });
+
   std::string ks_action;
   auto* killswitch = app.add_subcommand("killswitch", "kill switch: status, arm or disarm (disarm also works with zeqvpnd stopped)");
   killswitch->add_option("ACTION", ks_action, "status, arm or disarm")->required()->check(CLI::IsMember({"status", "arm", "disarm"}));

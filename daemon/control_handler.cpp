@@ -44,7 +44,15 @@ json peer_json(const PeerStatus& p) {
             {"rekeys", p.rekeys},
             {"persistent_keepalive", p.persistent_keepalive_s},
             {"tunnel_id", p.tunnel_id},
-            {"up_for_s", seconds(p.up_for_us)}};
+            {"up_for_s", seconds(p.up_for_us)},
+            {"cover",
+             {{"mode", p.cover_mode},
+              {"padding", p.padding},
+              {"tx_packets", p.cover_tx_packets},
+              {"tx_bytes", p.cover_tx_bytes},
+              {"rx_packets", p.cover_rx_packets},
+              {"rx_bytes", p.cover_rx_bytes},
+              {"last_sent_mono_s", double(p.cover_last_sent_ns) / 1e9}}}};
   if (p.last_handshake_age_us < 0) {
     j["last_handshake_s"] = nullptr;
     j["last_handshake_zeqonds"] = nullptr;
@@ -163,6 +171,14 @@ std::string metrics_text(const NodeStatus& s) {
        [](const PeerStatus& p) { return std::to_string(p.handshakes); }},
       {"zeqvpn_peer_rekeys_total", "counter", "Key rotations with the peer.",
        [](const PeerStatus& p) { return std::to_string(p.rekeys); }},
+      {"zeqvpn_peer_cover_tx_packets_total", "counter", "Cover packets sent to the peer.",
+       [](const PeerStatus& p) { return std::to_string(p.cover_tx_packets); }},
+      {"zeqvpn_peer_cover_tx_bytes_total", "counter", "Bytes of cover packets sent to the peer (UDP payload).",
+       [](const PeerStatus& p) { return std::to_string(p.cover_tx_bytes); }},
+      {"zeqvpn_peer_cover_rx_packets_total", "counter", "Cover packets received from the peer.",
+       [](const PeerStatus& p) { return std::to_string(p.cover_rx_packets); }},
+      {"zeqvpn_peer_cover_rx_bytes_total", "counter", "Bytes of cover packets received from the peer (UDP payload).",
+       [](const PeerStatus& p) { return std::to_string(p.cover_rx_bytes); }},
       {"zeqvpn_peer_last_handshake_seconds", "gauge", "Seconds since the last completed handshake (-1: never).",
        [](const PeerStatus& p) {
          return p.last_handshake_age_us < 0 ? std::string("-1") : fmt::format("{:.3f}", seconds(p.last_handshake_age_us));
@@ -206,6 +222,21 @@ control::Handler make_control_handler(Node& node, TunnelStore& tunnels, ReloadFn
     if (cmd == "up") return peer_action(&Node::peer_up, "up; handshaking");
     if (cmd == "down") return peer_action(&Node::peer_down, "down; keys wiped, handshakes refused until `zeqvpnctl up`");
     if (cmd == "rekey") return peer_action(&Node::rekey, "handshake sent; new keys follow when the peer answers");
+    if (cmd == "cover") {
+      std::string action = args.value("action", "status");
+      std::string peer = args.value("peer", "");
+      if (action != "on" && action != "off" && action != "status")
+        return Reply::failure(control::kBadRequest, "cover action must be on, off or status");
+      if (action != "status") {
+        Status s = node.cover(peer, action == "on");
+        if (!s) return Reply::failure(s.message().rfind("unknown peer", 0) == 0 ? control::kUnknownPeer : control::kFailed, s.message());
+      }
+      json peers = json::array();
+      for (const auto& p : node.status().peers)
+        if (peer.empty() || p.name == peer || p.zid == peer) peers.push_back(peer_json(p));
+      if (peers.empty()) return Reply::failure(control::kUnknownPeer, "unknown peer '" + peer + "'");
+      return Reply::success({{"peers", peers}});
+    }
     if (cmd == "killswitch") {
       std::string action = args.value("action", "status");
       Status s = action == "arm" ? node.killswitch_arm() : action == "disarm" ? node.killswitch_disarm() : Status::ok();
@@ -220,7 +251,7 @@ control::Handler make_control_handler(Node& node, TunnelStore& tunnels, ReloadFn
       return Reply::success({{"summary", *r}});
     }
     return Reply::failure(control::kUnknownCommand,
-                          "unknown command '" + cmd + "'; known: status, peers, tunnels, up, down, rekey, reload, metrics, killswitch");
+                          "unknown command '" + cmd + "'; known: status, peers, tunnels, up, down, rekey, reload, metrics, killswitch, cover");
   };
 }
 

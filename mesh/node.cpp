@@ -23,6 +23,8 @@
 #include "dns/system_resolver.hpp"
 #include "firewall/nftables_backend.hpp"
 #include "protocol/control_message.hpp"
+#include "protocol/padding_policy.hpp"
+#include "crypto/random.hpp"
 #include "store/tunnel_store.hpp"
 #include "protocol/handshake_messages.hpp"
 #include "mesh/tunnel_recorder.hpp"
@@ -64,7 +66,7 @@ std::set<IpPrefix> kernel_routes(const std::vector<PeerConfig>& peers) {
 struct Node::Impl final : ControlInbox, TunnelEvents {
   Impl(const Config& c, LocalIdentity id, SecretBuffer secret, TunDevice device, int worker_count, TunnelStore* s)
       : config(c), identity(std::move(id)), mesh(std::move(secret)), tun(std::move(device)),
-        plane(worker_count, c.interface.mtu), store(s), signals(io), tick_timer(io), started_us(clock.mono_us()) {
+        plane(worker_count, c.interface.mtu), store(s), signals(io), tick_timer(io), cover_timer(io), started_us(clock.mono_us()) {
     if (s) recorder = std::make_unique<TunnelRecorder>(*s, clock, identity.zid);
   }
 
@@ -202,6 +204,55 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
     });
   }
 
+  // Padding and cover mode in force for a peer: its own setting, else the
+  // node's; an operator's `zeqvpnctl cover on|off` overrides the cover mode.
+  void apply_traffic_shape(Peer& p) {
+    const std::string& pad = p.config.padding.empty() ? config.padding : p.config.padding;
+    p.padding.store(uint8_t(padding_policy_from(pad).value_or(PaddingPolicy::kNone)), std::memory_order_relaxed);
+    CoverMode mode = configured_cover(p);
+    if (p.cover_override) mode = !*p.cover_override ? CoverMode::kOff : mode == CoverMode::kOff ? CoverMode::kConstant : mode;
+    if (mode != p.cover_mode) {
+      p.cover_mode = mode;
+      p.cover.reset();
+    }
+  }
+  CoverMode configured_cover(const Peer& p) const {
+    return cover_mode_from(p.config.cover.empty() ? config.cover : p.config.cover).value_or(CoverMode::kOff);
+  }
+
+  // Sends every cover packet that is due, then sleeps until the next one (or
+  // a fraction of a Zeqond, to notice tunnels that come up). Times are the
+  // steady clock's, which is CLOCK_MONOTONIC, the timer's own clock.
+  void run_cover() {
+    using namespace std::chrono;
+    const int64_t now_ns = duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
+    int64_t wake = now_ns + TAU_ZQ_US * 1000 / 8;
+    for (const auto& p : plane.peers) {
+      if (p->cover_mode == CoverMode::kOff || !p->current_owned) {
+        p->cover.reset();
+        continue;
+      }
+      // A schedule more than a second behind (a stopped process, a suspend)
+      // starts again rather than bursting to catch up.
+      if (p->cover && now_ns - p->cover->next_due_ns() > 1'000'000'000) p->cover.reset();
+      if (!p->cover) p->cover.emplace(p->cover_mode, now_ns, [] { return (double(random_uniform(UINT32_MAX)) + 1.0) / 4294967296.0; });
+      while (p->cover->next_due_ns() <= now_ns) {
+        uint64_t before = p->tx_bytes.load(std::memory_order_relaxed);
+        if (sessions->send_cover(*p, now_ns / 1000)) {
+          ++p->cover_tx_packets;
+          p->cover_tx_bytes += p->tx_bytes.load(std::memory_order_relaxed) - before;
+          p->cover_last_sent_ns = now_ns;
+        }
+        p->cover->advance();
+      }
+      wake = std::min(wake, p->cover->next_due_ns());
+    }
+    cover_timer.expires_at(steady_clock::time_point(nanoseconds(wake)));
+    cover_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) run_cover();
+    });
+  }
+
   Result<Peer*> find_peer(const std::string& name) const {
     if (Peer* p = plane.find(name)) return p;
     std::string known;
@@ -226,6 +277,7 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
   asio::io_context io;
   asio::signal_set signals;
   asio::steady_timer tick_timer;
+  asio::steady_timer cover_timer;
   std::atomic<int> queued_messages{0};
   const int64_t started_us;
   uint64_t ticks = 0;
@@ -281,7 +333,7 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, LocalIdentity i
   DataPlane& plane = impl->plane;
   plane.own_mac1_key = mac1_key_for(impl->identity.keypair.public_key);
   plane.inbox = impl.get();
-  for (const auto& peer : config.peers) plane.add_peer(peer);
+  for (const auto& peer : config.peers) impl->apply_traffic_shape(plane.add_peer(peer));
   plane.publish_table();
 
   for (int w = 0; w < worker_count; ++w) {
@@ -317,6 +369,7 @@ int Node::run() {
   for (auto& w : m.workers) w->start();
   m.sessions->start_all();
   m.schedule_tick();
+  m.run_cover();
   if (m.hooks.on_ready) asio::post(m.io, m.hooks.on_ready);
   m.io.run();
 
@@ -376,6 +429,13 @@ NodeStatus Node::status() const {
     ps.rekeys = p->rekeys;
     ps.persistent_keepalive_s = p->config.persistent_keepalive_s;
     ps.tunnel_id = p->tunnel_id;
+    ps.cover_mode = to_string(p->cover_mode);
+    ps.padding = to_string(PaddingPolicy(p->padding.load()));
+    ps.cover_tx_packets = p->cover_tx_packets;
+    ps.cover_tx_bytes = p->cover_tx_bytes;
+    ps.cover_rx_packets = p->cover_rx_packets.load();
+    ps.cover_rx_bytes = p->cover_rx_bytes.load();
+    ps.cover_last_sent_ns = p->cover_last_sent_ns;
     s.peers.push_back(std::move(ps));
   }
   s.guard = m.guard->status();
@@ -402,6 +462,23 @@ Status Node::rekey(const std::string& name) {
   if ((*p)->admin_down) return Status::error("peer '" + name + "' is down by operator; `zeqvpnctl up " + name + "` first");
   if (!impl_->sessions->rekey_now(**p))
     return Status::error("peer '" + name + "' has no known endpoint yet; it rekeys when it next calls in");
+  return Status::ok();
+}
+
+Status Node::cover(const std::string& peer, bool on) {
+  std::vector<Peer*> targets;
+  if (peer.empty()) {
+    for (const auto& p : impl_->plane.peers) targets.push_back(p.get());
+  } else {
+    auto p = impl_->find_peer(peer);
+    if (!p) return p.status();
+    targets.push_back(*p);
+  }
+  for (Peer* p : targets) {
+    p->cover_override = on;
+    impl_->apply_traffic_shape(*p);
+    spdlog::info("peer {}: cover traffic {} by operator", p->label(), to_string(p->cover_mode));
+  }
   return Status::ok();
 }
 
@@ -450,6 +527,9 @@ Result<std::string> Node::reload(const Config& next) {
   m.config.log_level = next.log_level;
   m.config.kill_switch = next.kill_switch;
   m.config.dns = next.dns;
+  m.config.cover = next.cover;
+  m.config.padding = next.padding;
+  for (const auto& p : m.plane.peers) m.apply_traffic_shape(*p);
   m.config.source = next.source;
 
   auto list = [](const std::vector<std::string>& v) {

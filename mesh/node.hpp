@@ -52,6 +52,9 @@ class Node {
   Status peer_down(const std::string& peer);
   Status peer_up(const std::string& peer);
   Status rekey(const std::string& peer);
+  // `zeqvpnctl cover on|off [PEER]` (empty: every peer): holds until the
+  // next `cover` command or a restart.
+  Status cover(const std::string& peer, bool on);
   // `zeqvpnctl killswitch arm|disarm`: holds until the other or a restart.
   Status killswitch_arm();
   Status killswitch_disarm();

@@ -23,6 +23,9 @@ struct PeerStatus {
   uint64_t handshakes = 0, rekeys = 0;
   int persistent_keepalive_s = 0;
   int64_t tunnel_id = 0;                // the vpn_tunnels row while up
+  std::string cover_mode, padding;
+  uint64_t cover_tx_packets = 0, cover_tx_bytes = 0, cover_rx_packets = 0, cover_rx_bytes = 0;
+  int64_t cover_last_sent_ns = 0;       // CLOCK_MONOTONIC of the last cover packet sent
 };
 
 // The kill switch and DNS through a peer.

@@ -6,9 +6,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "config/config.hpp"
 #include "crypto/hash.hpp"
+#include "mesh/cover_schedule.hpp"
 #include "mesh/endpoint_cell.hpp"
 #include "mesh/keypair.hpp"
 #include "protocol/handshake.hpp"
@@ -40,6 +42,10 @@ class Peer {
   // thread; the transition false -> true posts one wake-up.
   std::atomic<bool> wants_attention{false};
   std::atomic<bool> wants_handshake{false};
+  // PaddingPolicy of every data message to this peer (set by the control
+  // thread from the config; a reload may change it).
+  std::atomic<uint8_t> padding{0};
+  std::atomic<uint64_t> cover_rx_packets{0}, cover_rx_bytes{0};
 
   // ---- control thread only ----
   std::unique_ptr<Keypair> current_owned, previous, next;
@@ -56,6 +62,14 @@ class Peer {
   // came up (the row records this tunnel's bytes, not the peer's lifetime).
   int64_t tunnel_id = 0;
   uint64_t tunnel_rx_base = 0, tunnel_tx_base = 0;
+  // Cover traffic: the mode in force (config, or `zeqvpnctl cover`), the
+  // operator's override, the schedule while the tunnel is up, and what was
+  // sent (tx counters above include it).
+  CoverMode cover_mode = CoverMode::kOff;
+  std::optional<bool> cover_override;  // on: the configured mode, or constant if that is off
+  std::optional<CoverSchedule> cover;
+  uint64_t cover_tx_packets = 0, cover_tx_bytes = 0;
+  int64_t cover_last_sent_ns = 0;  // CLOCK_MONOTONIC
 };
 
 }  // namespace zeq

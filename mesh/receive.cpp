@@ -125,6 +125,8 @@ void DataWorker::receive_data(uint8_t* msg, size_t len, const UdpEndpoint& from,
     case 0:
       if (plain[0] == wire::PLAINTEXT_COVER) {
         counters_.count(Received::kCover);
+        peer.cover_rx_packets.fetch_add(1, std::memory_order_relaxed);
+        peer.cover_rx_bytes.fetch_add(len, std::memory_order_relaxed);
       } else if (plain[0] == wire::PLAINTEXT_CONTROL) {
         counters_.count(Received::kControl);
         if (!plane_.inbox->deliver_control(peer.serial, ByteSpan(plain, plain_len))) counters_.drop(Drop::kHandshakeQueue);

@@ -8,6 +8,7 @@
 #include "mesh/data_worker.hpp"
 #include "protocol/data_message.hpp"
 #include "protocol/ip_packet.hpp"
+#include "protocol/padding_policy.hpp"
 
 namespace zeq {
 
@@ -55,7 +56,7 @@ int DataWorker::send_batch() {
       plane_.request_attention(peer, true);
       continue;
     }
-    size_t padded = padded_length(len, mtu);
+    size_t padded = padded_size(PaddingPolicy(peer.padding.load(std::memory_order_relaxed)), len, mtu);
     std::memset(pkt + len, 0, padded - len);
     size_t msg_len = seal_data_message(kp->sealer(id_), kp->remote_index, zeqond, counter, buf, padded);
 

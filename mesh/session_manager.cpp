@@ -6,13 +6,14 @@
 
 #include "crypto/random.hpp"
 #include "protocol/data_message.hpp"
-#include "protocol/ip_packet.hpp"
+#include "protocol/padding_policy.hpp"
 
 namespace zeq {
 
 SessionManager::SessionManager(DataPlane& plane, const LocalIdentity& local, const SecretBuffer& mesh_secret,
                                const Clock& clock, SendFn send)
-    : plane_(plane), local_(local), mesh_(mesh_secret), clock_(clock), send_(std::move(send)) {}
+    : plane_(plane), local_(local), mesh_(mesh_secret), clock_(clock), send_(std::move(send)),
+      scratch_(wire::DATA_OVERHEAD + size_t(plane.mtu) + 16) {}
 
 SessionManager::~SessionManager() = default;
 
@@ -166,20 +167,42 @@ void SessionManager::retire(Peer& peer, std::unique_ptr<Keypair>& slot) {
   plane_.quiescence.retire(std::move(slot));
 }
 
-bool SessionManager::send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext) {
+bool SessionManager::seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len) {
   Keypair* kp = peer.current_owned.get();
   UdpEndpoint ep = peer.endpoint.load();
-  if (!kp || ep.empty() || kp->exhausted() || plaintext.size() > kMaxControlPlaintext) return false;
-  std::array<uint8_t, wire::DATA_OVERHEAD + kMaxControlPlaintext + 16> buf{};
-  size_t padded = plaintext.empty() ? 0 : padded_length(plaintext.size(), size_t(plane_.mtu));
-  std::copy(plaintext.begin(), plaintext.end(), buf.begin() + wire::DATA_OVERHEAD);
+  if (!kp || ep.empty() || kp->exhausted()) return false;
+  std::fill(scratch_.begin() + long(wire::DATA_OVERHEAD + plaintext_len),
+            scratch_.begin() + long(wire::DATA_OVERHEAD + padded_len), 0);
   size_t len = seal_data_message(kp->sealer(plane_.control_slot()), kp->remote_index, clock_.zeqond(),
-                                 kp->next_counter(), buf.data(), padded);
-  if (!send_(ByteSpan(buf.data(), len), ep)) return false;
+                                 kp->next_counter(), scratch_.data(), padded_len);
+  if (!send_(ByteSpan(scratch_.data(), len), ep)) return false;
   peer.tx_bytes.fetch_add(len, std::memory_order_relaxed);
   peer.tx_packets.fetch_add(1, std::memory_order_relaxed);
   peer.last_tx_us.store(now, std::memory_order_relaxed);
   return true;
+}
+
+bool SessionManager::send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext) {
+  if (plaintext.size() > kMaxControlPlaintext) return false;
+  auto policy = PaddingPolicy(peer.padding.load(std::memory_order_relaxed));
+  const size_t mtu = size_t(plane_.mtu);
+  uint8_t* plain = scratch_.data() + wire::DATA_OVERHEAD;
+  if (plaintext.empty()) {
+    if (!pads_keepalives(policy)) return seal_and_send(peer, now, 0, 0);
+    plain[0] = wire::PLAINTEXT_COVER;  // a keepalive in cover form: no size of its own
+    return seal_and_send(peer, now, 1, padded_size(policy, 1, mtu));
+  }
+  std::copy(plaintext.begin(), plaintext.end(), plain);
+  return seal_and_send(peer, now, plaintext.size(), padded_size(policy, plaintext.size(), mtu));
+}
+
+bool SessionManager::send_cover(Peer& peer, int64_t now) {
+  auto sizes = policy_sizes(PaddingPolicy(peer.padding.load(std::memory_order_relaxed)), size_t(plane_.mtu));
+  size_t size = sizes[random_uniform(uint32_t(sizes.size()))];
+  uint8_t* plain = scratch_.data() + wire::DATA_OVERHEAD;
+  plain[0] = wire::PLAINTEXT_COVER;
+  random_fill(std::span<uint8_t>(plain + 1, size - 1));
+  return seal_and_send(peer, now, size, size);
 }
 
 void SessionManager::on_attention(Peer& peer) {

@@ -51,10 +51,14 @@ class SessionManager {
   // now, even if the current key is young; false without a known endpoint.
   void set_admin_down(Peer& peer, bool down);
   bool rekey_now(Peer& peer);
-  // Seals `plaintext` (padded like an IP packet) under the peer's current key
-  // and sends it: keepalives (empty) and in-tunnel control messages. False
-  // without a usable key or endpoint.
+  // Seals `plaintext`, padded by the peer's padding policy, under the peer's
+  // current key and sends it: keepalives (empty; a cover-form plaintext under
+  // buckets and mtu) and in-tunnel control messages. False without a usable
+  // key or endpoint.
   bool send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext);
+  // One cover packet: 0x00 and random bytes, its size drawn from the peer's
+  // padding policy, sealed like any other data message.
+  bool send_cover(Peer& peer, int64_t now);
 
   // Makes the peer set match `wanted` (a reload): peers that are gone are
   // taken down and removed, new ones added and started, changed ones updated
@@ -100,6 +104,8 @@ class SessionManager {
   SendFn send_;
   TunnelEvents* events_ = nullptr;
   KeyObserver key_observer_;
+  std::vector<uint8_t> scratch_;  // one sealed message, for the control thread's sends
+  bool seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len);
   std::array<uint64_t, size_t(HandshakeReject::kCount)> rejects_{};
   uint64_t completed_ = 0;
   uint64_t answered_ = 0;

@@ -1,0 +1,44 @@
+#include "mesh/cover_schedule.hpp"
+
+#include <cmath>
+
+#include "core/constants.hpp"
+
+namespace zeq {
+
+const char* to_string(CoverMode m) {
+  switch (m) {
+    case CoverMode::kOff: return "off";
+    case CoverMode::kConstant: return "constant";
+    case CoverMode::kProbabilistic: return "probabilistic";
+  }
+  return "off";
+}
+
+std::optional<CoverMode> cover_mode_from(const std::string& s) {
+  if (s == "off") return CoverMode::kOff;
+  if (s == "constant") return CoverMode::kConstant;
+  if (s == "probabilistic") return CoverMode::kProbabilistic;
+  return std::nullopt;
+}
+
+double cover_interval_ns() { return 1e9 / COVER_RATE_HZ; }
+
+CoverSchedule::CoverSchedule(CoverMode mode, int64_t start_ns, Uniform uniform)
+    : mode_(mode), start_(start_ns), uniform_(std::move(uniform)), due_(start_ns) {
+  due_ = following(start_ns);
+}
+
+int64_t CoverSchedule::following(int64_t previous_due) const {
+  if (mode_ == CoverMode::kProbabilistic)
+    return previous_due + int64_t(std::llround(-std::log(uniform_()) * cover_interval_ns()));
+  // Packet n (from 0) is due at start + (n + 1) intervals.
+  return start_ + int64_t(std::llround(double(n_ + 1) * cover_interval_ns()));
+}
+
+void CoverSchedule::advance() {
+  ++n_;
+  due_ = following(due_);
+}
+
+}  // namespace zeq
