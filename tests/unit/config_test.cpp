@@ -110,6 +110,22 @@ TEST(Config, KillSwitchAndDns) {
   expect_error(y + "dns: {offer: 10.77.0.0/24}\n", "dns.offer", "IP address of a resolver");
 }
 
+TEST(Config, CoverAndPaddingPerNodeAndPeer) {
+  auto d = parse_config(valid_yaml(), "test.yaml");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->cover, "off");
+  EXPECT_EQ(d->padding, "none");
+  EXPECT_EQ(d->peers[0].cover, "");  // inherits
+  auto c = parse_config(valid_yaml() + "    cover: probabilistic\n    padding: buckets\ncover: constant\npadding: mtu\n", "test.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->cover, "constant");
+  EXPECT_EQ(c->padding, "mtu");
+  EXPECT_EQ(c->peers[0].cover, "probabilistic");
+  EXPECT_EQ(c->peers[0].padding, "buckets");
+  expect_error(valid_yaml() + "cover: sometimes\n", "cover", "expected one of off, constant, probabilistic, got 'sometimes'");
+  expect_error(valid_yaml() + "    padding: random\n", "peers[0].padding", "expected one of none, buckets, mtu");
+}
+
 TEST(FieldKey, ExactlyThirtyTwoBytesOfHex) {
   EXPECT_TRUE(decode_field_key(std::string(64, 'e').c_str(), "ZEQ_FIELD_KEY"));
   auto longer = decode_field_key(std::string(66, 'e').c_str(), "ZEQ_FIELD_KEY");
