@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -118,24 +119,22 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
         return;
       }
     }
-    std::string text;
-    for (const auto& r : offer->resolvers) text += (text.empty() ? "" : " ") + r.to_string();
-    if (store) {  // remembered in the vault, never in the environment or the YAML
-      auto& vault = store->vault();
-      std::string name = "dns." + peer.key.zid;
-      auto has = vault.contains(name);
-      bool same = false;
-      if (has && *has) {
-        auto old = vault.get(name, "zeqvpnd", clock.zeqond());
-        same = old && std::string(old->span().begin(), old->span().end()) == text;
-      }
-      if (!same) {
-        if (Status s = vault.put(name, as_bytes(text), {"dns.resolver", peer.key.zid, 0}, "zeqvpnd", clock.zeqond()); !s)
-          spdlog::warn("state: storing the resolver of {}: {}", peer.label(), s.message());
-      }
-    }
+    remember_dns_offer(peer, *offer);
     if (Status s = guard->use_dns(peer.label(), offer->resolvers); !s)
       spdlog::warn("dns: offer from {} not used: {}", peer.label(), s.message());
+  }
+
+  // The offered resolver is kept in the vault (dns.<zid>), never in the
+  // environment or the YAML; offers repeat every 13 Z, so only a change is
+  // written (and audited).
+  void remember_dns_offer(const Peer& peer, const DnsOffer& offer) {
+    std::string text;
+    for (const auto& r : offer.resolvers) text += (text.empty() ? "" : " ") + r.to_string();
+    std::string name = "dns." + peer.key.zid;
+    if (!store || stored_offers[name] == text) return;
+    Status s = store->vault().put(name, as_bytes(text), {"dns.resolver", peer.key.zid, 0}, "zeqvpnd", clock.zeqond());
+    if (!s) spdlog::warn("state: storing the resolver of {}: {}", peer.label(), s.message());
+    else stored_offers[name] = text;
   }
 
   void offer_dns(Peer& peer) {
@@ -271,6 +270,7 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
   TunnelStore* store;
   std::unique_ptr<TunnelRecorder> recorder;  // null without a state store
   std::unique_ptr<NetworkGuard> guard;
+  std::map<std::string, std::string> stored_offers;  // vault name -> what it holds
   std::vector<std::unique_ptr<DataWorker>> workers;
   std::unique_ptr<SessionManager> sessions;
   Hooks hooks;

@@ -11,12 +11,14 @@ import struct
 import sys
 from collections import Counter
 
+from pcap_check import packets
+
 
 
 
 
 def udp_payloads(path, port):
-    for linktype, frame, ts in packets_with_time(path):
+    for linktype, frame, ts in packets(path):
         if linktype != 1:
             continue
         ethertype = struct.unpack("!H", frame[12:14])[0]
@@ -32,21 +34,6 @@ def udp_payloads(path, port):
         sport, dport = struct.unpack("!HH", ip[hl:hl + 4])
         if port in (sport, dport):
             yield ts, ip[hl + 8:]
-
-
-def packets_with_time(path):
-    with open(path, "rb") as f:
-        header = f.read(24)
-        magic = struct.unpack("<I", header[:4])[0]
-        endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
-        nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
-        linktype = struct.unpack(endian + "I", header[20:24])[0]
-        while True:
-            rec = f.read(16)
-            if len(rec) < 16:
-                return
-            sec, frac, incl, _ = struct.unpack(endian + "IIII", rec)
-            yield linktype, f.read(incl), sec + frac / (1e9 if nano else 1e6)
 
 
 def main():

@@ -8,24 +8,26 @@ import sys
 
 
 def packets(path):
+    """Yields (link type, frame, capture time in seconds) for each packet."""
     with open(path, "rb") as f:
         header = f.read(24)
         magic = struct.unpack("<I", header[:4])[0]
         endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+        nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
         linktype = struct.unpack(endian + "I", header[20:24])[0]
         while True:
             rec = f.read(16)
             if len(rec) < 16:
                 return
-            _, _, incl, _ = struct.unpack(endian + "IIII", rec)
-            yield linktype, f.read(incl)
+            sec, frac, incl, _ = struct.unpack(endian + "IIII", rec)
+            yield linktype, f.read(incl), sec + frac / (1e9 if nano else 1e6)
 
 
 def main():
     path, port, markers = sys.argv[1], int(sys.argv[2]), [m.encode() for m in sys.argv[3:]]
     counts = {}
     errors = []
-    for linktype, frame in packets(path):
+    for linktype, frame, _ in packets(path):
         if linktype == 1:  # Ethernet
             ethertype = struct.unpack("!H", frame[12:14])[0]
             ip = frame[14:]
