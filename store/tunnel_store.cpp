@@ -57,6 +57,7 @@ Result<int64_t> TunnelStore::open_tunnel(const std::string& peer_zid, const std:
   std::array<uint8_t, 32> receipt_key{};
   random_fill(receipt_key);
   s = vault_.put(purpose_pointer(id), receipt_key, {"tunnel.receipt", peer_zid, 0}, "zeqvpnd", zeqond);
+  if (s) receipt_keys_.emplace(id, SecretBuffer(receipt_key));
   secure_wipe(receipt_key.data(), receipt_key.size());
   if (!s) return s;
   if (Status t = transition(id, "active", zeqond); !t) return t;
@@ -76,13 +77,20 @@ Status TunnelStore::transition(int64_t id, const std::string& to, uint64_t zeqon
   return st->done();
 }
 
+Result<const SecretBuffer*> TunnelStore::receipt_key(int64_t id, uint64_t zeqond) {
+  if (auto it = receipt_keys_.find(id); it != receipt_keys_.end()) return &it->second;
+  auto key = vault_.get(purpose_pointer(id), "zeqvpnd", zeqond);
+  if (!key) return key.status();
+  return &receipt_keys_.emplace(id, std::move(key.value())).first->second;
+}
+
 Status TunnelStore::ledger(int64_t id, const std::string& kind, uint64_t rx, uint64_t tx, uint64_t zeqonds,
                            uint64_t cost, uint64_t zeqond) {
-  auto key = vault_.get(purpose_pointer(id), "zeqvpnd", zeqond);
+  auto key = receipt_key(id, zeqond);
   if (!key) return key.status();
   std::string canonical = std::to_string(id) + "|" + kind + "|" + std::to_string(zeqond) + "|" + std::to_string(rx) +
                           "|" + std::to_string(tx) + "|" + std::to_string(zeqonds) + "|" + std::to_string(cost);
-  std::string mac = to_hex(hmac_sha256(key->span(), as_bytes(canonical)));
+  std::string mac = to_hex(hmac_sha256((*key)->span(), as_bytes(canonical)));
   auto st = db_.prepare(
       "INSERT INTO usage_ledger(tunnel_id, zeqond, rx_bytes, tx_bytes, cumulative_zeqonds, cost, kind, receipt_mac) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -95,7 +103,7 @@ Status TunnelStore::ledger(int64_t id, const std::string& kind, uint64_t rx, uin
 Status TunnelStore::checkpoint(int64_t id, uint64_t rx, uint64_t tx, uint64_t zeqond) {
   auto row = get(id);
   if (!row) return row.status();
-  if (row->state != "active") return Status::ok();
+  if (row->state != "active" || (uint64_t(row->rx_bytes) == rx && uint64_t(row->tx_bytes) == tx)) return Status::ok();
   uint64_t zq = zeqond > uint64_t(row->started_at) ? zeqond - uint64_t(row->started_at) : 0;
   auto cost = tunnel_cost(*pricing_unit_from(row->pricing_unit), rx + tx, zq, uint64_t(row->price_per_unit));
   return db_.transaction([&] {
@@ -114,7 +122,7 @@ Status TunnelStore::terminate(int64_t id, uint64_t rx, uint64_t tx, uint64_t zeq
   uint64_t zq = zeqond > uint64_t(row->started_at) ? zeqond - uint64_t(row->started_at) : 0;
   auto cost = tunnel_cost(*pricing_unit_from(row->pricing_unit), rx + tx, zq, uint64_t(row->price_per_unit));
   if (!cost) return Status::error("tunnel " + std::to_string(id) + ": settlement overflows 64 bits");
-  return db_.transaction([&] {
+  Status s = db_.transaction([&] {
     auto st = db_.prepare(
         "UPDATE vpn_tunnels SET state = 'terminated', stopped_at_zeqond = ?, rx_bytes = ?, tx_bytes = ?, "
         "total_zeq_charged = ?, end_reason = ? WHERE id = ? AND state = 'active'");
@@ -123,6 +131,8 @@ Status TunnelStore::terminate(int64_t id, uint64_t rx, uint64_t tx, uint64_t zeq
     if (Status d = st->done(); !d) return d;
     return ledger(id, "settlement", rx, tx, zq, *cost, zeqond);
   });
+  if (s) receipt_keys_.erase(id);  // wiped: the tunnel signs nothing more
+  return s;
 }
 
 Result<int> TunnelStore::settle_orphans(uint64_t zeqond) {

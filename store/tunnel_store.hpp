@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,8 @@ class TunnelStore {
                               uint64_t zeqond);
   // Moves state; refuses anything but pending->active and active->terminated.
   Status transition(int64_t id, const std::string& to, uint64_t zeqond);
-  // Writes the counters and a signed checkpoint row.
+  // Writes the counters and a signed checkpoint row (nothing when they have
+  // not moved since the last one).
   Status checkpoint(int64_t id, uint64_t rx_bytes, uint64_t tx_bytes, uint64_t zeqond);
   // Settles and terminates: cost into total_zeq_charged and a settlement row.
   Status terminate(int64_t id, uint64_t rx_bytes, uint64_t tx_bytes, uint64_t zeqond, const std::string& reason);
@@ -55,6 +57,11 @@ class TunnelStore {
   Vault& vault() { return vault_; }
 
  private:
+  // The receipt key of a tunnel, read from the vault once and kept (locked,
+  // wiped on close) while the tunnel is open, so checkpoints do not add a
+  // vault read and an audit row every time.
+  Result<const SecretBuffer*> receipt_key(int64_t id, uint64_t zeqond);
+  std::map<int64_t, SecretBuffer> receipt_keys_;
   Status ledger(int64_t id, const std::string& kind, uint64_t rx, uint64_t tx, uint64_t zeqonds, uint64_t cost,
                 uint64_t zeqond);
   Database& db_;

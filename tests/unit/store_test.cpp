@@ -187,6 +187,12 @@ TEST_F(StoreTest, TunnelLifecycleLedgerAndCrashRecovery) {
     EXPECT_FALSE(tunnels.transition(id, "pending", 1001));
     EXPECT_FALSE(tunnels.transition(id, "active", 1001));
     ASSERT_TRUE(tunnels.checkpoint(id, 500, 700, 1010));
+    ASSERT_TRUE(tunnels.checkpoint(id, 500, 700, 1011));  // nothing moved: no row
+    // The receipt key is kept in memory while the tunnel is open: one
+    // secret_set when it was made, no read per checkpoint.
+    auto reads = db.prepare("SELECT count(*) FROM zsc_audit WHERE action = 'secret_read'");
+    ASSERT_TRUE(reads && reads->step());
+    EXPECT_EQ(reads->int64(0), 0);
     // The daemon dies here: nothing more is written for this row.
   }
   Database db = open_db();
