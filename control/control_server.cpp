@@ -71,7 +71,10 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
 
   struct Session : std::enable_shared_from_this<Session> {
     Session(std::shared_ptr<Impl> s, local::socket sock) : server(std::move(s)), socket(std::move(sock)),
-                                                            in(MAX_LINE + 1) {}
+                                                            in(MAX_LINE + 1) {
+      ++server->sessions;
+    }
+    ~Session() { --server->sessions; }
     std::shared_ptr<Impl> server;
     local::socket socket;
     asio::streambuf in;
@@ -105,6 +108,11 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
   void admit(local::socket sock) {
     auto session = std::make_shared<Session>(shared_from_this(), std::move(sock));
     auto who = peer_credentials(session->socket.native_handle());
+    if (sessions > kMaxSessions) {
+      spdlog::warn("control: {} connections open; refusing another", kMaxSessions);
+      session->write(reply_line(nullptr, Reply::failure(kFailed, "zeqvpnd is busy: too many control connections open")), false);
+      return;
+    }
     if (!who || !may_control(*who, group, geteuid())) {
       spdlog::warn("control: refused a connection from uid {} (pid {}): not root and not in group {}",
                    who ? std::to_string(who->uid) : "?", who ? std::to_string(who->pid) : "?", group_name);
@@ -136,6 +144,10 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     }
   }
 
+  // Idle connections hold a file descriptor each; a bound keeps a stuck
+  // client (or many) from exhausting them.
+  static constexpr int kMaxSessions = 64;
+  int sessions = 0;
   local::acceptor acceptor;
   std::string path;
   std::optional<gid_t> group;

@@ -61,7 +61,7 @@ Result<Database> Database::open(const std::string& path) {
     std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
     sqlite3_close(raw);
     return Status::error("state database " + path + ": " + msg +
-                         "; check that the directory exists and is writable (state_db in the config)");
+                         "; check that the directory exists and is writable (state.database in the config)");
   }
   Database db(raw, path);
   sqlite3_busy_timeout(raw, 5000);

@@ -113,6 +113,34 @@ TEST_F(ControlSocket, RoundTripErrorsAndVersioning) {
   EXPECT_EQ(r["result"]["args"]["n"], 1);
 }
 
+TEST_F(ControlSocket, IdleConnectionsAreBounded) {
+  start(echo);
+  auto connect_one = [&] {
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::strncpy(sa.sun_path, path_.c_str(), sizeof sa.sun_path - 1);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    return fd;
+  };
+  std::vector<int> idle;
+  for (int i = 0; i < 64; ++i) idle.push_back(connect_one());
+  int extra = connect_one();
+  std::string reply;
+  char c;
+  while (read(extra, &c, 1) == 1 && c != '\n') reply += c;
+  close(extra);
+  EXPECT_NE(reply.find("too many control connections"), std::string::npos) << reply;
+  for (int fd : idle) close(fd);
+  // Once they are gone, requests are served again.
+  for (int i = 0; i < 50; ++i) {
+    auto r = control::call(path_, "echo", json::object());
+    if (r.kind == control::CallResult::kOk) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL() << "the server did not recover after the idle connections closed";
+}
+
 TEST_F(ControlSocket, SecondDaemonIsRefusedAndStaleSocketReplaced) {
   start(echo);
   boost::asio::io_context other;
