@@ -27,7 +27,7 @@ Status NftablesBackend::run(const std::string& commands, std::string* out) {
     bool perm = error.find("Operation not permitted") != std::string::npos;
     return Status::error("nftables (table inet " + std::string(FIREWALL_TABLE) + "): " +
                          (first.empty() ? "command failed" : first) +
-                         (perm ? "; zeqvpnd needs CAP_NET_ADMIN for the kill switch" : ""));
+                         (perm ? "; the kill switch needs CAP_NET_ADMIN (run as root or as the zeqvpnd service)" : ""));
   }
   if (out) *out = std::move(output);
   return Status::ok();
