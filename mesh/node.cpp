@@ -119,6 +119,11 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
         return;
       }
     }
+    if (!guard->dns_peer().empty() && guard->dns_peer() != peer.label()) {
+      // Offers repeat every 13 Z: one line at debug, not a warning each time.
+      spdlog::debug("peer {}: DNS offer ignored; names already resolve via {}", peer.label(), guard->dns_peer());
+      return;
+    }
     remember_dns_offer(peer, *offer);
     if (Status s = guard->use_dns(peer.label(), offer->resolvers); !s)
       spdlog::warn("dns: offer from {} not used: {}", peer.label(), s.message());
