@@ -61,6 +61,18 @@ ctl a tunnels
 say "Metrics (zeqvpnctl metrics, Prometheus text), a few lines"
 ctl a metrics | grep -E '^zeqvpn_(peer_(up|rx_bytes_total)|handshakes_completed_total)'
 
+say "Cover traffic (zeqvpnctl cover on): 12.87 packets/s that look like any other data message"
+ctl a cover on
+sleep 2
+ctl a cover status
+ctl a cover off >/dev/null
+
+say "Kill switch (zeqvpnctl killswitch arm): only the tunnel gets out"
+ctl a killswitch arm
+if in_a ping -c1 -W1 $UNDER4_B >/dev/null 2>&1; then echo "underlay ping got through (unexpected)"; else echo "ping to $UNDER4_B outside the tunnel: blocked"; fi
+in_a ping -c1 -W2 $TUN4_B >/dev/null && echo "ping to $TUN4_B through the tunnel: answered"
+ctl a killswitch disarm | head -1
+
 say "Stopping both nodes (SIGTERM): keys wiped, interfaces removed"
 stop_node a "$NS_A"
 stop_node b "$NS_B"
