@@ -43,7 +43,12 @@ Result<SecretBuffer> load_secret(const char* name, Decoder decode, const std::st
       size_t n = fread(buf, 1, sizeof buf - 1, f);
       fclose(f);
       buf[n] = 0;
-      auto r = decode(buf, ("credential " + path).c_str());
+      // `zeqvpnctl gen-secrets --only mesh -o FILE` writes NAME=value lines;
+      // such a file serves as the credential as it is.
+      const char* value = buf;
+      size_t prefix = std::strlen(name);
+      if (std::strncmp(buf, name, prefix) == 0 && buf[prefix] == '=') value = buf + prefix + 1;
+      auto r = decode(value, ("credential " + path).c_str());
       sodium_memzero(buf, sizeof buf);
       return r;
     }

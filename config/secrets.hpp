@@ -15,7 +15,9 @@ inline constexpr char MESH_SECRET_ENV[] = "ZEQ_MESH_SECRET";
 inline constexpr char FIELD_KEY_ENV[] = "ZEQ_FIELD_KEY";
 
 // Each looks in $NAME, then in $CREDENTIALS_DIRECTORY/NAME (systemd
-// LoadCredential=). The error says what is missing and how to fix it.
+// LoadCredential=), whose content may be the value or `NAME=value` (as
+// `zeqvpnctl gen-secrets` writes). The error says what is missing and how to
+// fix it.
 Result<SecretBuffer> load_mesh_secret();
 Result<SecretBuffer> load_field_key();
 // Validate and decode hex text (exposed for tests); `where` names the source.

@@ -11,7 +11,7 @@ SVC_UID=65534  # nobody
 SVC=$WORK/svc
 mkdir -p "$SVC/creds" "$SVC/state" "$SVC/run"
 printf '%s' "$MESH_SECRET" > "$SVC/creds/ZEQ_MESH_SECRET"
-printf '%s\n' "$FIELD_KEY_a" > "$SVC/creds/ZEQ_FIELD_KEY"
+"$ZEQVPNCTL" gen-secrets --only field -o "$SVC/creds/ZEQ_FIELD_KEY" 2>/dev/null  # NAME=value, used as it is
 cp "$WORK/a.key" "$SVC/a.key"
 sed -e "s|$WORK/a.key|$SVC/a.key|" -e "s|$WORK/a.sock|$SVC/run/zeqvpnd.sock|" -e "s|$WORK/a.db|$SVC/state/state.db|" \
   "$WORK/a.yaml" > "$SVC/a.yaml"

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "config/config.hpp"
 #include "config/secrets.hpp"
@@ -124,6 +128,24 @@ TEST(Config, CoverAndPaddingPerNodeAndPeer) {
   EXPECT_EQ(c->peers[0].padding, "buckets");
   expect_error(valid_yaml() + "cover: sometimes\n", "cover", "expected one of off, constant, probabilistic, got 'sometimes'");
   expect_error(valid_yaml() + "    padding: random\n", "peers[0].padding", "expected one of none, buckets, mtu");
+}
+
+TEST(Secrets, CredentialFileWithOrWithoutNamePrefix) {
+  std::string dir = "/tmp/zeqvpn-creds-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/ZEQ_FIELD_KEY") << "ZEQ_FIELD_KEY=" << std::string(64, 'a') << "\n";
+  std::ofstream(dir + "/ZEQ_MESH_SECRET") << std::string(64, 'b') << "\n";
+  unsetenv("ZEQ_FIELD_KEY");
+  unsetenv("ZEQ_MESH_SECRET");
+  setenv("CREDENTIALS_DIRECTORY", dir.c_str(), 1);
+  auto f = load_field_key();
+  auto m = load_mesh_secret();
+  unsetenv("CREDENTIALS_DIRECTORY");
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(f) << f.message();
+  ASSERT_TRUE(m) << m.message();
+  EXPECT_EQ(f->span()[0], 0xaa);
+  EXPECT_EQ(m->span()[0], 0xbb);
 }
 
 TEST(FieldKey, ExactlyThirtyTwoBytesOfHex) {
