@@ -75,6 +75,8 @@ struct Config {
   std::string log_level = "info";
 };
 
+inline constexpr char DEFAULT_CONFIG_PATH[] = "/etc/zeqvpn/zeqvpn.yaml";
+
 Result<Config> load_config_file(const std::string& path);
 // Parses YAML text; `source` names it in errors.
 Result<Config> parse_config(const std::string& yaml_text, const std::string& source);

@@ -106,8 +106,9 @@ void gen_secrets(const std::string& output, bool force, const std::string& only)
     bool ok = fchmod(fd, 0600) == 0 && write(fd, text.data(), text.size()) == ssize_t(text.size()) && fsync(fd) == 0;
     close(fd);
     if (!ok) die(kFailed, output + ": writing failed: " + std::strerror(errno));
-    std::fprintf(stderr, "zeqvpnctl: wrote %s (mode 0600); use it as the unit's EnvironmentFile= or split it into "
-                         "LoadCredential= files. Every node needs the same ZEQ_MESH_SECRET and its own ZEQ_FIELD_KEY.\n",
+    std::fprintf(stderr, "zeqvpnctl: wrote %s (mode 0600); use it as the unit's EnvironmentFile=, or (made with "
+                         "--only) as a LoadCredential= file as it is. Every node needs the same ZEQ_MESH_SECRET and "
+                         "its own ZEQ_FIELD_KEY.\n",
                  output.c_str());
   }
   sodium_memzero(text.data(), text.size());
@@ -118,7 +119,7 @@ void gen_secrets(const std::string& output, bool force, const std::string& only)
 // daemon replaced; status reports what is installed.
 void killswitch_offline(const Options& o, const std::string& action) {
   zeq::Config c;
-  std::string file = o.config.empty() ? "/etc/zeqvpn/zeqvpn.yaml" : o.config;
+  std::string file = o.config.empty() ? zeq::DEFAULT_CONFIG_PATH : o.config;
   if (auto loaded = zeq::load_config_file(file)) c = *loaded;
   else if (!o.config.empty()) die(kUsage, loaded.message());
   auto nft = zeq::NftablesBackend::open();
@@ -131,9 +132,8 @@ void killswitch_offline(const Options& o, const std::string& action) {
     std::exit(*installed ? kOk : kNotRunning);
   }
   if (action == "arm") die(kNotRunning, "killswitch arm needs a running zeqvpnd (its config says what to let through)");
-  if (zeq::Status s = (*nft)->apply(zeq::FirewallPolicy{.kill_switch = false, .block_dns_leaks = false}); !s) die(kFailed, s.message());
-  std::string state_dir = c.state.database.substr(0, c.state.database.rfind('/'));
-  zeq::ResolvConf resolv(c.dns.resolv_conf, state_dir + "/resolv.conf.backup");
+  if (zeq::Status s = (*nft)->apply(zeq::FirewallPolicy{}); !s) die(kFailed, s.message());
+  zeq::ResolvConf resolv(c.dns.resolv_conf, zeq::resolv_conf_backup_path(c.state.database));
   auto restored = resolv.recover();
   if (!restored) die(kFailed, restored.message());
   std::printf("kill switch disarmed (zeqvpnd not running)%s\n", *restored ? ("; " + c.dns.resolv_conf + " restored").c_str() : "");

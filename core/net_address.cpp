@@ -24,11 +24,13 @@ bool IpPrefix::contains(int fam, const uint8_t* address) const {
   return (addr[full] & mask) == (address[full] & mask);
 }
 
-std::string IpPrefix::to_string() const {
+std::string IpPrefix::address() const {
   char buf[INET6_ADDRSTRLEN];
   inet_ntop(family == 4 ? AF_INET : AF_INET6, addr.data(), buf, sizeof buf);
-  return std::string(buf) + "/" + std::to_string(length);
+  return buf;
 }
+
+std::string IpPrefix::to_string() const { return address() + "/" + std::to_string(length); }
 
 std::optional<IpPrefix> parse_ip_prefix(std::string_view text) {
   std::string addr_text(text.substr(0, text.find('/')));

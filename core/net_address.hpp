@@ -24,6 +24,7 @@ struct IpPrefix {
   IpPrefix network() const;
   bool contains(int fam, const uint8_t* address) const;
   std::string to_string() const;
+  std::string address() const;  // the address alone, without "/length"
   bool operator==(const IpPrefix&) const = default;
   auto operator<=>(const IpPrefix&) const = default;  // for sets of routes
 };

@@ -82,7 +82,7 @@ struct Watchdog {
 
 int main(int argc, char** argv) {
   CLI::App app{"zeqvpnd: the zeqvpn mesh VPN daemon"};
-  std::string config_path = "/etc/zeqvpn/zeqvpn.yaml";
+  std::string config_path = zeq::DEFAULT_CONFIG_PATH;
   std::string log_level;
   bool check_only = false;
   app.add_option("-c,--config", config_path, "YAML configuration file")->capture_default_str();

@@ -36,18 +36,18 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-std::string address_text(const IpPrefix& p) {
-  std::string s = p.to_string();
-  return s.substr(0, s.find('/'));
-}
-
 }  // namespace
+
+std::string resolv_conf_backup_path(const std::string& state_database) {
+  size_t slash = state_database.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : state_database.substr(0, slash)) + "/resolv.conf.backup";
+}
 
 std::string ResolvConf::render(const std::vector<IpPrefix>& servers) {
   std::string out =
       "# Written by zeqvpnd: names resolve through the zeqvpn peer's resolver.\n"
       "# The original file comes back when zeqvpnd stops (or at its next start).\n";
-  for (const auto& s : servers) out += "nameserver " + address_text(s) + "\n";
+  for (const auto& s : servers) out += "nameserver " + s.address() + "\n";
   return out;
 }
 

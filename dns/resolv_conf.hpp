@@ -9,6 +9,11 @@
 
 namespace zeq {
 
+// Where the original resolv.conf is kept: next to the state database, so it
+// outlives a crash and is found by the next start and by `zeqvpnctl
+// killswitch disarm`.
+std::string resolv_conf_backup_path(const std::string& state_database);
+
 class ResolvConf final : public SystemResolver {
  public:
   ResolvConf(std::string path, std::string backup_path) : path_(std::move(path)), backup_(std::move(backup_path)) {}

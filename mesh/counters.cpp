@@ -14,7 +14,7 @@ const char* to_string(Drop d) {
     case Drop::kNoSession: return "no_session";
     case Drop::kNoEndpoint: return "no_endpoint";
     case Drop::kHandshakeMac1: return "handshake_mac1";
-    case Drop::kHandshakeQueue: return "handshake_queue_full";
+    case Drop::kControlQueue: return "control_queue_full";
     case Drop::kTunWrite: return "tun_write";
     case Drop::kUdpSend: return "udp_send";
     case Drop::kCount: break;

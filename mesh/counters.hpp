@@ -19,7 +19,7 @@ enum class Drop : uint8_t {
   kNoSession,        // outgoing packet for a peer without a session yet
   kNoEndpoint,       // peer has no known endpoint
   kHandshakeMac1,    // handshake message with a wrong mac1
-  kHandshakeQueue,   // control thread saturated with handshake or control messages
+  kControlQueue,     // control thread saturated with handshake or in-tunnel control messages
   kTunWrite,         // writing to the TUN device failed
   kUdpSend,          // sending on the UDP socket failed
   kCount,

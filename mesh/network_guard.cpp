@@ -93,7 +93,7 @@ Status NetworkGuard::use_dns(const std::string& peer_label, const std::vector<Ip
   if (Status s = resolver_->point_at(servers); !s) return s;
   dns_peer_ = peer_label;
   std::string list;
-  for (const auto& a : servers) list += (list.empty() ? "" : ", ") + a.to_string().substr(0, a.to_string().find('/'));
+  for (const auto& a : servers) list += (list.empty() ? "" : ", ") + a.address();
   spdlog::info("dns: names resolve via {} ({}) through {}; DNS leaving by other interfaces is blocked", peer_label,
                list, resolver_->name());
   return Status::ok();
@@ -127,7 +127,7 @@ GuardStatus NetworkGuard::status() const {
   s.dns_via_peer = !dns_servers_.empty();
   s.dns_peer = dns_peer_;
   s.dns_backend = resolver_->name();
-  for (const auto& a : dns_servers_) s.dns_servers.push_back(a.to_string().substr(0, a.to_string().find('/')));
+  for (const auto& a : dns_servers_) s.dns_servers.push_back(a.address());
   return s;
 }
 

@@ -46,7 +46,7 @@ int DataWorker::receive_batch() {
         } else if (!verify_mac1(plane_.own_mac1_key, ByteSpan(msg, len))) {
           counters_.drop(Drop::kHandshakeMac1);
         } else if (!plane_.inbox->deliver_handshake(ByteSpan(msg, len), from)) {
-          counters_.drop(Drop::kHandshakeQueue);
+          counters_.drop(Drop::kControlQueue);
         }
         break;
       }
@@ -129,7 +129,7 @@ void DataWorker::receive_data(uint8_t* msg, size_t len, const UdpEndpoint& from,
         peer.cover_rx_bytes.fetch_add(len, std::memory_order_relaxed);
       } else if (plain[0] == wire::PLAINTEXT_CONTROL) {
         counters_.count(Received::kControl);
-        if (!plane_.inbox->deliver_control(peer.serial, ByteSpan(plain, plain_len))) counters_.drop(Drop::kHandshakeQueue);
+        if (!plane_.inbox->deliver_control(peer.serial, ByteSpan(plain, plain_len))) counters_.drop(Drop::kControlQueue);
       } else {
         counters_.drop(Drop::kMalformed);
       }
