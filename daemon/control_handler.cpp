@@ -199,11 +199,8 @@ control::Handler make_control_handler(Node& node, TunnelStore& tunnels, ReloadFn
       if (!args.contains("peer") || !args["peer"].is_string() || args["peer"].get<std::string>().empty())
         return Reply::failure(control::kBadRequest, cmd + " needs \"peer\": a peer's name or ZID");
       std::string peer = args["peer"].get<std::string>();
-      Status s = (node.*action)(peer);
-      if (!s) {
-        bool unknown = s.message().rfind("unknown peer", 0) == 0;
-        return Reply::failure(unknown ? control::kUnknownPeer : control::kFailed, s.message());
-      }
+      if (Status known = node.check_peer(peer); !known) return Reply::failure(control::kUnknownPeer, known.message());
+      if (Status s = (node.*action)(peer); !s) return Reply::failure(control::kFailed, s.message());
       return Reply::success({{"peer", peer}, {"message", done}});
     };
 
@@ -227,21 +224,20 @@ control::Handler make_control_handler(Node& node, TunnelStore& tunnels, ReloadFn
       std::string peer = args.value("peer", "");
       if (action != "on" && action != "off" && action != "status")
         return Reply::failure(control::kBadRequest, "cover action must be on, off or status");
-      if (action != "status") {
-        Status s = node.cover(peer, action == "on");
-        if (!s) return Reply::failure(s.message().rfind("unknown peer", 0) == 0 ? control::kUnknownPeer : control::kFailed, s.message());
-      }
+      if (!peer.empty())
+        if (Status known = node.check_peer(peer); !known) return Reply::failure(control::kUnknownPeer, known.message());
+      if (action != "status")
+        if (Status s = node.cover(peer, action == "on"); !s) return Reply::failure(control::kFailed, s.message());
       json peers = json::array();
       for (const auto& p : node.status().peers)
         if (peer.empty() || p.name == peer || p.zid == peer) peers.push_back(peer_json(p));
-      if (peers.empty()) return Reply::failure(control::kUnknownPeer, "unknown peer '" + peer + "'");
       return Reply::success({{"peers", peers}});
     }
     if (cmd == "killswitch") {
       std::string action = args.value("action", "status");
-      Status s = action == "arm" ? node.killswitch_arm() : action == "disarm" ? node.killswitch_disarm() : Status::ok();
       if (action != "arm" && action != "disarm" && action != "status")
         return Reply::failure(control::kBadRequest, "killswitch action must be status, arm or disarm");
+      Status s = action == "arm" ? node.killswitch_arm() : action == "disarm" ? node.killswitch_disarm() : Status::ok();
       if (!s) return Reply::failure(control::kFailed, s.message());
       return Reply::success(guard_json(node.status().guard));
     }

@@ -17,18 +17,19 @@
 #include <thread>
 
 #include "core/clock.hpp"
+#include "crypto/random.hpp"
+#include "dns/resolv_conf.hpp"
+#include "dns/system_resolver.hpp"
+#include "firewall/nftables_backend.hpp"
 #include "mesh/data_plane.hpp"
 #include "mesh/data_worker.hpp"
 #include "mesh/network_guard.hpp"
 #include "mesh/session_manager.hpp"
-#include "dns/system_resolver.hpp"
-#include "firewall/nftables_backend.hpp"
-#include "protocol/control_message.hpp"
-#include "protocol/padding_policy.hpp"
-#include "crypto/random.hpp"
-#include "store/tunnel_store.hpp"
-#include "protocol/handshake_messages.hpp"
 #include "mesh/tunnel_recorder.hpp"
+#include "protocol/control_message.hpp"
+#include "protocol/handshake_messages.hpp"
+#include "protocol/padding_policy.hpp"
+#include "store/tunnel_store.hpp"
 #include "tun/link_config.hpp"
 #include "tun/tun_device.hpp"
 
@@ -51,6 +52,9 @@ const char* to_string(Received r) {
   }
   return "unknown";
 }
+
+// Uniform in (0, 1], for the probabilistic cover schedule.
+double uniform_open01() { return (double(random_uniform(UINT32_MAX)) + 1.0) / 4294967296.0; }
 
 // Kernel routes for a peer list: every allowed_ips prefix but a default
 // route (full-tunnel routing needs policy routing; see README).
@@ -214,7 +218,8 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
     const std::string& pad = p.config.padding.empty() ? config.padding : p.config.padding;
     p.padding.store(uint8_t(padding_policy_from(pad).value_or(PaddingPolicy::kNone)), std::memory_order_relaxed);
     CoverMode mode = configured_cover(p);
-    if (p.cover_override) mode = !*p.cover_override ? CoverMode::kOff : mode == CoverMode::kOff ? CoverMode::kConstant : mode;
+    if (p.cover_override == false) mode = CoverMode::kOff;
+    else if (p.cover_override == true && mode == CoverMode::kOff) mode = CoverMode::kConstant;
     if (mode != p.cover_mode) {
       p.cover_mode = mode;
       p.cover.reset();
@@ -239,12 +244,11 @@ struct Node::Impl final : ControlInbox, TunnelEvents {
       // A schedule more than a second behind (a stopped process, a suspend)
       // starts again rather than bursting to catch up.
       if (p->cover && now_ns - p->cover->next_due_ns() > 1'000'000'000) p->cover.reset();
-      if (!p->cover) p->cover.emplace(p->cover_mode, now_ns, [] { return (double(random_uniform(UINT32_MAX)) + 1.0) / 4294967296.0; });
+      if (!p->cover) p->cover.emplace(p->cover_mode, now_ns, uniform_open01);
       while (p->cover->next_due_ns() <= now_ns) {
-        uint64_t before = p->tx_bytes.load(std::memory_order_relaxed);
-        if (sessions->send_cover(*p, now_ns / 1000)) {
+        if (size_t sent = sessions->send_cover(*p, now_ns / 1000)) {
           ++p->cover_tx_packets;
-          p->cover_tx_bytes += p->tx_bytes.load(std::memory_order_relaxed) - before;
+          p->cover_tx_bytes += sent;
           p->cover_last_sent_ns = now_ns;
         }
         p->cover->advance();
@@ -324,8 +328,8 @@ Result<std::unique_ptr<Node>> Node::create(const Config& config, LocalIdentity i
 
   // The kill switch and the resolver before any packet can leave: in
   // `always` mode the node is armed before its first handshake.
-  std::string state_dir = config.state.database.substr(0, config.state.database.rfind('/'));
-  auto resolver = make_system_resolver(tun->ifindex(), config.dns.resolv_conf, state_dir + "/resolv.conf.backup");
+  auto resolver = make_system_resolver(tun->ifindex(), config.dns.resolv_conf,
+                                       resolv_conf_backup_path(config.state.database));
   if (!resolver) return resolver.status();
   auto firewall = NftablesBackend::open();
   if (!firewall) return firewall.status();
@@ -447,6 +451,11 @@ NodeStatus Node::status() const {
   return s;
 }
 
+Status Node::check_peer(const std::string& name) const {
+  auto p = impl_->find_peer(name);
+  return p ? Status::ok() : p.status();
+}
+
 Status Node::peer_down(const std::string& name) {
   auto p = impl_->find_peer(name);
   if (!p) return p.status();
@@ -497,20 +506,28 @@ Result<std::string> Node::reload(const Config& next) {
   const auto& b = next.interface;
   auto unchanged = [&](bool same, const std::string& field, const std::string& was, const std::string& now) -> Status {
     if (same) return Status::ok();
-    return Status::error(next.source + ": interface." + field + " cannot change while zeqvpnd runs (" + was + " -> " +
-                         now + "); restart zeqvpnd to apply it, or put the old value back to reload the rest");
+    return Status::error(next.source + ": " + field + " cannot change while zeqvpnd runs (" + was + " -> " + now +
+                         "); restart zeqvpnd to apply it, or put the old value back to reload the rest");
   };
   auto join = [](const std::vector<IpPrefix>& v) {
     std::string s;
     for (const auto& p : v) s += (s.empty() ? "" : ",") + p.to_string();
     return "[" + s + "]";
   };
-  for (Status s : {unchanged(a.name == b.name, "name", a.name, b.name),
-                   unchanged(a.listen_port == b.listen_port, "listen_port", std::to_string(a.listen_port),
+  // The sockets carry the mark and the resolver backend holds the file from
+  // the start, so these need a restart like the interface itself.
+  const auto& ka = m.config.kill_switch;
+  const auto& kb = next.kill_switch;
+  for (Status s : {unchanged(a.name == b.name, "interface.name", a.name, b.name),
+                   unchanged(a.listen_port == b.listen_port, "interface.listen_port", std::to_string(a.listen_port),
                              std::to_string(b.listen_port)),
-                   unchanged(a.mtu == b.mtu, "mtu", std::to_string(a.mtu), std::to_string(b.mtu)),
-                   unchanged(a.workers == b.workers, "workers", std::to_string(a.workers), std::to_string(b.workers)),
-                   unchanged(a.addresses == b.addresses, "addresses", join(a.addresses), join(b.addresses))}) {
+                   unchanged(a.mtu == b.mtu, "interface.mtu", std::to_string(a.mtu), std::to_string(b.mtu)),
+                   unchanged(a.workers == b.workers, "interface.workers", std::to_string(a.workers),
+                             std::to_string(b.workers)),
+                   unchanged(a.addresses == b.addresses, "interface.addresses", join(a.addresses), join(b.addresses)),
+                   unchanged(ka.fwmark == kb.fwmark, "fwmark", std::to_string(ka.fwmark), std::to_string(kb.fwmark)),
+                   unchanged(m.config.dns.resolv_conf == next.dns.resolv_conf, "dns.resolv_conf", m.config.dns.resolv_conf,
+                             next.dns.resolv_conf)}) {
     if (!s) return s;
   }
 

@@ -49,6 +49,8 @@ class Node {
   // ---- control thread only (from hooks or handlers on io()) ----
   NodeStatus status() const;
   // PEER is a peer's name or ZID; errors name it and list the known ones.
+  // check_peer: ok when PEER is configured, else that error.
+  Status check_peer(const std::string& peer) const;
   Status peer_down(const std::string& peer);
   Status peer_up(const std::string& peer);
   Status rekey(const std::string& peer);

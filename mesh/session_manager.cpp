@@ -167,19 +167,19 @@ void SessionManager::retire(Peer& peer, std::unique_ptr<Keypair>& slot) {
   plane_.quiescence.retire(std::move(slot));
 }
 
-bool SessionManager::seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len) {
+size_t SessionManager::seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len) {
   Keypair* kp = peer.current_owned.get();
   UdpEndpoint ep = peer.endpoint.load();
-  if (!kp || ep.empty() || kp->exhausted()) return false;
+  if (!kp || ep.empty() || kp->exhausted()) return 0;
   std::fill(scratch_.begin() + long(wire::DATA_OVERHEAD + plaintext_len),
             scratch_.begin() + long(wire::DATA_OVERHEAD + padded_len), 0);
   size_t len = seal_data_message(kp->sealer(plane_.control_slot()), kp->remote_index, clock_.zeqond(),
                                  kp->next_counter(), scratch_.data(), padded_len);
-  if (!send_(ByteSpan(scratch_.data(), len), ep)) return false;
+  if (!send_(ByteSpan(scratch_.data(), len), ep)) return 0;
   peer.tx_bytes.fetch_add(len, std::memory_order_relaxed);
   peer.tx_packets.fetch_add(1, std::memory_order_relaxed);
   peer.last_tx_us.store(now, std::memory_order_relaxed);
-  return true;
+  return len;
 }
 
 bool SessionManager::send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext) {
@@ -188,17 +188,18 @@ bool SessionManager::send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext)
   const size_t mtu = size_t(plane_.mtu);
   uint8_t* plain = scratch_.data() + wire::DATA_OVERHEAD;
   if (plaintext.empty()) {
-    if (!pads_keepalives(policy)) return seal_and_send(peer, now, 0, 0);
+    if (!pads_keepalives(policy)) return seal_and_send(peer, now, 0, 0) > 0;
     plain[0] = wire::PLAINTEXT_COVER;  // a keepalive in cover form: no size of its own
-    return seal_and_send(peer, now, 1, padded_size(policy, 1, mtu));
+    return seal_and_send(peer, now, 1, padded_size(policy, 1, mtu)) > 0;
   }
   std::copy(plaintext.begin(), plaintext.end(), plain);
-  return seal_and_send(peer, now, plaintext.size(), padded_size(policy, plaintext.size(), mtu));
+  return seal_and_send(peer, now, plaintext.size(), padded_size(policy, plaintext.size(), mtu)) > 0;
 }
 
-bool SessionManager::send_cover(Peer& peer, int64_t now) {
-  auto sizes = policy_sizes(PaddingPolicy(peer.padding.load(std::memory_order_relaxed)), size_t(plane_.mtu));
-  size_t size = sizes[random_uniform(uint32_t(sizes.size()))];
+size_t SessionManager::send_cover(Peer& peer, int64_t now) {
+  auto policy = PaddingPolicy(peer.padding.load(std::memory_order_relaxed));
+  const size_t mtu = size_t(plane_.mtu);
+  size_t size = policy_size(policy, mtu, random_uniform(uint32_t(policy_size_count(policy, mtu))));
   uint8_t* plain = scratch_.data() + wire::DATA_OVERHEAD;
   plain[0] = wire::PLAINTEXT_COVER;
   random_fill(std::span<uint8_t>(plain + 1, size - 1));

@@ -57,8 +57,9 @@ class SessionManager {
   // key or endpoint.
   bool send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext);
   // One cover packet: 0x00 and random bytes, its size drawn from the peer's
-  // padding policy, sealed like any other data message.
-  bool send_cover(Peer& peer, int64_t now);
+  // padding policy, sealed like any other data message. Returns the bytes
+  // sent (0: not sent).
+  size_t send_cover(Peer& peer, int64_t now);
 
   // Makes the peer set match `wanted` (a reload): peers that are gone are
   // taken down and removed, new ones added and started, changed ones updated
@@ -105,7 +106,8 @@ class SessionManager {
   TunnelEvents* events_ = nullptr;
   KeyObserver key_observer_;
   std::vector<uint8_t> scratch_;  // one sealed message, for the control thread's sends
-  bool seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len);
+  // Bytes sent, 0 without a usable key or endpoint or when sending failed.
+  size_t seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len);
   std::array<uint64_t, size_t(HandshakeReject::kCount)> rejects_{};
   uint64_t completed_ = 0;
   uint64_t answered_ = 0;

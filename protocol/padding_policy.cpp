@@ -33,20 +33,32 @@ size_t padded_size(PaddingPolicy policy, size_t len, size_t mtu) {
   return len;
 }
 
+namespace {
+// Sizes below the MTU; the MTU itself is always the last size.
+size_t sizes_below_mtu(PaddingPolicy policy, size_t mtu) {
+  switch (policy) {
+    case PaddingPolicy::kNone: return (mtu - 1) / 16;
+    case PaddingPolicy::kBuckets: {
+      size_t n = 0;
+      while (n < BUCKET_SIZES.size() && BUCKET_SIZES[n] < mtu) ++n;
+      return n;
+    }
+    case PaddingPolicy::kMtu: return 0;
+  }
+  return 0;
+}
+}  // namespace
+
+size_t policy_size_count(PaddingPolicy policy, size_t mtu) { return sizes_below_mtu(policy, mtu) + 1; }
+
+size_t policy_size(PaddingPolicy policy, size_t mtu, size_t index) {
+  if (index >= sizes_below_mtu(policy, mtu)) return mtu;
+  return policy == PaddingPolicy::kBuckets ? BUCKET_SIZES[index] : 16 * (index + 1);
+}
+
 std::vector<size_t> policy_sizes(PaddingPolicy policy, size_t mtu) {
   std::vector<size_t> out;
-  switch (policy) {
-    case PaddingPolicy::kNone:
-      for (size_t s = 16; s < mtu; s += 16) out.push_back(s);
-      break;
-    case PaddingPolicy::kBuckets:
-      for (size_t b : BUCKET_SIZES)
-        if (b < mtu) out.push_back(b);
-      break;
-    case PaddingPolicy::kMtu:
-      break;
-  }
-  out.push_back(mtu);
+  for (size_t i = 0; i < policy_size_count(policy, mtu); ++i) out.push_back(policy_size(policy, mtu, i));
   return out;
 }
 

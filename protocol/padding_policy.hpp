@@ -29,7 +29,11 @@ inline constexpr std::array<size_t, 4> BUCKET_SIZES = {128, 256, 512, 1024};
 // longer than the MTU, which the TUN never hands over, is left as it is).
 size_t padded_size(PaddingPolicy policy, size_t len, size_t mtu);
 // Every plaintext length the policy can produce at this MTU (for none: the
-// multiples of 16 up to the MTU).
+// multiples of 16 below the MTU, and the MTU), ascending: how many there
+// are, the i-th one (cover sizes are drawn this way, with no allocation),
+// and all of them.
+size_t policy_size_count(PaddingPolicy policy, size_t mtu);
+size_t policy_size(PaddingPolicy policy, size_t mtu, size_t index);
 std::vector<size_t> policy_sizes(PaddingPolicy policy, size_t mtu);
 // Whether an empty plaintext (a keepalive) must be padded to a cover form.
 inline bool pads_keepalives(PaddingPolicy policy) { return policy != PaddingPolicy::kNone; }

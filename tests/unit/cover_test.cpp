@@ -77,11 +77,16 @@ TEST(Padding, PoliciesProduceOnlyTheirSizes) {
   EXPECT_EQ(padded_size(PaddingPolicy::kBuckets, 1025, mtu), mtu);
   EXPECT_EQ(policy_sizes(PaddingPolicy::kBuckets, mtu), (std::vector<size_t>{128, 256, 512, 1024, 1416}));
   EXPECT_EQ(policy_sizes(PaddingPolicy::kMtu, mtu), std::vector<size_t>{1416});
-  for (auto policy : {PaddingPolicy::kNone, PaddingPolicy::kBuckets, PaddingPolicy::kMtu}) {
-    auto sizes = policy_sizes(policy, mtu);
-    std::set<size_t> allowed(sizes.begin(), sizes.end());
-    for (size_t len = 1; len <= mtu; ++len)
-      ASSERT_TRUE(allowed.count(padded_size(policy, len, mtu))) << to_string(policy) << " " << len;
+  EXPECT_EQ(policy_sizes(PaddingPolicy::kNone, 1408).back(), 1392u + 16u);  // an MTU that is a multiple of 16
+  for (size_t m : {mtu, size_t(1408), size_t(1280)}) {
+    for (auto policy : {PaddingPolicy::kNone, PaddingPolicy::kBuckets, PaddingPolicy::kMtu}) {
+      auto sizes = policy_sizes(policy, m);
+      std::set<size_t> allowed(sizes.begin(), sizes.end());
+      ASSERT_EQ(allowed.size(), sizes.size()) << "duplicate sizes";
+      ASSERT_EQ(sizes.back(), m);
+      for (size_t len = 1; len <= m; ++len)
+        ASSERT_TRUE(allowed.count(padded_size(policy, len, m))) << to_string(policy) << " " << len << " mtu " << m;
+    }
   }
   EXPECT_EQ(padding_policy_from("buckets"), PaddingPolicy::kBuckets);
   EXPECT_FALSE(padding_policy_from("random"));
