@@ -127,11 +127,6 @@ int main(int argc, char** argv) {
   auto created = zeq::Node::create(*config, identity->identity, std::move(secret.value()), &tunnels);
   if (!created) return fail(created.message());
   zeq::Node& node = *created.value();
-  if (import) {
-    if (zeq::Status s = zeq::import_identity(*vault, identity->identity, config->interface.identity_key_file, clock.zeqond()); !s)
-      return fail(s.message());
-  }
-  identity = zeq::Status::error("wiped");  // the node holds its own copy
 
   auto reload = [&]() -> zeq::Result<std::string> {
     zeq::notify_reloading();
@@ -149,6 +144,14 @@ int main(int argc, char** argv) {
   auto control = zeq::control::ControlServer::listen(node.io(), config->control.socket, config->control.group,
                                                       zeq::make_control_handler(node, tunnels, reload));
   if (!control) return fail(control.message());
+
+  // Start-up can no longer fail: only now does a key file's key move into
+  // the vault, so a failed start leaves the state database as it was.
+  if (import) {
+    if (zeq::Status s = zeq::import_identity(*vault, identity->identity, config->interface.identity_key_file, clock.zeqond()); !s)
+      return fail(s.message());
+  }
+  identity = zeq::Status::error("wiped");  // the node holds its own copy
 
   // Everything privileged is open now: TUN queues, UDP sockets, the control
   // socket, the database.
