@@ -113,7 +113,7 @@ start_node() {
   printf -v "${1}_PID" '%s' "$pid"
   # Ready when the control socket answers (it opens after the interface).
   for _ in $(seq 100); do
-    "$ZEQVPNCTL" --socket "$WORK/$1.sock" version >/dev/null 2>&1 && [ -S "$WORK/$1.sock" ] &&
+    "$ZEQVPNCTL" --socket "$WORK/$1.sock" status >/dev/null 2>&1 &&
       ip netns exec "$2" ip link show zeq0 >/dev/null 2>&1 && return 0
     kill -0 "$pid" 2>/dev/null || fail "zeqvpnd $1 exited during start-up: $(tail -n 3 "$WORK/$1.log")"
     sleep 0.05
