@@ -100,19 +100,13 @@ Status Vault::audit(const std::string& action, const std::string& name, const st
   return st->done();
 }
 
-Status Vault::seal_row(const std::string& name, ByteSpan value, const Entry& e, uint64_t zeqond, bool update) {
+Status Vault::seal_row(const std::string& name, ByteSpan value, const Entry& e, uint64_t zeqond) {
   std::array<uint8_t, 12> iv{};
   random_fill(iv);
   Bytes ct(value.size() + 16);
   Bytes aad = aad_for(name, e);
   if (!aes256gcm_seal(key_.span(), iv, aad, value, ct.data())) return Status::error("vault: sealing failed");
   ByteSpan cipher(ct.data(), value.size()), tag(ct.data() + value.size(), 16);
-  if (update) {
-    auto st = db_->prepare("UPDATE zsc_secrets SET ciphertext = ?, iv = ?, tag = ?, updated_zeqond = ? WHERE name = ?");
-    if (!st) return st.status();
-    st->bind(1, cipher).bind(2, ByteSpan(iv)).bind(3, tag).bind(4, int64_t(zeqond)).bind(5, name);
-    return st->done();
-  }
   auto st = db_->prepare(
       "INSERT INTO zsc_secrets(name, ciphertext, iv, tag, purpose, bound_zid, expires_zeqond, created_zeqond, updated_zeqond) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
@@ -130,7 +124,7 @@ Status Vault::put(const std::string& name, ByteSpan value, const Entry& e, const
   if (value.empty() || value.size() > VAULT_MAX_VALUE)
     return Status::error("vault: value for '" + name + "' must be 1 to 65536 bytes, got " + std::to_string(value.size()));
   return db_->transaction([&] {
-    if (Status s = seal_row(name, value, e, zeqond, false); !s) return s;
+    if (Status s = seal_row(name, value, e, zeqond); !s) return s;
     return audit("secret_set", name, e.purpose, actor, zeqond);
   });
 }
@@ -172,31 +166,6 @@ Result<bool> Vault::contains(const std::string& name) {
   if (!st) return st.status();
   st->bind(1, name);
   return st->step();
-}
-
-Result<int> Vault::rotate_expired(const std::string& actor, uint64_t zeqond) {
-  std::vector<std::string> names;
-  {
-    auto st = db_->prepare("SELECT name FROM zsc_secrets WHERE expires_zeqond IS NOT NULL AND expires_zeqond <= ?");
-    if (!st) return st.status();
-    st->bind(1, int64_t(zeqond));
-    while (st->step()) names.push_back(st->text(0));
-  }
-  for (const auto& name : names) {
-    auto value = get(name, actor, zeqond);
-    if (!value) return value.status();
-    auto st = db_->prepare("SELECT purpose, bound_zid, expires_zeqond FROM zsc_secrets WHERE name = ?");
-    if (!st) return st.status();
-    st->bind(1, name);
-    st->step();
-    Entry e{st->text(0), st->is_null(1) ? "" : st->text(1), st->int64(2)};
-    Status s = db_->transaction([&] {
-      if (Status r = seal_row(name, value->span(), e, zeqond, true); !r) return r;
-      return audit("secret_rotated", name, e.purpose, actor, zeqond);
-    });
-    if (!s) return s;
-  }
-  return int(names.size());
 }
 
 Status Vault::verify_audit_chain() {

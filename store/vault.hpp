@@ -36,8 +36,6 @@ class Vault {
   // refused with an error naming the row, and audited as secret_denied.
   Result<SecretBuffer> get(const std::string& name, const std::string& actor, uint64_t zeqond);
   Result<bool> contains(const std::string& name);
-  // Re-seals rows past expires_zeqond under a fresh IV (secret_rotated).
-  Result<int> rotate_expired(const std::string& actor, uint64_t zeqond);
   // Walks zsc_audit and checks every proof digest and link.
   Status verify_audit_chain();
 
@@ -45,7 +43,7 @@ class Vault {
   Vault(Database& db) : db_(&db) {}
   Status audit(const std::string& action, const std::string& name, const std::string& purpose,
                const std::string& actor, uint64_t zeqond);
-  Status seal_row(const std::string& name, ByteSpan value, const Entry& entry, uint64_t zeqond, bool update);
+  Status seal_row(const std::string& name, ByteSpan value, const Entry& entry, uint64_t zeqond);
 
   Database* db_;
   Key32 key_;
