@@ -1,11 +1,12 @@
 // The ZSC vault: long-lived secrets (the node's private key, tunnel receipt
-// keys, later DNS resolvers and relay credentials) sealed with AES-256-GCM in
+// keys, peers' DNS resolvers, later relay credentials) sealed with AES-256-GCM in
 // table zsc_secrets. The sealing key is derived once at start-up with
 // PBKDF2-SHA256 (200 000 iterations) from ZEQ_FIELD_KEY and a random salt kept
 // in the database; every write uses a fresh IV. The AAD binds a value to its
 // row (name, purpose, bound ZID), so a sealed value moved to another row does
 // not open. Every operation appends to zsc_audit, a hash chain that never
-// holds plaintext.
+// holds plaintext. A row may carry expires_zeqond; no secret sets one yet,
+// and re-sealing expired rows comes with the first one that does.
 #pragma once
 
 #include <cstdint>
