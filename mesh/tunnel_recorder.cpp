@@ -45,6 +45,9 @@ void TunnelRecorder::checkpoint(const std::vector<Peer*>& peers) {
     auto [rx, tx] = tunnel_bytes(*p);
     if (Status s = store_.checkpoint(p->tunnel_id, rx, tx, z); !s)
       spdlog::warn("state: checkpoint of tunnel {}: {}", p->tunnel_id, s.message());
+    // Rekeys complete handshakes too: keep peers.last_handshake_zeqond current.
+    if (p->last_handshake_us)
+      (void)store_.note_handshake(p->key.zid, zeqond_of(clock_.unix_us() - (clock_.mono_us() - p->last_handshake_us)));
   }
 }
 

@@ -23,7 +23,8 @@ class TunnelRecorder final : public TunnelEvents {
 
   void tunnel_up(Peer& peer) override;
   void tunnel_down(Peer& peer, const char* reason) override;
-  // Writes the byte counters of every open tunnel among `peers`.
+  // Writes the byte counters of every open tunnel among `peers`, and when
+  // each last completed a handshake.
   void checkpoint(const std::vector<Peer*>& peers);
   // Settles rows a crashed earlier run left active; returns how many.
   int settle_orphans();

@@ -238,6 +238,14 @@ TEST_F(MeshHandshake, TunnelRowsAreWrittenAndNoKeyReachesTheDatabase) {
   handshake();
   EXPECT_EQ(pa.rekeys, 1u);
   EXPECT_EQ(pa.tunnel_id, 1);  // a rekey is the same tunnel
+  sa.recorder.checkpoint({&pa});  // records the bytes and when the rekey's handshake completed
+  {
+    auto st = sa.db.prepare("SELECT last_handshake_zeqond FROM peers WHERE zid = ?");
+    ASSERT_TRUE(st);
+    st->bind(1, resp_.zid);
+    ASSERT_TRUE(st->step());
+    EXPECT_EQ(uint64_t(st->int64(0)), clock_.zeqond());
+  }
   a.sessions->set_admin_down(pa, true);
   b.sessions->set_admin_down(pb, true);
 
