@@ -2,7 +2,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -13,6 +12,10 @@
 namespace zeq {
 
 namespace {
+
+// The highest billing price per unit the file may set (keeps the integer
+// settlement arithmetic far from overflow).
+constexpr long MAX_PRICE = 1'000'000'000'000L;
 
 // Thrown inside the parser only, turned into a Status at the boundary.
 struct ConfigError {
@@ -72,14 +75,13 @@ class Parser {
     return v;
   }
 
-  std::string one_of(const YAML::Node& n, const std::string& field, std::initializer_list<const char*> allowed) const {
+  // A value of an enum with a name table (core/modes.hpp): the error lists
+  // the valid names from the same table that parses them.
+  template <typename E, size_t N>
+  E enum_of(const YAML::Node& n, const std::string& field, const std::array<EnumName<E>, N>& names) const {
     std::string s = string_of(n, field);
-    std::string list;
-    for (const char* a : allowed) {
-      if (s == a) return s;
-      list += std::string(list.empty() ? "" : ", ") + a;
-    }
-    fail(n, field, "expected one of " + list + ", got '" + s + "'");
+    if (auto v = value_in(names, s)) return *v;
+    fail(n, field, "expected one of " + names_in(names) + ", got '" + s + "'");
   }
 
   bool bool_of(const YAML::Node& n, const std::string& field) const {
@@ -157,18 +159,103 @@ class Parser {
     for (auto& a : p.allowed_ips) a = a.network();
     if (n["persistent_keepalive"])
       p.persistent_keepalive_s = int(integer_of(n["persistent_keepalive"], field + ".persistent_keepalive", 0, 65535));
-    if (n["cover"]) p.cover = one_of(n["cover"], field + ".cover", {"off", "constant", "probabilistic"});
-    if (n["padding"]) p.padding = one_of(n["padding"], field + ".padding", {"none", "buckets", "mtu"});
+    if (n["cover"]) p.cover = enum_of(n["cover"], field + ".cover", COVER_MODE_NAMES);
+    if (n["padding"]) p.padding = enum_of(n["padding"], field + ".padding", PADDING_POLICY_NAMES);
     if (const auto& b = n["billing"]) {
       only_keys(b, field + ".billing", {"unit", "price"});
-      if (b["unit"]) {
-        p.billing_unit = string_of(b["unit"], field + ".billing.unit");
-        if (p.billing_unit != "gb" && p.billing_unit != "zeqond")
-          fail(b["unit"], field + ".billing.unit", "expected gb or zeqond, got '" + p.billing_unit + "'");
-      }
-      if (b["price"]) p.billing_price = uint64_t(integer_of(b["price"], field + ".billing.price", 0, 1000000000000L));
+      if (b["unit"]) p.billing_unit = enum_of(b["unit"], field + ".billing.unit", PRICING_UNIT_NAMES);
+      if (b["price"]) p.billing_price = uint64_t(integer_of(b["price"], field + ".billing.price", 0, MAX_PRICE));
     }
     return p;
+  }
+
+  ControlConfig control_of(const YAML::Node& n) const {
+    only_keys(n, "control", {"socket", "group"});
+    ControlConfig c;
+    if (n["socket"]) c.socket = absolute_path_of(n["socket"], "control.socket");
+    if (n["group"]) c.group = string_of(n["group"], "control.group");
+    return c;
+  }
+
+  StateConfig state_of(const YAML::Node& n) const {
+    only_keys(n, "state", {"database"});
+    StateConfig c;
+    if (n["database"]) c.database = absolute_path_of(n["database"], "state.database");
+    return c;
+  }
+
+  // Marks are usually written in hex, as `ip rule` and nft print them.
+  uint32_t fwmark_of(const YAML::Node& n) const {
+    std::string s = n.IsScalar() ? n.Scalar() : "";
+    size_t used = 0;
+    unsigned long v = 0;
+    try {
+      v = std::stoul(s, &used, s.rfind("0x", 0) == 0 ? 16 : 10);
+    } catch (...) {
+      used = 0;
+    }
+    if (s.empty() || used != s.size() || v == 0 || v > 0xffffffffUL)
+      fail(n, "fwmark", "expected a non-zero 32-bit mark like 0x5a51 or 23121, got " + shown(n));
+    return uint32_t(v);
+  }
+
+  // kill_switch, allow_lan and fwmark are top-level keys of the file.
+  KillSwitchConfig kill_switch_of(const YAML::Node& root) const {
+    KillSwitchConfig c;
+    if (root["kill_switch"]) c.mode = enum_of(root["kill_switch"], "kill_switch", KILL_SWITCH_MODE_NAMES);
+    if (root["allow_lan"]) c.allow_lan = bool_of(root["allow_lan"], "allow_lan");
+    if (root["fwmark"]) c.fwmark = fwmark_of(root["fwmark"]);
+    return c;
+  }
+
+  // dns_via_peer is top-level; the rest sits under dns.
+  DnsConfig dns_of(const YAML::Node& root) const {
+    DnsConfig c;
+    if (root["dns_via_peer"]) c.via_peer = bool_of(root["dns_via_peer"], "dns_via_peer");
+    const auto& dns = root["dns"];
+    if (!dns) return c;
+    only_keys(dns, "dns", {"offer", "resolv_conf"});
+    if (dns["offer"]) {
+      auto a = parse_ip_prefix(string_of(dns["offer"], "dns.offer"));
+      if (!a || a->length != (a->family == 4 ? 32 : 128))
+        fail(dns["offer"], "dns.offer", "expected the IP address of a resolver reachable through the tunnel, like 10.77.0.1, got " + shown(dns["offer"]));
+      c.offer = *a;
+    }
+    if (dns["resolv_conf"]) c.resolv_conf = absolute_path_of(dns["resolv_conf"], "dns.resolv_conf");
+    return c;
+  }
+
+  std::string log_level_of(const YAML::Node& n) const {
+    std::string level = string_of(n, "log_level");
+    std::string list;
+    for (const char* l : LOG_LEVELS) {
+      if (level == l) return level;
+      list += std::string(list.empty() ? "" : ", ") + l;
+    }
+    fail(n, "log_level", "expected one of " + list + ", got '" + level + "'");
+  }
+
+  // Every peer once: no ZID, key or allowed_ips prefix may appear twice.
+  std::vector<PeerConfig> peers_of(const YAML::Node& peers) const {
+    if (!peers.IsSequence()) fail(peers, "peers", "expected a list of peers, got " + shown(peers));
+    std::vector<PeerConfig> out;
+    std::set<std::string> zids;
+    std::set<PublicKey> keys;
+    std::vector<std::pair<IpPrefix, std::string>> seen_prefixes;
+    for (size_t i = 0; i < peers.size(); ++i) {
+      std::string field = "peers[" + std::to_string(i) + "]";
+      PeerConfig p = peer_of(peers[i], field);
+      if (!zids.insert(p.zid).second) fail(peers[i], field + ".zid", "ZID " + p.zid + " is listed twice; each peer once");
+      if (!keys.insert(p.public_key).second) fail(peers[i]["public_key"], field + ".public_key", "this key is listed for another peer too");
+      for (const auto& a : p.allowed_ips) {
+        for (const auto& [q, owner] : seen_prefixes) {
+          if (q == a) fail(peers[i]["allowed_ips"], field + ".allowed_ips", a.to_string() + " is already routed to " + owner + "; a prefix may belong to one peer only");
+        }
+        seen_prefixes.emplace_back(a, field);
+      }
+      out.push_back(std::move(p));
+    }
+    return out;
   }
 
   Config config_of(const YAML::Node& root) const {
@@ -179,73 +266,14 @@ class Parser {
     c.source = source_;
     if (!root["interface"]) fail(root, "interface", "missing; see zeqvpn.yaml(5) or examples/zeqvpn.yaml");
     c.interface = interface_of(root["interface"]);
-    if (const auto& ctl = root["control"]) {
-      only_keys(ctl, "control", {"socket", "group"});
-      if (ctl["socket"]) c.control.socket = absolute_path_of(ctl["socket"], "control.socket");
-      if (ctl["group"]) c.control.group = string_of(ctl["group"], "control.group");
-    }
-    if (const auto& st = root["state"]) {
-      only_keys(st, "state", {"database"});
-      if (st["database"]) c.state.database = absolute_path_of(st["database"], "state.database");
-    }
-    if (root["cover"]) c.cover = one_of(root["cover"], "cover", {"off", "constant", "probabilistic"});
-    if (root["padding"]) c.padding = one_of(root["padding"], "padding", {"none", "buckets", "mtu"});
-    if (root["kill_switch"]) {
-      c.kill_switch.mode = string_of(root["kill_switch"], "kill_switch");
-      if (c.kill_switch.mode != "off" && c.kill_switch.mode != "on_drop" && c.kill_switch.mode != "always")
-        fail(root["kill_switch"], "kill_switch", "expected off, on_drop or always, got '" + c.kill_switch.mode + "'");
-    }
-    if (root["allow_lan"]) c.kill_switch.allow_lan = bool_of(root["allow_lan"], "allow_lan");
-    if (const auto& m = root["fwmark"]) {
-      // Marks are usually written in hex, as `ip rule` and nft print them.
-      std::string s = m.IsScalar() ? m.Scalar() : "";
-      size_t used = 0;
-      unsigned long v = 0;
-      try {
-        v = std::stoul(s, &used, s.rfind("0x", 0) == 0 ? 16 : 10);
-      } catch (...) {
-        used = 0;
-      }
-      if (s.empty() || used != s.size() || v == 0 || v > 0xffffffffUL)
-        fail(m, "fwmark", "expected a non-zero 32-bit mark like 0x5a51 or 23121, got " + shown(m));
-      c.kill_switch.fwmark = uint32_t(v);
-    }
-    if (root["dns_via_peer"]) c.dns.via_peer = bool_of(root["dns_via_peer"], "dns_via_peer");
-    if (const auto& dns = root["dns"]) {
-      only_keys(dns, "dns", {"offer", "resolv_conf"});
-      if (dns["offer"]) {
-        auto a = parse_ip_prefix(string_of(dns["offer"], "dns.offer"));
-        if (!a || a->length != (a->family == 4 ? 32 : 128))
-          fail(dns["offer"], "dns.offer", "expected the IP address of a resolver reachable through the tunnel, like 10.77.0.1, got " + shown(dns["offer"]));
-        c.dns.offer = dns["offer"].Scalar();
-      }
-      if (dns["resolv_conf"]) c.dns.resolv_conf = absolute_path_of(dns["resolv_conf"], "dns.resolv_conf");
-    }
-    if (root["log_level"]) {
-      c.log_level = string_of(root["log_level"], "log_level");
-      static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
-      if (!levels.count(c.log_level)) fail(root["log_level"], "log_level", "expected one of trace, debug, info, warn, error, got '" + c.log_level + "'");
-    }
-    if (root["peers"]) {
-      const auto& peers = root["peers"];
-      if (!peers.IsSequence()) fail(peers, "peers", "expected a list of peers, got " + shown(peers));
-      std::set<std::string> zids;
-      std::set<PublicKey> keys;
-      std::vector<std::pair<IpPrefix, std::string>> seen_prefixes;
-      for (size_t i = 0; i < peers.size(); ++i) {
-        std::string field = "peers[" + std::to_string(i) + "]";
-        PeerConfig p = peer_of(peers[i], field);
-        if (!zids.insert(p.zid).second) fail(peers[i], field + ".zid", "ZID " + p.zid + " is listed twice; each peer once");
-        if (!keys.insert(p.public_key).second) fail(peers[i]["public_key"], field + ".public_key", "this key is listed for another peer too");
-        for (const auto& a : p.allowed_ips) {
-          for (const auto& [q, owner] : seen_prefixes) {
-            if (q == a) fail(peers[i]["allowed_ips"], field + ".allowed_ips", a.to_string() + " is already routed to " + owner + "; a prefix may belong to one peer only");
-          }
-          seen_prefixes.emplace_back(a, field);
-        }
-        c.peers.push_back(std::move(p));
-      }
-    }
+    if (root["control"]) c.control = control_of(root["control"]);
+    if (root["state"]) c.state = state_of(root["state"]);
+    if (root["cover"]) c.cover = enum_of(root["cover"], "cover", COVER_MODE_NAMES);
+    if (root["padding"]) c.padding = enum_of(root["padding"], "padding", PADDING_POLICY_NAMES);
+    c.kill_switch = kill_switch_of(root);
+    c.dns = dns_of(root);
+    if (root["log_level"]) c.log_level = log_level_of(root["log_level"]);
+    if (root["peers"]) c.peers = peers_of(root["peers"]);
     return c;
   }
 
@@ -265,14 +293,6 @@ Result<Config> parse_config(const std::string& yaml_text, const std::string& sou
     return Status::error(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                          ": not valid YAML: " + e.msg);
   }
-}
-
-Result<Config> load_config_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::error(path + ": cannot read the config file; check the path given to --config and its permissions");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return parse_config(buf.str(), path);
 }
 
 }  // namespace zeq

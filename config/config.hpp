@@ -1,6 +1,8 @@
-// The node's YAML configuration, parsed into a typed and validated Config.
+// The node's YAML configuration, parsed into a typed and validated Config
+// (enums from core/modes.hpp, parsed addresses; nothing is re-parsed later).
 // Every error names the file, line, column and field, says what was found and
-// what is expected. No secrets live in this file (see secrets.hpp).
+// what is expected. Pure: the caller hands over the text (loader/ reads the
+// file). No secrets live in the file (see secrets.hpp).
 #pragma once
 
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/modes.hpp"
 #include "core/net_address.hpp"
 #include "core/result.hpp"
 #include "crypto/x25519.hpp"
@@ -21,9 +24,9 @@ struct PeerConfig {
   std::optional<UdpEndpoint> endpoint;
   std::vector<IpPrefix> allowed_ips;
   int persistent_keepalive_s = 0;     // 0 = off
-  std::string cover;                  // off, constant, probabilistic; empty = the node's
-  std::string padding;                // none, buckets, mtu; empty = the node's
-  std::string billing_unit = "gb";    // "gb" or "zeqond" (store/billing.hpp)
+  std::optional<CoverMode> cover;     // nullopt: the node's
+  std::optional<PaddingPolicy> padding;  // nullopt: the node's
+  PricingUnit billing_unit = PricingUnit::kGb;  // store/billing.hpp
   uint64_t billing_price = 0;         // integer price per unit
 
   bool operator==(const PeerConfig&) const = default;
@@ -51,14 +54,14 @@ struct StateConfig {
 
 // The kill switch (firewall/kill_switch_state.hpp has the modes' meaning).
 struct KillSwitchConfig {
-  std::string mode = "off";           // off, on_drop, always
+  KillSwitchMode mode = KillSwitchMode::kOff;
   bool allow_lan = false;             // LAN ranges and DHCP pass while armed
   uint32_t fwmark = 0x5a51;           // SO_MARK of the daemon's own UDP packets
 };
 
 struct DnsConfig {
   bool via_peer = true;               // use a resolver a peer offers
-  std::string offer;                  // serving side: resolver address offered to peers
+  std::optional<IpPrefix> offer;      // serving side: resolver offered to peers (a host prefix)
   std::string resolv_conf = "/etc/resolv.conf";  // used when systemd-resolved is not running
 };
 
@@ -70,15 +73,16 @@ struct Config {
   StateConfig state;
   KillSwitchConfig kill_switch;
   DnsConfig dns;
-  std::string cover = "off";          // cover traffic per peer: off, constant, probabilistic
-  std::string padding = "none";       // data message sizes: none, buckets, mtu
+  CoverMode cover = CoverMode::kOff;  // cover traffic per peer
+  PaddingPolicy padding = PaddingPolicy::kNone;  // data message sizes
   std::string log_level = "info";
 };
 
 inline constexpr char DEFAULT_CONFIG_PATH[] = "/etc/zeqvpn/zeqvpn.yaml";
+// The valid log levels, for the error that names them.
+inline constexpr const char* LOG_LEVELS[] = {"trace", "debug", "info", "warn", "error"};
 
-Result<Config> load_config_file(const std::string& path);
-// Parses YAML text; `source` names it in errors.
+// Parses YAML text; `source` (the file's path) names it in errors.
 Result<Config> parse_config(const std::string& yaml_text, const std::string& source);
 
 }  // namespace zeq

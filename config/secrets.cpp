@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -30,32 +29,6 @@ Result<SecretBuffer> decode_hex_secret(const char* hex_text, const char* where, 
   return SecretBuffer(std::span<const uint8_t>(raw.data(), bin_len));
 }
 
-using Decoder = Result<SecretBuffer> (*)(const char*, const char*);
-
-Result<SecretBuffer> load_secret(const char* name, Decoder decode, const std::string& missing) {
-  if (const char* env = std::getenv(name); env && *env) {
-    return decode(env, (std::string(name) + " (environment)").c_str());
-  }
-  if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY"); dir && *dir) {
-    std::string path = std::string(dir) + "/" + name;
-    if (FILE* f = fopen(path.c_str(), "re")) {
-      char buf[2100];
-      size_t n = fread(buf, 1, sizeof buf - 1, f);
-      fclose(f);
-      buf[n] = 0;
-      // `zeqvpnctl gen-secrets --only mesh -o FILE` writes NAME=value lines;
-      // such a file serves as the credential as it is.
-      const char* value = buf;
-      size_t prefix = std::strlen(name);
-      if (std::strncmp(buf, name, prefix) == 0 && buf[prefix] == '=') value = buf + prefix + 1;
-      auto r = decode(value, ("credential " + path).c_str());
-      sodium_memzero(buf, sizeof buf);
-      return r;
-    }
-  }
-  return Status::error(missing);
-}
-
 }  // namespace
 
 Result<SecretBuffer> decode_mesh_secret(const char* hex_text, const char* where) {
@@ -68,20 +41,6 @@ Result<SecretBuffer> decode_field_key(const char* hex_text, const char* where) {
   return decode_hex_secret(hex_text, where, 64, 64,
                            "; generate one with `zeqvpnctl gen-secrets` (a new key cannot open a vault sealed under "
                            "the old one)");
-}
-
-Result<SecretBuffer> load_mesh_secret() {
-  return load_secret(
-      MESH_SECRET_ENV, decode_mesh_secret,
-      "ZEQ_MESH_SECRET is not set: export it (64+ hex digits, the same on every node; `zeqvpnctl gen-secrets` makes "
-      "one), or pass it as a systemd credential with LoadCredential=ZEQ_MESH_SECRET:/path");
-}
-
-Result<SecretBuffer> load_field_key() {
-  return load_secret(
-      FIELD_KEY_ENV, decode_field_key,
-      "ZEQ_FIELD_KEY is not set: it seals the state database's vault; export it (64 hex digits, this node's own; "
-      "`zeqvpnctl gen-secrets` makes one), or pass it as a systemd credential with LoadCredential=ZEQ_FIELD_KEY:/path");
 }
 
 }  // namespace zeq

@@ -1,5 +1,6 @@
-// Secrets come from the environment or from systemd credentials, never from
-// the YAML file, and are never echoed in errors or logs.
+// The two secrets' formats. They come from the environment or from systemd
+// credentials (loader/ reads those), never from the YAML file, and are never
+// echoed in errors or logs. Pure: the text is handed in.
 //  - ZEQ_MESH_SECRET: hex, at least 64 digits; the HMACs use the decoded
 //    bytes (PROTOCOL.md 3). The same on every node of the mesh.
 //  - ZEQ_FIELD_KEY: exactly 64 hex digits (32 bytes); seals the state
@@ -14,13 +15,7 @@ namespace zeq {
 inline constexpr char MESH_SECRET_ENV[] = "ZEQ_MESH_SECRET";
 inline constexpr char FIELD_KEY_ENV[] = "ZEQ_FIELD_KEY";
 
-// Each looks in $NAME, then in $CREDENTIALS_DIRECTORY/NAME (systemd
-// LoadCredential=), whose content may be the value or `NAME=value` (as
-// `zeqvpnctl gen-secrets` writes). The error says what is missing and how to
-// fix it.
-Result<SecretBuffer> load_mesh_secret();
-Result<SecretBuffer> load_field_key();
-// Validate and decode hex text (exposed for tests); `where` names the source.
+// Validate and decode hex text; `where` names the source in errors.
 Result<SecretBuffer> decode_mesh_secret(const char* hex_text, const char* where);
 Result<SecretBuffer> decode_field_key(const char* hex_text, const char* where);
 

@@ -2,22 +2,6 @@
 
 namespace zeq {
 
-const char* to_string(KillSwitchMode m) {
-  switch (m) {
-    case KillSwitchMode::kOff: return "off";
-    case KillSwitchMode::kOnDrop: return "on_drop";
-    case KillSwitchMode::kAlways: return "always";
-  }
-  return "off";
-}
-
-std::optional<KillSwitchMode> kill_switch_mode_from(const std::string& s) {
-  if (s == "off") return KillSwitchMode::kOff;
-  if (s == "on_drop") return KillSwitchMode::kOnDrop;
-  if (s == "always") return KillSwitchMode::kAlways;
-  return std::nullopt;
-}
-
 bool KillSwitchState::armed() const {
   if (override_) return *override_;
   return mode_ == KillSwitchMode::kAlways || (mode_ == KillSwitchMode::kOnDrop && dropped_);

@@ -11,11 +11,11 @@
 #include <optional>
 #include <string>
 
+#include "core/modes.hpp"
+
 namespace zeq {
 
-enum class KillSwitchMode { kOff, kOnDrop, kAlways };
-const char* to_string(KillSwitchMode m);
-std::optional<KillSwitchMode> kill_switch_mode_from(const std::string& s);
+// KillSwitchMode and its names are core/modes.hpp's.
 
 class KillSwitchState {
  public:

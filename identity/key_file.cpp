@@ -1,24 +1,11 @@
 #include "identity/key_file.hpp"
 
 #include <sodium.h>
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
-#include <cstdio>
 
 #include "core/bytes.hpp"
 #include "identity/zid.hpp"
 
 namespace zeq {
-
-namespace {
-std::string fmt_mode(mode_t m) {
-  char buf[8];
-  snprintf(buf, sizeof buf, "%04o", unsigned(m & 07777));
-  return buf;
-}
-}  // namespace
 
 std::string encode_key(std::span<const uint8_t, 32> key) {
   char out[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
@@ -52,33 +39,8 @@ Result<LocalIdentity> identity_from_private_key_text(std::string_view text) {
   if (!key) return Status::error("not a private key: expected 44 base64 characters (as `zeqvpnctl genkey` prints)");
   LocalIdentity id;
   id.keypair = x25519_from_private(*key);
-  sodium_memzero(key->data(), key->size());
+  secure_wipe(key->data(), key->size());
   id.zid = zid_from_public_key(id.keypair.public_key);
-  return id;
-}
-
-Result<LocalIdentity> load_identity_key_file(const std::string& path) {
-  struct stat st{};
-  if (stat(path.c_str(), &st) != 0) {
-    return Status::error("identity key file " + path + ": " + std::strerror(errno) +
-                         "; create one with `zeqvpnctl genkey > " + path + "` (umask 077)");
-  }
-  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    return Status::error("identity key file " + path + " is readable by group or others (mode " +
-                         fmt_mode(st.st_mode) + "); run `chmod 600 " + path + "`");
-  }
-  // A fixed buffer we wipe ourselves: no stream or string copies of the key.
-  char text[256];
-  size_t n = 0;
-  if (FILE* f = fopen(path.c_str(), "re")) {
-    n = fread(text, 1, sizeof text, f);
-    fclose(f);
-  } else {
-    return Status::error("identity key file " + path + ": " + std::strerror(errno));
-  }
-  auto id = identity_from_private_key_text(std::string_view(text, n));
-  sodium_memzero(text, sizeof text);
-  if (!id) return Status::error("identity key file " + path + ": " + id.message());
   return id;
 }
 

@@ -6,22 +6,6 @@
 
 namespace zeq {
 
-const char* to_string(CoverMode m) {
-  switch (m) {
-    case CoverMode::kOff: return "off";
-    case CoverMode::kConstant: return "constant";
-    case CoverMode::kProbabilistic: return "probabilistic";
-  }
-  return "off";
-}
-
-std::optional<CoverMode> cover_mode_from(const std::string& s) {
-  if (s == "off") return CoverMode::kOff;
-  if (s == "constant") return CoverMode::kConstant;
-  if (s == "probabilistic") return CoverMode::kProbabilistic;
-  return std::nullopt;
-}
-
 double cover_interval_ns() { return 1e9 / COVER_RATE_HZ; }
 
 CoverSchedule::CoverSchedule(CoverMode mode, int64_t start_ns, Uniform uniform)

@@ -12,11 +12,11 @@
 #include <optional>
 #include <string>
 
+#include "core/modes.hpp"
+
 namespace zeq {
 
-enum class CoverMode : uint8_t { kOff, kConstant, kProbabilistic };
-const char* to_string(CoverMode m);
-std::optional<CoverMode> cover_mode_from(const std::string& s);
+// CoverMode and its names are core/modes.hpp's.
 
 // Nanoseconds between cover packets on average: 1e9 / COVER_RATE_HZ.
 double cover_interval_ns();

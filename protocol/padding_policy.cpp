@@ -4,22 +4,6 @@
 
 namespace zeq {
 
-const char* to_string(PaddingPolicy p) {
-  switch (p) {
-    case PaddingPolicy::kNone: return "none";
-    case PaddingPolicy::kBuckets: return "buckets";
-    case PaddingPolicy::kMtu: return "mtu";
-  }
-  return "none";
-}
-
-std::optional<PaddingPolicy> padding_policy_from(const std::string& s) {
-  if (s == "none") return PaddingPolicy::kNone;
-  if (s == "buckets") return PaddingPolicy::kBuckets;
-  if (s == "mtu") return PaddingPolicy::kMtu;
-  return std::nullopt;
-}
-
 size_t padded_size(PaddingPolicy policy, size_t len, size_t mtu) {
   if (len > mtu) return len;
   switch (policy) {

@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "core/modes.hpp"
+
 namespace zeq {
 
-enum class PaddingPolicy : uint8_t { kNone, kBuckets, kMtu };
-const char* to_string(PaddingPolicy p);
-std::optional<PaddingPolicy> padding_policy_from(const std::string& s);
+// PaddingPolicy and its names are core/modes.hpp's.
 
 // Plaintext sizes of the buckets policy below the MTU (all multiples of 16).
 inline constexpr std::array<size_t, 4> BUCKET_SIZES = {128, 256, 512, 1024};

@@ -2,14 +2,6 @@
 
 namespace zeq {
 
-const char* to_string(PricingUnit u) { return u == PricingUnit::kGb ? "gb" : "zeqond"; }
-
-std::optional<PricingUnit> pricing_unit_from(const std::string& s) {
-  if (s == "gb") return PricingUnit::kGb;
-  if (s == "zeqond") return PricingUnit::kZeqond;
-  return std::nullopt;
-}
-
 namespace {
 std::optional<uint64_t> mul(uint64_t a, uint64_t b) {
   uint64_t r = 0;

@@ -9,14 +9,14 @@
 #include <optional>
 #include <string>
 
+#include "core/modes.hpp"
+
 namespace zeq {
 
 inline constexpr uint64_t BYTES_PER_GB = 1000000000ull;
 inline constexpr uint64_t MIN_FUND_ZEQONDS = 100;
 
-enum class PricingUnit { kGb, kZeqond };
-const char* to_string(PricingUnit u);
-std::optional<PricingUnit> pricing_unit_from(const std::string& s);
+// PricingUnit and its names are core/modes.hpp's.
 
 // nullopt on overflow.
 std::optional<uint64_t> cost_per_gb(uint64_t bytes, uint64_t price_per_gb);

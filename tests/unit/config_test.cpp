@@ -1,10 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 
 #include "config/config.hpp"
 #include "config/secrets.hpp"
@@ -14,7 +9,7 @@
 namespace zeq {
 
 namespace {
-const std::string kPeerKey = "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=";  // vector initiator public key
+const std::string PEER_KEY = "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=";  // vector initiator public key
 
 std::string valid_yaml() {
   return "interface:\n"
@@ -24,7 +19,7 @@ std::string valid_yaml() {
          "  identity_key_file: /etc/zeqvpn/node.key\n"
          "peers:\n"
          "  - name: beta\n"
-         "    public_key: " + kPeerKey + "\n"
+         "    public_key: " + PEER_KEY + "\n"
          "    endpoint: 198.18.0.2:51900\n"
          "    allowed_ips: [10.77.0.2/32, fd77::2/128]\n"
          "    persistent_keepalive: 25\n";
@@ -60,14 +55,14 @@ TEST(Config, ErrorsNameFileLineFieldAndExpectation) {
                "peers[0].allowed_ips[0]: expected an IP prefix");
   expect_error(std::string(y).replace(y.find("51900\n"), 5, "99999"), "test.yaml:4:",
                "interface.listen_port: expected an integer from 1 to 65535, got '99999'");
-  expect_error(std::string(y).replace(y.find(kPeerKey), kPeerKey.size(), "short"), "test.yaml:8:",
+  expect_error(std::string(y).replace(y.find(PEER_KEY), PEER_KEY.size(), "short"), "test.yaml:8:",
                "peers[0].public_key: expected 44 base64");
   expect_error(std::string(y).replace(y.find("198.18.0.2:51900"), 16, "somehost"), "peers[0].endpoint",
                "expected a numeric address and port");
   expect_error(y + "    colour: blue\n", "peers[0].colour", "unknown key");
   expect_error("interface: {addresses: []}\n", "interface.addresses", "at least one");
   expect_error(y + "state: {database: relative.db}\n", "state.database", "expected an absolute path");
-  expect_error(y + "    billing: {unit: hour}\n", "peers[0].billing.unit", "expected gb or zeqond");
+  expect_error(y + "    billing: {unit: hour}\n", "peers[0].billing.unit", "expected one of gb, zeqond, got 'hour'");
   expect_error(y + "control: {sock: /x}\n", "control.sock", "unknown key");
   expect_error("interface: [1, 2\n", "test.yaml:", "not valid YAML");
   expect_error("peers: []\n", "interface", "missing");
@@ -79,7 +74,7 @@ TEST(Config, ControlStateAndBillingHaveDefaultsAndOverrides) {
   EXPECT_EQ(d->control.socket, "/run/zeqvpn/zeqvpnd.sock");
   EXPECT_EQ(d->control.group, "zeqvpn");
   EXPECT_EQ(d->state.database, "/var/lib/zeqvpn/state.db");
-  EXPECT_EQ(d->peers[0].billing_unit, "gb");
+  EXPECT_EQ(d->peers[0].billing_unit, PricingUnit::kGb);
   EXPECT_EQ(d->peers[0].billing_price, 0u);
   auto c = parse_config(valid_yaml() + "    billing: {unit: zeqond, price: 7}\n"
                         "control: {socket: /tmp/z.sock, group: wheel}\nstate: {database: /tmp/z.db}\n", "test.yaml");
@@ -87,14 +82,14 @@ TEST(Config, ControlStateAndBillingHaveDefaultsAndOverrides) {
   EXPECT_EQ(c->control.socket, "/tmp/z.sock");
   EXPECT_EQ(c->control.group, "wheel");
   EXPECT_EQ(c->state.database, "/tmp/z.db");
-  EXPECT_EQ(c->peers[0].billing_unit, "zeqond");
+  EXPECT_EQ(c->peers[0].billing_unit, PricingUnit::kZeqond);
   EXPECT_EQ(c->peers[0].billing_price, 7u);
 }
 
 TEST(Config, KillSwitchAndDns) {
   auto d = parse_config(valid_yaml(), "test.yaml");
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->kill_switch.mode, "off");
+  EXPECT_EQ(d->kill_switch.mode, KillSwitchMode::kOff);
   EXPECT_FALSE(d->kill_switch.allow_lan);
   EXPECT_EQ(d->kill_switch.fwmark, 0x5a51u);
   EXPECT_TRUE(d->dns.via_peer);
@@ -102,13 +97,14 @@ TEST(Config, KillSwitchAndDns) {
   auto c = parse_config(valid_yaml() + "kill_switch: always\nallow_lan: true\nfwmark: 0x10\ndns_via_peer: false\n"
                         "dns: {offer: 10.77.0.1, resolv_conf: /tmp/r.conf}\n", "test.yaml");
   ASSERT_TRUE(c) << c.message();
-  EXPECT_EQ(c->kill_switch.mode, "always");
+  EXPECT_EQ(c->kill_switch.mode, KillSwitchMode::kAlways);
   EXPECT_TRUE(c->kill_switch.allow_lan);
   EXPECT_EQ(c->kill_switch.fwmark, 16u);
   EXPECT_FALSE(c->dns.via_peer);
-  EXPECT_EQ(c->dns.offer, "10.77.0.1");
+  EXPECT_EQ(c->dns.offer, parse_ip_prefix("10.77.0.1"));
+  EXPECT_FALSE(d->dns.offer);
   std::string y = valid_yaml();
-  expect_error(y + "kill_switch: sometimes\n", "kill_switch", "expected off, on_drop or always");
+  expect_error(y + "kill_switch: sometimes\n", "kill_switch", "expected one of off, on_drop, always, got 'sometimes'");
   expect_error(y + "allow_lan: maybe\n", "allow_lan", "expected true or false");
   expect_error(y + "fwmark: 0\n", "fwmark", "non-zero 32-bit mark");
   expect_error(y + "dns: {offer: 10.77.0.0/24}\n", "dns.offer", "IP address of a resolver");
@@ -117,35 +113,17 @@ TEST(Config, KillSwitchAndDns) {
 TEST(Config, CoverAndPaddingPerNodeAndPeer) {
   auto d = parse_config(valid_yaml(), "test.yaml");
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->cover, "off");
-  EXPECT_EQ(d->padding, "none");
-  EXPECT_EQ(d->peers[0].cover, "");  // inherits
+  EXPECT_EQ(d->cover, CoverMode::kOff);
+  EXPECT_EQ(d->padding, PaddingPolicy::kNone);
+  EXPECT_FALSE(d->peers[0].cover);  // inherits
   auto c = parse_config(valid_yaml() + "    cover: probabilistic\n    padding: buckets\ncover: constant\npadding: mtu\n", "test.yaml");
   ASSERT_TRUE(c) << c.message();
-  EXPECT_EQ(c->cover, "constant");
-  EXPECT_EQ(c->padding, "mtu");
-  EXPECT_EQ(c->peers[0].cover, "probabilistic");
-  EXPECT_EQ(c->peers[0].padding, "buckets");
+  EXPECT_EQ(c->cover, CoverMode::kConstant);
+  EXPECT_EQ(c->padding, PaddingPolicy::kMtu);
+  EXPECT_EQ(c->peers[0].cover, CoverMode::kProbabilistic);
+  EXPECT_EQ(c->peers[0].padding, PaddingPolicy::kBuckets);
   expect_error(valid_yaml() + "cover: sometimes\n", "cover", "expected one of off, constant, probabilistic, got 'sometimes'");
   expect_error(valid_yaml() + "    padding: random\n", "peers[0].padding", "expected one of none, buckets, mtu");
-}
-
-TEST(Secrets, CredentialFileWithOrWithoutNamePrefix) {
-  std::string dir = "/tmp/zeqvpn-creds-" + std::to_string(getpid());
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/ZEQ_FIELD_KEY") << "ZEQ_FIELD_KEY=" << std::string(64, 'a') << "\n";
-  std::ofstream(dir + "/ZEQ_MESH_SECRET") << std::string(64, 'b') << "\n";
-  unsetenv("ZEQ_FIELD_KEY");
-  unsetenv("ZEQ_MESH_SECRET");
-  setenv("CREDENTIALS_DIRECTORY", dir.c_str(), 1);
-  auto f = load_field_key();
-  auto m = load_mesh_secret();
-  unsetenv("CREDENTIALS_DIRECTORY");
-  std::filesystem::remove_all(dir);
-  ASSERT_TRUE(f) << f.message();
-  ASSERT_TRUE(m) << m.message();
-  EXPECT_EQ(f->span()[0], 0xaa);
-  EXPECT_EQ(m->span()[0], 0xbb);
 }
 
 TEST(FieldKey, ExactlyThirtyTwoBytesOfHex) {
@@ -153,23 +131,11 @@ TEST(FieldKey, ExactlyThirtyTwoBytesOfHex) {
   auto longer = decode_field_key(std::string(66, 'e').c_str(), "ZEQ_FIELD_KEY");
   ASSERT_FALSE(longer);
   EXPECT_NE(longer.message().find("exactly 64 hex digits"), std::string::npos) << longer.message();
-  unsetenv("ZEQ_FIELD_KEY");
-  unsetenv("CREDENTIALS_DIRECTORY");
-  auto missing = load_field_key();
-  ASSERT_FALSE(missing);
-  EXPECT_NE(missing.message().find("ZEQ_FIELD_KEY is not set"), std::string::npos);
-}
-
-TEST(Config, ExampleFileIsValid) {
-  auto c = load_config_file(ZEQ_EXAMPLE_CONFIG);
-  ASSERT_TRUE(c) << c.message();
-  EXPECT_EQ(c->peers.size(), 1u);
-  EXPECT_EQ(c->control.group, "zeqvpn");
 }
 
 TEST(Config, RejectsDuplicatePeersAndPrefixes) {
   std::string y = valid_yaml();
-  std::string second = "  - public_key: " + kPeerKey + "\n    allowed_ips: [10.77.0.3/32]\n";
+  std::string second = "  - public_key: " + PEER_KEY + "\n    allowed_ips: [10.77.0.3/32]\n";
   expect_error(y + second, "peers[1]", "listed twice");
   std::string other_key = "  - public_key: WGmv9FBUlzLLqu1eXfmzCm2jHLDldCutWtShp2jxpns=\n    allowed_ips: [10.77.0.2/32]\n";
   expect_error(y + other_key, "peers[1].allowed_ips", "already routed to peers[0]");
@@ -192,17 +158,6 @@ TEST(MeshSecret, ValidatesLengthAndHexWithoutEchoingValue) {
   auto bad2 = decode_mesh_secret(nonhex.c_str(), "ZEQ_MESH_SECRET");
   ASSERT_FALSE(bad2);
   EXPECT_NE(bad2.message().find("hex digits"), std::string::npos);
-}
-
-TEST(MeshSecret, MissingSecretSaysHowToFix) {
-  unsetenv("ZEQ_MESH_SECRET");
-  unsetenv("CREDENTIALS_DIRECTORY");
-  auto s = load_mesh_secret();
-  ASSERT_FALSE(s);
-  EXPECT_NE(s.message().find("ZEQ_MESH_SECRET is not set"), std::string::npos);
-  setenv("ZEQ_MESH_SECRET", std::string(64, 'd').c_str(), 1);
-  EXPECT_TRUE(load_mesh_secret());
-  unsetenv("ZEQ_MESH_SECRET");
 }
 
 TEST(NetAddress, PrefixesAndEndpoints) {
