@@ -1,5 +1,5 @@
-// Byte helpers: big-endian loads and stores (the wire is big-endian), hex and
-// constant-time comparison.
+// Byte helpers: big-endian loads and stores (the wire is big-endian) and hex.
+// Constant-time comparison is crypto/secret_bytes.hpp's.
 #pragma once
 
 #include <cstddef>

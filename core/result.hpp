@@ -10,7 +10,9 @@
 
 namespace zeq {
 
-class Status {
+// [[nodiscard]]: an error nobody looked at is a bug, so ignoring one is a
+// compiler warning (write `(void)` where dropping it is really intended).
+class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status ok() { return Status(); }
@@ -27,7 +29,7 @@ class Status {
 };
 
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}     // NOLINT: must be an error

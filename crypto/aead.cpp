@@ -3,7 +3,7 @@
 #include <openssl/evp.h>
 
 #include <memory>
-#include <stdexcept>
+#include <utility>
 
 namespace zeq {
 
@@ -13,30 +13,33 @@ using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
 
 bool gcm_seal(EVP_CIPHER_CTX* c, const uint8_t* iv, std::span<const uint8_t> aad,
               const uint8_t* in, size_t len, uint8_t* out, uint8_t* tag) {
+  if (!c) return false;  // an empty context
   int n = 0;
   if (EVP_EncryptInit_ex(c, nullptr, nullptr, nullptr, iv) != 1) return false;
   if (!aad.empty() && EVP_EncryptUpdate(c, nullptr, &n, aad.data(), int(aad.size())) != 1) return false;
   if (len > 0 && EVP_EncryptUpdate(c, out, &n, in, int(len)) != 1) return false;
   if (EVP_EncryptFinal_ex(c, out + len, &n) != 1) return false;
-  return EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+  return EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, int(AEAD_TAG_SIZE), tag) == 1;
 }
 
 bool gcm_open(EVP_CIPHER_CTX* c, const uint8_t* iv, std::span<const uint8_t> aad,
               const uint8_t* in, size_t len, uint8_t* out, const uint8_t* tag) {
+  if (!c) return false;  // an empty context
   int n = 0;
   if (EVP_DecryptInit_ex(c, nullptr, nullptr, nullptr, iv) != 1) return false;
   if (!aad.empty() && EVP_DecryptUpdate(c, nullptr, &n, aad.data(), int(aad.size())) != 1) return false;
   if (len > 0 && EVP_DecryptUpdate(c, out, &n, in, int(len)) != 1) return false;
-  if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, const_cast<uint8_t*>(tag)) != 1) return false;
+  if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, int(AEAD_TAG_SIZE), const_cast<uint8_t*>(tag)) != 1) return false;
   return EVP_DecryptFinal_ex(c, out + len, &n) == 1;
 }
 
+// Null when OpenSSL cannot allocate or key the context.
 CtxPtr keyed_ctx(bool encrypt, const uint8_t* key) {
   CtxPtr c(EVP_CIPHER_CTX_new());
-  if (!c) throw std::bad_alloc();
+  if (!c) return nullptr;
   int ok = encrypt ? EVP_EncryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, key, nullptr)
                    : EVP_DecryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, key, nullptr);
-  if (ok != 1) throw std::runtime_error("AES-256-GCM context initialisation failed");
+  if (ok != 1) return nullptr;
   return c;
 }
 }  // namespace
@@ -55,12 +58,23 @@ bool aes256gcm_open(std::span<const uint8_t, 32> key, std::span<const uint8_t, 1
   return gcm_open(c.get(), iv.data(), aad, in.data(), len, out, in.data() + len);
 }
 
-AeadContext::AeadContext(Direction dir, std::span<const uint8_t, 32> key)
-    : ctx_(keyed_ctx(dir == Direction::kSeal, key.data()).release()) {}
+Result<AeadContext> AeadContext::create(Direction dir, std::span<const uint8_t, 32> key) {
+  CtxPtr c = keyed_ctx(dir == Direction::kSeal, key.data());
+  if (!c) return Status::error("OpenSSL could not set up an AES-256-GCM context (out of memory?)");
+  return AeadContext(c.release());
+}
 
 AeadContext::~AeadContext() { EVP_CIPHER_CTX_free(ctx_); }  // also wipes the key schedule
 
 AeadContext::AeadContext(AeadContext&& o) noexcept : ctx_(o.ctx_) { o.ctx_ = nullptr; }
+
+AeadContext& AeadContext::operator=(AeadContext&& o) noexcept {
+  if (this != &o) {
+    EVP_CIPHER_CTX_free(ctx_);
+    ctx_ = std::exchange(o.ctx_, nullptr);
+  }
+  return *this;
+}
 
 bool AeadContext::seal(const uint8_t* iv, std::span<const uint8_t> aad, std::span<uint8_t> data, uint8_t* tag) {
   return gcm_seal(ctx_, iv, aad, data.data(), data.size(), data.data(), tag);

@@ -14,6 +14,9 @@ void crypto_init() {
 }
 
 void secure_wipe(void* p, size_t n) { sodium_memzero(p, n); }
+bool constant_time_equal(std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
 // mlock can fail under RLIMIT_MEMLOCK; the key is still wiped, only not pinned.
 void lock_memory(void* p, size_t n) { (void)sodium_mlock(p, n); }
 void unlock_memory(void* p, size_t n) { (void)sodium_munlock(p, n); }

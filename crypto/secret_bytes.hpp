@@ -11,6 +11,9 @@
 namespace zeq {
 
 void secure_wipe(void* p, size_t n);
+// Equal length and bytes, in time that depends only on the length (for MACs
+// and tags, so a forger learns nothing from how long a check took).
+bool constant_time_equal(std::span<const uint8_t> a, std::span<const uint8_t> b);
 void lock_memory(void* p, size_t n);
 void unlock_memory(void* p, size_t n);
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "core/bytes.hpp"
 #include "crypto/aead.hpp"
@@ -14,8 +15,9 @@
 namespace zeq {
 
 // buf holds DATA_OVERHEAD bytes of room, then plaintext_len bytes of
-// plaintext. Writes the message into buf and returns its total length.
-size_t seal_data_message(AeadContext& key, uint32_t receiver_index, uint64_t zeqond, uint64_t counter,
+// plaintext. Writes the message into buf and returns its total length;
+// nullopt when the cipher failed, and then buf must not be sent.
+[[nodiscard]] std::optional<size_t> seal_data_message(AeadContext& key, uint32_t receiver_index, uint64_t zeqond, uint64_t counter,
                          uint8_t* buf, size_t plaintext_len);
 
 struct DataHeader {
@@ -24,10 +26,10 @@ struct DataHeader {
 };
 
 // False unless msg is long enough and has the data type and zero bytes.
-bool parse_data_header(ByteSpan msg, DataHeader& out);
+[[nodiscard]] bool parse_data_header(ByteSpan msg, DataHeader& out);
 
 // Authenticates and decrypts in place; the plaintext is then at
 // msg + DATA_OVERHEAD, msg_len - DATA_OVERHEAD bytes long.
-bool open_data_message(AeadContext& key, uint8_t* msg, size_t msg_len);
+[[nodiscard]] bool open_data_message(AeadContext& key, uint8_t* msg, size_t msg_len);
 
 }  // namespace zeq

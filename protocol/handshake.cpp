@@ -1,12 +1,8 @@
 #include "protocol/handshake.hpp"
 
-#include <sodium.h>
-
 #include <algorithm>
-#include <cstdlib>
 
 #include "core/constants.hpp"
-#include "crypto/random.hpp"
 
 namespace zeq {
 
@@ -29,15 +25,13 @@ const char* to_string(HandshakeReject r) {
   return "unknown";
 }
 
-HandshakeRandomness HandshakeRandomness::fresh(uint32_t sender_index) {
+HandshakeRandomness HandshakeRandomness::draw(RandomSource& random, uint32_t sender_index) {
   HandshakeRandomness r;
-  random_fill(r.ephemeral_private);
-  random_fill(r.nonce);
+  random.fill(r.ephemeral_private.mutable_span());
+  random.fill(r.nonce);
   r.sender_index = sender_index;
   return r;
 }
-
-HandshakeRandomness::~HandshakeRandomness() { sodium_memzero(ephemeral_private.data(), ephemeral_private.size()); }
 
 Key32 pair_psk(ByteSpan mesh_secret, const std::string& zid_a, const std::string& zid_b) {
   Key32 psk;
@@ -66,15 +60,13 @@ bool within_drift(uint64_t z, uint64_t now_zeqond) {
 
 namespace {
 
-noise::HandshakeState::Options noise_options(bool initiator, const LocalIdentity& local,
-                                             const HandshakeRandomness& rnd) {
+noise::HandshakeState::Options noise_options(bool initiator, const LocalIdentity& local) {
   noise::HandshakeState::Options o;
   o.pattern = noise::Pattern::IKpsk2;
   o.initiator = initiator;
   o.protocol_name = wire::NOISE_PROTOCOL_NAME;
   o.prologue.assign(wire::PROLOGUE, wire::PROLOGUE + sizeof(wire::PROLOGUE) - 1);
   o.s = &local.keypair;
-  o.fixed_e = rnd.ephemeral_private;
   return o;
 }
 
@@ -85,14 +77,11 @@ std::unique_ptr<InitiatorHandshake> InitiatorHandshake::start(const LocalIdentit
                                                               const HandshakeRandomness& rnd,
                                                               std::span<uint8_t, wire::INIT_SIZE> out) {
   std::unique_ptr<InitiatorHandshake> hs(new InitiatorHandshake());
-  auto opts = noise_options(true, local, rnd);
+  auto opts = noise_options(true, local);
   opts.rs = peer.public_key;
-  Key32 psk = pair_psk(mesh_secret, local.zid, peer.zid);
-  std::array<uint8_t, 32> psk_copy{};
-  std::copy_n(psk.data(), 32, psk_copy.begin());
-  opts.psk = psk_copy;
+  opts.ephemeral = rnd.ephemeral_private;
+  opts.psk = pair_psk(mesh_secret, local.zid, peer.zid);  // wiped with opts
   hs->noise_ = std::make_unique<noise::HandshakeState>(opts);
-  sodium_memzero(psk_copy.data(), psk_copy.size());
   hs->local_ = &local;
   hs->peer_ = peer;
   hs->own_mac1_key_ = mac1_key_for(local.keypair.public_key);
@@ -104,7 +93,7 @@ std::unique_ptr<InitiatorHandshake> InitiatorHandshake::start(const LocalIdentit
   auto pbytes = encode_payload(payload);
   std::fill(out.begin(), out.end(), 0);
   out[0] = wire::kHandshakeInit;
-  store_be32(out.data() + 4, rnd.sender_index);
+  store_be32(out.data() + wire::SENDER_INDEX_OFFSET, rnd.sender_index);
   if (!hs->noise_->write_message(pbytes, out.data() + wire::INIT_HEADER_SIZE)) return nullptr;
   write_mac1(mac1_key_for(peer.public_key), out);
   return hs;
@@ -113,7 +102,7 @@ std::unique_ptr<InitiatorHandshake> InitiatorHandshake::start(const LocalIdentit
 HandshakeReject InitiatorHandshake::finish(ByteSpan message, uint64_t now_zeqond, ByteSpan mesh_secret,
                                            SessionKeys& keys) {
   if (message.size() != wire::RESPONSE_SIZE || message[0] != wire::kHandshakeResponse) return HandshakeReject::kBadSize;
-  if (load_be32(message.data() + 8) != sender_index_) return HandshakeReject::kUnexpected;
+  if (load_be32(message.data() + wire::RESPONSE_RECEIVER_INDEX_OFFSET) != sender_index_) return HandshakeReject::kUnexpected;
   if (!verify_mac1(own_mac1_key_, message)) return HandshakeReject::kBadMac1;
   // Work on a copy: a forged response (mac1 needs only our public key) must
   // not spoil the handshake that the real response will complete.
@@ -131,7 +120,7 @@ HandshakeReject InitiatorHandshake::finish(ByteSpan message, uint64_t now_zeqond
   Key32 k_mesh = mesh_key(mesh_secret, local_->zid, peer_.zid, nonce_, payload->nonce, zeqond_);
   derive_data_keys(k_mesh, k1, k2, keys.send_key, keys.recv_key);
   keys.local_index = sender_index_;
-  keys.remote_index = load_be32(message.data() + 4);
+  keys.remote_index = load_be32(message.data() + wire::SENDER_INDEX_OFFSET);
   keys.initiator = true;
   return HandshakeReject::kNone;
 }
@@ -140,9 +129,8 @@ HandshakeReject read_initiation(const LocalIdentity& local, const Digest32& own_
                                 ReceivedInitiation& out) {
   if (message.size() != wire::INIT_SIZE || message[0] != wire::kHandshakeInit) return HandshakeReject::kBadSize;
   if (!verify_mac1(own_mac1_key, message)) return HandshakeReject::kBadMac1;
-  HandshakeRandomness none;  // the responder's ephemeral is chosen in write_response
-  auto opts = noise_options(false, local, none);
-  opts.fixed_e.reset();
+  // The responder's ephemeral is chosen in write_response, once it answers.
+  auto opts = noise_options(false, local);
   out.noise = std::make_unique<noise::HandshakeState>(opts);
   Bytes plain;
   if (!out.noise->read_message(message.subspan(wire::INIT_HEADER_SIZE, wire::INIT_NOISE_SIZE), plain))
@@ -150,7 +138,7 @@ HandshakeReject read_initiation(const LocalIdentity& local, const Digest32& own_
   auto payload = decode_payload(plain);
   if (!payload) return HandshakeReject::kBadPayload;
   out.payload = *payload;
-  out.sender_index = load_be32(message.data() + 4);
+  out.sender_index = load_be32(message.data() + wire::SENDER_INDEX_OFFSET);
   out.initiator_static = *out.noise->remote_static();
   return HandshakeReject::kNone;
 }
@@ -160,14 +148,14 @@ bool write_response(ReceivedInitiation& init, const LocalIdentity& local, ByteSp
                     SessionKeys& keys) {
   const std::string& zid_a = init.payload.zid;
   init.noise->set_psk(pair_psk(mesh_secret, zid_a, local.zid).span());
-  init.noise->set_ephemeral(rnd.ephemeral_private);
+  init.noise->set_ephemeral(rnd.ephemeral_private.span());
 
   HandshakePayload payload{wire::PROTOCOL_VERSION, local.zid, zeqond, rnd.nonce};
   auto pbytes = encode_payload(payload);
   std::fill(out.begin(), out.end(), 0);
   out[0] = wire::kHandshakeResponse;
-  store_be32(out.data() + 4, rnd.sender_index);
-  store_be32(out.data() + 8, init.sender_index);
+  store_be32(out.data() + wire::SENDER_INDEX_OFFSET, rnd.sender_index);
+  store_be32(out.data() + wire::RESPONSE_RECEIVER_INDEX_OFFSET, init.sender_index);
   if (!init.noise->write_message(pbytes, out.data() + wire::RESPONSE_HEADER_SIZE)) return false;
   write_mac1(mac1_key_for(init.initiator_static), out);
 

@@ -1,8 +1,9 @@
 // The zeqvpn handshake of PROTOCOL.md sections 3-4: Noise IKpsk2 wrapped in
 // the HandshakeInit/HandshakeResponse layouts, the pair psk, K_mesh and the
 // data keys. Pure computation: the caller passes the clock's Zeqond and the
-// randomness (fresh in the daemon, fixed in the vector tests), and decides
-// about peers, drift and replays with what read_initiation() returns.
+// randomness (drawn from a RandomSource in the daemon, fixed in the vector
+// tests), and decides about peers, drift and replays with what
+// read_initiation() returns.
 #pragma once
 
 #include <array>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "core/bytes.hpp"
+#include "crypto/random.hpp"
 #include "crypto/secret_bytes.hpp"
 #include "identity/key_file.hpp"
 #include "protocol/handshake_messages.hpp"
@@ -38,13 +40,13 @@ enum class HandshakeReject : uint8_t {
 };
 const char* to_string(HandshakeReject r);
 
-// The per-handshake random values; fresh() draws them from libsodium.
+// The per-handshake random values (the ephemeral key is wiped with them).
 struct HandshakeRandomness {
-  std::array<uint8_t, 32> ephemeral_private{};
+  Key32 ephemeral_private;
   std::array<uint8_t, wire::NONCE_SIZE> nonce{};
   uint32_t sender_index = 0;
-  static HandshakeRandomness fresh(uint32_t sender_index);
-  ~HandshakeRandomness();
+  // Fresh values from `random` for a handshake that uses sender_index.
+  static HandshakeRandomness draw(RandomSource& random, uint32_t sender_index);
 };
 
 // What a finished handshake yields: the two data keys and the indices.

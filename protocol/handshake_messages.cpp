@@ -1,9 +1,8 @@
 #include "protocol/handshake_messages.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 
+#include "crypto/secret_bytes.hpp"
 #include "identity/zid.hpp"
 
 namespace zeq {
@@ -11,9 +10,9 @@ namespace zeq {
 std::array<uint8_t, wire::PAYLOAD_SIZE> encode_payload(const HandshakePayload& p) {
   std::array<uint8_t, wire::PAYLOAD_SIZE> out{};
   out[0] = p.version;
-  std::copy_n(p.zid.begin(), std::min<size_t>(p.zid.size(), ZID_LENGTH), out.begin() + 1);
-  store_be64(out.data() + 17, p.zeqond);
-  std::copy(p.nonce.begin(), p.nonce.end(), out.begin() + 25);
+  std::copy_n(p.zid.begin(), std::min<size_t>(p.zid.size(), ZID_LENGTH), out.begin() + wire::PAYLOAD_ZID_OFFSET);
+  store_be64(out.data() + wire::PAYLOAD_ZEQOND_OFFSET, p.zeqond);
+  std::copy(p.nonce.begin(), p.nonce.end(), out.begin() + wire::PAYLOAD_NONCE_OFFSET);
   return out;
 }
 
@@ -21,10 +20,10 @@ std::optional<HandshakePayload> decode_payload(ByteSpan bytes) {
   if (bytes.size() != wire::PAYLOAD_SIZE || bytes[0] != wire::PROTOCOL_VERSION) return std::nullopt;
   HandshakePayload p;
   p.version = bytes[0];
-  p.zid.assign(reinterpret_cast<const char*>(bytes.data() + 1), ZID_LENGTH);
+  p.zid.assign(reinterpret_cast<const char*>(bytes.data() + wire::PAYLOAD_ZID_OFFSET), ZID_LENGTH);
   if (!is_valid_zid(p.zid)) return std::nullopt;
-  p.zeqond = load_be64(bytes.data() + 17);
-  std::copy_n(bytes.begin() + 25, wire::NONCE_SIZE, p.nonce.begin());
+  p.zeqond = load_be64(bytes.data() + wire::PAYLOAD_ZEQOND_OFFSET);
+  std::copy_n(bytes.begin() + wire::PAYLOAD_NONCE_OFFSET, wire::NONCE_SIZE, p.nonce.begin());
   return p;
 }
 
@@ -42,7 +41,7 @@ bool verify_mac1(const Digest32& mac1_key, ByteSpan message) {
   if (message.size() < wire::MAC1_SIZE) return false;
   size_t body = message.size() - wire::MAC1_SIZE;
   Digest32 mac = hmac_sha256(mac1_key, message.first(body));
-  return CRYPTO_memcmp(mac.data(), message.data() + body, wire::MAC1_SIZE) == 0;
+  return constant_time_equal(ByteSpan(mac.data(), wire::MAC1_SIZE), message.subspan(body, wire::MAC1_SIZE));
 }
 
 }  // namespace zeq

@@ -7,7 +7,7 @@ namespace zeq {
 HandshakeReject HandshakeReplayGuard::check(uint64_t zeqond, const std::array<uint8_t, wire::NONCE_SIZE>& nonce) const {
   if (!any_ || zeqond > last_zeqond_) return HandshakeReject::kNone;
   if (zeqond < last_zeqond_) return HandshakeReject::kStaleZeqond;
-  if (nonces_.size() >= kMaxNoncesPerZeqond) return HandshakeReject::kReplay;
+  if (nonces_.size() >= MAX_NONCES_PER_ZEQOND) return HandshakeReject::kReplay;
   if (std::find(nonces_.begin(), nonces_.end(), nonce) != nonces_.end()) return HandshakeReject::kReplay;
   return HandshakeReject::kNone;
 }

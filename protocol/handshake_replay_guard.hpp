@@ -23,7 +23,7 @@ class HandshakeReplayGuard {
 
  private:
   // More handshakes than this within one Zeqond from one peer are refused.
-  static constexpr size_t kMaxNoncesPerZeqond = 64;
+  static constexpr size_t MAX_NONCES_PER_ZEQOND = 64;
   uint64_t last_zeqond_ = 0;
   bool any_ = false;
   std::vector<std::array<uint8_t, wire::NONCE_SIZE>> nonces_;

@@ -16,14 +16,15 @@ std::array<uint8_t, 12> CipherState::nonce() const {
   return iv;
 }
 
-void CipherState::encrypt_with_ad(ByteSpan ad, ByteSpan plaintext, uint8_t* out) {
+bool CipherState::encrypt_with_ad(ByteSpan ad, ByteSpan plaintext, uint8_t* out) {
   if (!has_key_) {
     std::copy(plaintext.begin(), plaintext.end(), out);
-    return;
+    return true;
   }
   auto iv = nonce();
-  aes256gcm_seal(k_.span(), iv, ad, plaintext, out);
+  if (!aes256gcm_seal(k_.span(), iv, ad, plaintext, out)) return false;
   ++n_;
+  return true;
 }
 
 bool CipherState::decrypt_with_ad(ByteSpan ad, ByteSpan ciphertext, uint8_t* out) {
@@ -41,7 +42,7 @@ bool CipherState::decrypt_with_ad(ByteSpan ad, ByteSpan ciphertext, uint8_t* out
 
 HandshakeState::HandshakeState(const Options& o)
     : pattern_(o.pattern), initiator_(o.initiator), psk_mode_(o.pattern == Pattern::IKpsk2),
-      fixed_e_(o.fixed_e), rs_(o.rs) {
+      ephemeral_(o.ephemeral), rs_(o.rs) {
   // InitializeSymmetric: h = name padded with zeros, or hashed when longer.
   if (o.protocol_name.size() <= HASH_LEN) {
     std::copy(o.protocol_name.begin(), o.protocol_name.end(), h_.begin());
@@ -55,7 +56,7 @@ HandshakeState::HandshakeState(const Options& o)
     s_.public_key = o.s->public_key;
     has_s_ = true;
   }
-  if (o.psk) set_psk(*o.psk);
+  if (o.psk) set_psk(o.psk->span());
   // IK pre-message "<- s": both sides hash the responder's static key.
   if (pattern_ != Pattern::NN) {
     if (initiator_) {
@@ -98,9 +99,10 @@ void HandshakeState::mix_key_and_hash(ByteSpan ikm) {
   cipher_.initialize_key(std::span<const uint8_t, 32>(out.data() + 64, 32));
 }
 
-void HandshakeState::encrypt_and_hash(ByteSpan plaintext, uint8_t* out) {
-  cipher_.encrypt_with_ad(h_, plaintext, out);
+bool HandshakeState::encrypt_and_hash(ByteSpan plaintext, uint8_t* out) {
+  if (!cipher_.encrypt_with_ad(h_, plaintext, out)) return false;
   mix_hash(ByteSpan(out, plaintext.size() + cipher_.overhead()));
+  return true;
 }
 
 bool HandshakeState::decrypt_and_hash(ByteSpan ciphertext, uint8_t* out) {
@@ -137,11 +139,9 @@ bool HandshakeState::write_message(ByteSpan payload, uint8_t* out) {
   for (Token t : tokens(message_index_)) {
     switch (t) {
       case Token::E: {
-        if (fixed_e_) {
-          e_ = x25519_from_private(*fixed_e_);
-        } else {
-          e_ = x25519_generate();
-        }
+        if (!ephemeral_) return false;
+        e_ = x25519_from_private(ephemeral_->span());
+        ephemeral_.reset();  // used once; e_ holds it from here
         std::copy(e_.public_key.begin(), e_.public_key.end(), out);
         out += DH_LEN;
         mix_hash(e_.public_key);
@@ -151,7 +151,7 @@ bool HandshakeState::write_message(ByteSpan payload, uint8_t* out) {
       case Token::S: {
         if (!has_s_) return false;
         size_t len = DH_LEN + cipher_.overhead();
-        encrypt_and_hash(s_.public_key, out);
+        if (!encrypt_and_hash(s_.public_key, out)) return false;
         out += len;
         break;
       }
@@ -169,7 +169,7 @@ bool HandshakeState::write_message(ByteSpan payload, uint8_t* out) {
         break;
     }
   }
-  encrypt_and_hash(payload, out);
+  if (!encrypt_and_hash(payload, out)) return false;
   ++message_index_;
   return true;
 }

@@ -1,7 +1,8 @@
 // The Noise Protocol Framework (rev. 34) handshake machinery for the three
 // patterns zeqvpn needs: IKpsk2 (the zeqvpn handshake), and IK and NN (only to
 // replay the published test vectors). DH = X25519, cipher = AES-256-GCM,
-// hash = SHA-256. Everything is in memory: no I/O, no clock.
+// hash = SHA-256. Everything is in memory: no I/O, no clock, no randomness
+// (the caller supplies every ephemeral key).
 #pragma once
 
 #include <array>
@@ -29,8 +30,9 @@ class CipherState {
   void initialize_key(std::span<const uint8_t, 32> key) { k_.assign(key); has_key_ = true; n_ = 0; }
   bool has_key() const { return has_key_; }
   // out = ciphertext || tag; plaintext passes through when there is no key.
-  void encrypt_with_ad(ByteSpan ad, ByteSpan plaintext, uint8_t* out);
-  bool decrypt_with_ad(ByteSpan ad, ByteSpan ciphertext, uint8_t* out);
+  // False when the cipher failed; out is then not a message.
+  [[nodiscard]] bool encrypt_with_ad(ByteSpan ad, ByteSpan plaintext, uint8_t* out);
+  [[nodiscard]] bool decrypt_with_ad(ByteSpan ad, ByteSpan ciphertext, uint8_t* out);
   size_t overhead() const { return has_key_ ? TAG_LEN : 0; }
 
  private:
@@ -50,10 +52,13 @@ class HandshakeState {
     bool initiator = true;
     std::string protocol_name;       // e.g. "Noise_IKpsk2_25519_AESGCM_SHA256"
     Bytes prologue;
-    const X25519Keypair* s = nullptr;                  // local static (IK*)
-    std::optional<PublicKey> rs;                       // remote static, known to the initiator (IK*)
-    std::optional<std::array<uint8_t, 32>> fixed_e;    // ephemeral private key; random when absent
-    std::optional<std::array<uint8_t, 32>> psk;        // may be set later with set_psk()
+    const X25519Keypair* s = nullptr;  // local static (IK*)
+    std::optional<PublicKey> rs;       // remote static, known to the initiator (IK*)
+    // The private key of our "e" token: the caller draws it (or a test fixes
+    // it); a responder may give it later with set_ephemeral(). Secret, so
+    // held in wiped memory, like the psk.
+    std::optional<Key32> ephemeral;
+    std::optional<Key32> psk;          // may be set later with set_psk()
   };
 
   explicit HandshakeState(const Options& o);
@@ -63,16 +68,16 @@ class HandshakeState {
   void set_psk(std::span<const uint8_t, 32> psk) { psk_.assign(psk); has_psk_ = true; }
   // The ephemeral private key for the next "e" token (zeqvpn picks it when it
   // decides to answer, after reading message 1).
-  void set_ephemeral(const std::array<uint8_t, 32>& e) { fixed_e_ = e; }
+  void set_ephemeral(std::span<const uint8_t, 32> e) { ephemeral_.emplace(e); }
 
   // Size of the next message for a payload of payload_len bytes.
   size_t message_size(size_t payload_len) const;
   // Writes the next message into out (message_size() bytes). False if a DH
-  // yields zero or a required key is missing.
-  bool write_message(ByteSpan payload, uint8_t* out);
+  // yields zero, a required key (ephemeral, psk) is missing or the cipher fails.
+  [[nodiscard]] bool write_message(ByteSpan payload, uint8_t* out);
   // Reads the next message; payload gets the decrypted payload. False on any
   // failure (bad tag, wrong length, bad DH); the state is then unusable.
-  bool read_message(ByteSpan message, Bytes& payload);
+  [[nodiscard]] bool read_message(ByteSpan message, Bytes& payload);
 
   bool finished() const { return message_index_ >= 2; }
   const std::array<uint8_t, 32>& handshake_hash() const { return h_; }
@@ -88,7 +93,7 @@ class HandshakeState {
   void mix_hash(ByteSpan data);
   void mix_key(ByteSpan ikm);
   void mix_key_and_hash(ByteSpan ikm);
-  void encrypt_and_hash(ByteSpan plaintext, uint8_t* out);
+  bool encrypt_and_hash(ByteSpan plaintext, uint8_t* out);
   bool decrypt_and_hash(ByteSpan ciphertext, uint8_t* out);
   bool dh_mix(const Key32& priv, const PublicKey& pub);
 
@@ -101,7 +106,7 @@ class HandshakeState {
   X25519Keypair s_;
   bool has_s_ = false;
   X25519Keypair e_;
-  std::optional<std::array<uint8_t, 32>> fixed_e_;
+  std::optional<Key32> ephemeral_;
   std::optional<PublicKey> rs_;
   PublicKey re_{};
   Key32 psk_;

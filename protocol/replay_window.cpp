@@ -5,8 +5,8 @@ namespace zeq {
 bool ReplayWindow::may_accept(uint64_t counter) const {
   if (counter >= REKEY_AFTER_MESSAGES) return false;
   if (counter > last_) return true;
-  if (last_ - counter > kWindowSize) return false;
-  uint64_t block = (counter >> 6) & (kRingBlocks - 1);
+  if (last_ - counter > WINDOW_SIZE) return false;
+  uint64_t block = (counter >> 6) & (RING_BLOCKS - 1);
   return (ring_[block] & (uint64_t{1} << (counter & 63))) == 0;
 }
 
@@ -16,13 +16,13 @@ bool ReplayWindow::accept(uint64_t counter) {
   if (counter > last_) {
     uint64_t current = last_ >> 6;
     uint64_t diff = index - current;
-    if (diff > kRingBlocks) diff = kRingBlocks;
-    for (uint64_t i = 1; i <= diff; ++i) ring_[(current + i) & (kRingBlocks - 1)] = 0;
+    if (diff > RING_BLOCKS) diff = RING_BLOCKS;
+    for (uint64_t i = 1; i <= diff; ++i) ring_[(current + i) & (RING_BLOCKS - 1)] = 0;
     last_ = counter;
-  } else if (last_ - counter > kWindowSize) {
+  } else if (last_ - counter > WINDOW_SIZE) {
     return false;
   }
-  uint64_t& block = ring_[index & (kRingBlocks - 1)];
+  uint64_t& block = ring_[index & (RING_BLOCKS - 1)];
   uint64_t bit = uint64_t{1} << (counter & 63);
   if (block & bit) return false;
   block |= bit;

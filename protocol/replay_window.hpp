@@ -1,6 +1,6 @@
 // Sliding anti-replay window over data-message counters (RFC 6479 style):
 // a ring of 64-bit blocks, so sliding forward clears whole blocks instead of
-// shifting bits. Window = (kRingBlocks - 1) * 64 = 16320 counters, above the
+// shifting bits. Window = (RING_BLOCKS - 1) * 64 = 16320 counters, above the
 // 8192 PROTOCOL.md asks for. Not thread-safe by itself; the session guards it.
 #pragma once
 
@@ -13,8 +13,8 @@ namespace zeq {
 
 class ReplayWindow {
  public:
-  static constexpr uint64_t kRingBlocks = 256;
-  static constexpr uint64_t kWindowSize = (kRingBlocks - 1) * 64;
+  static constexpr uint64_t RING_BLOCKS = 256;
+  static constexpr uint64_t WINDOW_SIZE = (RING_BLOCKS - 1) * 64;
 
   // True if counter may be new (not too old, not seen); changes nothing.
   // Lets the receiver drop old packets before spending an AEAD open on them.
@@ -25,7 +25,7 @@ class ReplayWindow {
   void reset();
 
  private:
-  std::array<uint64_t, kRingBlocks> ring_{};
+  std::array<uint64_t, RING_BLOCKS> ring_{};
   uint64_t last_ = 0;
 };
 

@@ -21,7 +21,17 @@ inline constexpr char NOISE_PROTOCOL_NAME[] = "Noise_IKpsk2_25519_AESGCM_SHA256"
 // Handshake payload: version(1) zid(16) zeqond(8) nonce(32).
 inline constexpr size_t PAYLOAD_SIZE = 57;
 inline constexpr size_t NONCE_SIZE = 32;
+inline constexpr size_t PAYLOAD_ZID_OFFSET = 1;
+inline constexpr size_t PAYLOAD_ZEQOND_OFFSET = 17;
+inline constexpr size_t PAYLOAD_NONCE_OFFSET = 25;
 inline constexpr size_t MAC1_SIZE = 16;
+
+// Every message: type(1) zero(3), then the first 32-bit index: the sender's
+// in handshakes, the receiver's in data messages.
+inline constexpr size_t SENDER_INDEX_OFFSET = 4;
+inline constexpr size_t DATA_RECEIVER_INDEX_OFFSET = 4;
+// HandshakeResponse: the initiator's index follows the responder's.
+inline constexpr size_t RESPONSE_RECEIVER_INDEX_OFFSET = 8;
 
 // HandshakeInit: type(1) zero(3) sender_index(4) noise(153) mac1(16).
 inline constexpr size_t INIT_HEADER_SIZE = 8;
@@ -38,6 +48,8 @@ inline constexpr size_t DATA_HEADER_SIZE = 8;
 inline constexpr size_t DATA_IV_SIZE = 12;
 inline constexpr size_t DATA_TAG_SIZE = 16;
 inline constexpr size_t DATA_OVERHEAD = DATA_HEADER_SIZE + DATA_IV_SIZE + DATA_TAG_SIZE;
+// The IV is be32(Zeqond) then be64(counter).
+inline constexpr size_t DATA_COUNTER_OFFSET = DATA_HEADER_SIZE + 4;
 
 // First plaintext byte of a data message (PROTOCOL.md 5).
 inline constexpr uint8_t PLAINTEXT_COVER = 0x00;
@@ -49,5 +61,6 @@ inline constexpr size_t MAX_MESSAGE_SIZE = 65535 - 8 - 40;
 static_assert(INIT_SIZE == 177);
 static_assert(RESPONSE_SIZE == 133);
 static_assert(DATA_OVERHEAD == 36);
+static_assert(PAYLOAD_NONCE_OFFSET + NONCE_SIZE == PAYLOAD_SIZE);
 
 }  // namespace zeq::wire

@@ -10,7 +10,7 @@ namespace zeq {
 
 namespace {
 
-constexpr char kCheckPlaintext[] = "zeqvpn vault key check v1";
+constexpr char CHECK_PLAINTEXT[] = "zeqvpn vault key check v1";
 
 Bytes aad_for(const std::string& name, const Vault::Entry& e) {
   std::string a = name + '\0' + e.purpose + '\0' + e.bound_zid;
@@ -58,8 +58,9 @@ Result<Vault> Vault::open(Database& db, const SecretBuffer& field_key, int itera
     // A fresh vault: remember the salt and a sealed check value.
     std::array<uint8_t, 12> iv{};
     random_fill(iv);
-    Bytes sealed(sizeof kCheckPlaintext - 1 + 16);
-    aes256gcm_seal(v.key_.span(), iv, {}, as_bytes(kCheckPlaintext), sealed.data());
+    Bytes sealed(sizeof CHECK_PLAINTEXT - 1 + 16);
+    if (!aes256gcm_seal(v.key_.span(), iv, {}, as_bytes(CHECK_PLAINTEXT), sealed.data()))
+      return Status::error("vault: sealing the key check failed (OpenSSL)");
     Bytes stored(iv.begin(), iv.end());
     stored.insert(stored.end(), sealed.begin(), sealed.end());
     Status s = db.transaction([&] {
@@ -69,7 +70,7 @@ Result<Vault> Vault::open(Database& db, const SecretBuffer& field_key, int itera
     if (!s) return s;
     return v;
   }
-  Bytes plain(sizeof kCheckPlaintext - 1);
+  Bytes plain(sizeof CHECK_PLAINTEXT - 1);
   if (!have_check || check.size() != 12 + plain.size() + 16 ||
       !aes256gcm_open(v.key_.span(), std::span<const uint8_t, 12>(check.data(), 12), {}, ByteSpan(check).subspan(12),
                       plain.data())) {

@@ -68,8 +68,8 @@ TEST(Aes256Gcm, NistVectorAndTamper) {
 TEST(AeadContext, InPlaceReuseAcrossPackets) {
   std::array<uint8_t, 32> key{};
   random_fill(key);
-  AeadContext seal(AeadContext::Direction::kSeal, key);
-  AeadContext open(AeadContext::Direction::kOpen, key);
+  AeadContext seal = std::move(AeadContext::create(AeadContext::Direction::kSeal, key).value());
+  AeadContext open = std::move(AeadContext::create(AeadContext::Direction::kOpen, key).value());
   for (int i = 0; i < 3; ++i) {
     uint8_t iv[12] = {0};
     iv[11] = uint8_t(i);
@@ -106,6 +106,23 @@ TEST(X25519, LowOrderPointRejected) {
   std::array<uint8_t, 32> zero_point{};
   std::array<uint8_t, 32> out{};
   EXPECT_FALSE(x25519_dh(kp.private_key.span(), zero_point, out));
+}
+
+// A context that could not be keyed (or was moved from) fails every call:
+// callers drop the packet, nothing throws.
+TEST(AeadContext, EmptyContextFailsEveryCall) {
+  AeadContext empty;
+  uint8_t iv[12] = {0}, tag[16] = {0};
+  Bytes data(32, 1);
+  EXPECT_FALSE(empty.seal(iv, {}, data, tag));
+  EXPECT_FALSE(empty.open(iv, {}, data, tag));
+}
+
+TEST(ConstantTimeEqual, ComparesLengthAndBytes) {
+  Bytes a{1, 2, 3}, b{1, 2, 3}, c{1, 2, 4}, d{1, 2};
+  EXPECT_TRUE(constant_time_equal(a, b));
+  EXPECT_FALSE(constant_time_equal(a, c));
+  EXPECT_FALSE(constant_time_equal(a, d));
 }
 
 }  // namespace zeq

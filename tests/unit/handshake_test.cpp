@@ -9,6 +9,8 @@
 namespace zeq {
 
 namespace {
+SystemRandom random_;
+
 LocalIdentity make_identity() {
   LocalIdentity id;
   id.keypair = x25519_generate();
@@ -21,13 +23,13 @@ TEST(Handshake, RandomExchangeAgreesOnKeys) {
   auto a = make_identity(), b = make_identity();
   Bytes mesh(32, 7);
   std::array<uint8_t, wire::INIT_SIZE> m1{};
-  auto hs = InitiatorHandshake::start(a, {b.zid, b.keypair.public_key}, mesh, 100, HandshakeRandomness::fresh(1), m1);
+  auto hs = InitiatorHandshake::start(a, {b.zid, b.keypair.public_key}, mesh, 100, HandshakeRandomness::draw(random_, 1), m1);
   ASSERT_TRUE(hs);
   ReceivedInitiation r;
   ASSERT_EQ(read_initiation(b, mac1_key_for(b.keypair.public_key), m1, r), HandshakeReject::kNone);
   std::array<uint8_t, wire::RESPONSE_SIZE> m2{};
   SessionKeys kb, ka;
-  ASSERT_TRUE(write_response(r, b, mesh, 101, HandshakeRandomness::fresh(2), m2, kb));
+  ASSERT_TRUE(write_response(r, b, mesh, 101, HandshakeRandomness::draw(random_, 2), m2, kb));
   ASSERT_EQ(hs->finish(m2, 100, mesh, ka), HandshakeReject::kNone);
   EXPECT_EQ(0, memcmp(ka.send_key.data(), kb.recv_key.data(), 32));
   EXPECT_EQ(0, memcmp(ka.recv_key.data(), kb.send_key.data(), 32));
@@ -38,12 +40,12 @@ TEST(Handshake, WrongMeshSecretNeverYieldsKeys) {
   auto a = make_identity(), b = make_identity();
   Bytes mesh_a(32, 7), mesh_b(32, 8);
   std::array<uint8_t, wire::INIT_SIZE> m1{};
-  auto hs = InitiatorHandshake::start(a, {b.zid, b.keypair.public_key}, mesh_a, 100, HandshakeRandomness::fresh(1), m1);
+  auto hs = InitiatorHandshake::start(a, {b.zid, b.keypair.public_key}, mesh_a, 100, HandshakeRandomness::draw(random_, 1), m1);
   ReceivedInitiation r;
   ASSERT_EQ(read_initiation(b, mac1_key_for(b.keypair.public_key), m1, r), HandshakeReject::kNone);
   std::array<uint8_t, wire::RESPONSE_SIZE> m2{};
   SessionKeys kb, ka;
-  ASSERT_TRUE(write_response(r, b, mesh_b, 100, HandshakeRandomness::fresh(2), m2, kb));
+  ASSERT_TRUE(write_response(r, b, mesh_b, 100, HandshakeRandomness::draw(random_, 2), m2, kb));
   EXPECT_EQ(hs->finish(m2, 100, mesh_a, ka), HandshakeReject::kBadNoise);
 }
 
@@ -51,12 +53,12 @@ TEST(Handshake, ResponseFromWrongResponderOrClockIsRejected) {
   auto a = make_identity(), b = make_identity();
   Bytes mesh(32, 7);
   std::array<uint8_t, wire::INIT_SIZE> m1{};
-  auto hs = InitiatorHandshake::start(a, {b.zid, b.keypair.public_key}, mesh, 100, HandshakeRandomness::fresh(1), m1);
+  auto hs = InitiatorHandshake::start(a, {b.zid, b.keypair.public_key}, mesh, 100, HandshakeRandomness::draw(random_, 1), m1);
   ReceivedInitiation r;
   ASSERT_EQ(read_initiation(b, mac1_key_for(b.keypair.public_key), m1, r), HandshakeReject::kNone);
   std::array<uint8_t, wire::RESPONSE_SIZE> m2{};
   SessionKeys k;
-  ASSERT_TRUE(write_response(r, b, mesh, 103, HandshakeRandomness::fresh(2), m2, k));
+  ASSERT_TRUE(write_response(r, b, mesh, 103, HandshakeRandomness::draw(random_, 2), m2, k));
   EXPECT_EQ(hs->finish(m2, 100, mesh, k), HandshakeReject::kClockDrift);
 }
 
@@ -64,7 +66,7 @@ TEST(Handshake, InitiationToSomeoneElseFailsMac1) {
   auto a = make_identity(), b = make_identity(), c = make_identity();
   Bytes mesh(32, 7);
   std::array<uint8_t, wire::INIT_SIZE> m1{};
-  InitiatorHandshake::start(a, {b.zid, b.keypair.public_key}, mesh, 100, HandshakeRandomness::fresh(1), m1);
+  InitiatorHandshake::start(a, {b.zid, b.keypair.public_key}, mesh, 100, HandshakeRandomness::draw(random_, 1), m1);
   ReceivedInitiation r;
   EXPECT_EQ(read_initiation(c, mac1_key_for(c.keypair.public_key), m1, r), HandshakeReject::kBadMac1);
 }

@@ -25,7 +25,7 @@ class MessageParsing : public ::testing::Test {
   }
   HandshakeRandomness rnd(const char* side) {
     HandshakeRandomness r;
-    r.ephemeral_private = hex_array<32>(v_[side]["ephemeral_private"]);
+    r.ephemeral_private.assign(hex_array<32>(v_[side]["ephemeral_private"]));
     r.nonce = hex_array<32>(v_[side]["nonce"]);
     r.sender_index = v_[side]["sender_index"].get<uint32_t>();
     return r;
@@ -97,7 +97,7 @@ TEST_F(MessageParsing, DataMessageTruncationsAndBitFlips) {
   Bytes msg = hex(v_["data_i2r_counter0"]["message"]);
   auto key = hex_array<32>(v_["key_i2r"]);
   auto opens = [&](Bytes m) {
-    AeadContext ctx(AeadContext::Direction::kOpen, key);
+    AeadContext ctx = std::move(AeadContext::create(AeadContext::Direction::kOpen, key).value());
     DataHeader h;
     if (!parse_data_header(m, h)) return false;
     if (h.receiver_index != v_["responder"]["sender_index"].get<uint32_t>()) return false;

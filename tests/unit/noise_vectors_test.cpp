@@ -37,8 +37,8 @@ TEST(NoiseVectors, ReplayEveryVector) {
     ro.initiator = false;
     io.prologue = hex(v["init_prologue"]);
     ro.prologue = hex(v["resp_prologue"]);
-    io.fixed_e = hex_array<32>(v["init_ephemeral"]);
-    ro.fixed_e = hex_array<32>(v["resp_ephemeral"]);
+    io.ephemeral.emplace(hex_array<32>(v["init_ephemeral"]));
+    ro.ephemeral.emplace(hex_array<32>(v["resp_ephemeral"]));
     if (v.contains("init_static")) {
       init_s = x25519_from_private(hex_array<32>(v["init_static"]));
       io.s = &init_s;
@@ -49,8 +49,8 @@ TEST(NoiseVectors, ReplayEveryVector) {
       ro.s = &resp_s;
     }
     if (v.contains("init_psks")) {
-      io.psk = hex_array<32>(v["init_psks"][0]);
-      ro.psk = hex_array<32>(v["resp_psks"][0]);
+      io.psk.emplace(hex_array<32>(v["init_psks"][0]));
+      ro.psk.emplace(hex_array<32>(v["resp_psks"][0]));
     }
     noise::HandshakeState init(io), resp(ro);
 
@@ -87,7 +87,7 @@ TEST(NoiseVectors, ReplayEveryVector) {
         auto& send = from_initiator ? i_send : r_send;
         auto& recv = from_initiator ? r_recv : i_recv;
         wire.resize(payload.size() + noise::TAG_LEN);
-        send.encrypt_with_ad({}, payload, wire.data());
+        ASSERT_TRUE(send.encrypt_with_ad({}, payload, wire.data()));
         ASSERT_EQ(to_hex(wire), to_hex(expect));
         got.resize(payload.size());
         ASSERT_TRUE(recv.decrypt_with_ad({}, wire, got.data()));
@@ -104,10 +104,12 @@ TEST(NoiseHandshake, WrongPskFailsAtResponderMessage) {
   io.initiator = true;
   io.s = &a;
   io.rs = b.public_key;
-  io.psk = std::array<uint8_t, 32>{1};
+  io.psk.emplace(std::array<uint8_t, 32>{1});
+  io.ephemeral.emplace(std::array<uint8_t, 32>{3});
   ro.initiator = false;
   ro.s = &b;
-  ro.psk = std::array<uint8_t, 32>{2};
+  ro.psk.emplace(std::array<uint8_t, 32>{2});
+  ro.ephemeral.emplace(std::array<uint8_t, 32>{4});
   noise::HandshakeState init(io), resp(ro);
   Bytes m1(init.message_size(0)), got;
   ASSERT_TRUE(init.write_message({}, m1.data()));
@@ -115,6 +117,20 @@ TEST(NoiseHandshake, WrongPskFailsAtResponderMessage) {
   Bytes m2(resp.message_size(0));
   ASSERT_TRUE(resp.write_message({}, m2.data()));
   EXPECT_FALSE(init.read_message(m2, got));
+}
+
+// protocol/ draws no randomness: without an ephemeral key from the caller
+// there is no message.
+TEST(NoiseHandshake, NoEphemeralNoMessage) {
+  auto a = x25519_generate(), b = x25519_generate();
+  noise::HandshakeState::Options io;
+  io.protocol_name = "Noise_IKpsk2_25519_AESGCM_SHA256";
+  io.s = &a;
+  io.rs = b.public_key;
+  io.psk.emplace(std::array<uint8_t, 32>{1});
+  noise::HandshakeState init(io);
+  Bytes m1(init.message_size(0));
+  EXPECT_FALSE(init.write_message({}, m1.data()));
 }
 
 }  // namespace zeq

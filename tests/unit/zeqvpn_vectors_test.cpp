@@ -26,7 +26,7 @@ class ZeqvpnVectors : public ::testing::Test {
   }
   HandshakeRandomness rnd(const char* side) {
     HandshakeRandomness r;
-    r.ephemeral_private = hex_array<32>(v_[side]["ephemeral_private"]);
+    r.ephemeral_private.assign(hex_array<32>(v_[side]["ephemeral_private"]));
     r.nonce = hex_array<32>(v_[side]["nonce"]);
     r.sender_index = v_[side]["sender_index"].get<uint32_t>();
     return r;
@@ -85,11 +85,11 @@ TEST_F(ZeqvpnVectors, FullExchangeByteForByte) {
   Bytes plaintext = hex(v_["data_i2r_counter0"]["plaintext"]);
   Bytes buf(wire::DATA_OVERHEAD + plaintext.size());
   std::copy(plaintext.begin(), plaintext.end(), buf.begin() + wire::DATA_OVERHEAD);
-  AeadContext i_send(AeadContext::Direction::kSeal, init_keys.send_key.span());
-  size_t n = seal_data_message(i_send, init_keys.remote_index, z, 0, buf.data(), plaintext.size());
+  AeadContext i_send = std::move(AeadContext::create(AeadContext::Direction::kSeal, init_keys.send_key.span()).value());
+  size_t n = seal_data_message(i_send, init_keys.remote_index, z, 0, buf.data(), plaintext.size()).value();
   EXPECT_EQ(to_hex(ByteSpan(buf.data(), n)), std::string(v_["data_i2r_counter0"]["message"]));
 
-  AeadContext r_recv(AeadContext::Direction::kOpen, resp_keys.recv_key.span());
+  AeadContext r_recv = std::move(AeadContext::create(AeadContext::Direction::kOpen, resp_keys.recv_key.span()).value());
   DataHeader hdr;
   ASSERT_TRUE(parse_data_header(buf, hdr));
   EXPECT_EQ(hdr.receiver_index, resp_keys.local_index);
@@ -99,10 +99,10 @@ TEST_F(ZeqvpnVectors, FullExchangeByteForByte) {
 
   // Keepalive r2i, counter 0: an empty plaintext.
   Bytes ka(wire::DATA_OVERHEAD);
-  AeadContext r_send(AeadContext::Direction::kSeal, resp_keys.send_key.span());
-  n = seal_data_message(r_send, resp_keys.remote_index, z, 0, ka.data(), 0);
+  AeadContext r_send = std::move(AeadContext::create(AeadContext::Direction::kSeal, resp_keys.send_key.span()).value());
+  n = seal_data_message(r_send, resp_keys.remote_index, z, 0, ka.data(), 0).value();
   EXPECT_EQ(to_hex(ByteSpan(ka.data(), n)), std::string(v_["keepalive_r2i_counter0"]["message"]));
-  AeadContext i_recv(AeadContext::Direction::kOpen, init_keys.recv_key.span());
+  AeadContext i_recv = std::move(AeadContext::create(AeadContext::Direction::kOpen, init_keys.recv_key.span()).value());
   EXPECT_TRUE(open_data_message(i_recv, ka.data(), ka.size()));
 }
 
