@@ -1,253 +1,125 @@
 #include "daemon/control_handler.hpp"
 
-#include <fmt/format.h>
-
 #include "control/control_protocol.hpp"
-#include "core/constants.hpp"
+#include "daemon/network_guard.hpp"
+#include "daemon/status_json.hpp"
+#include "daemon/tunnel_recorder.hpp"
+#include "mesh/node.hpp"
 
 namespace zeq {
 
 using json = nlohmann::json;
+using control::Reply;
 
 namespace {
 
-double seconds(int64_t us) { return double(us) / 1e6; }
-
-// Label values in the Prometheus text format escape \, " and newlines.
-std::string label(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
+// The node's status with what the daemon adds: the tunnel rows' ids.
+NodeStatus full_status(const ControlContext& c) {
+  NodeStatus s = c.node.status();
+  for (auto& p : s.peers) p.tunnel_id = c.recorder.tunnel_id(p.zid);
+  return s;
 }
+
+Reply status(const ControlContext& c, const json&) { return Reply::success(status_json(full_status(c), c.guard.status())); }
+
+Reply peers(const ControlContext& c, const json&) {
+  json list = json::array();
+  for (const auto& p : full_status(c).peers) list.push_back(peer_json(p));
+  return Reply::success({{"peers", list}});
+}
+
+Reply metrics(const ControlContext& c, const json&) {
+  return Reply::success({{"text", metrics_text(full_status(c), c.guard.status())}});
+}
+
+Reply tunnels(const ControlContext& c, const json& args) {
+  int limit = args.value("limit", 50);
+  if (limit < 1 || limit > 100000) return Reply::failure(control::BAD_REQUEST, "limit must be 1 to 100000");
+  auto rows = c.tunnels.list(limit);
+  if (!rows) return Reply::failure(control::FAILED, rows.message());
+  json list = json::array();
+  for (const auto& r : *rows) list.push_back(tunnel_json(r));
+  return Reply::success({{"tunnels", list}});
+}
+
+// up, down and rekey: a peer by name or ZID, then the node's action.
+Reply peer_action(const ControlContext& c, const std::string& cmd, const json& args,
+                  Status (Node::*action)(const std::string&), const char* done) {
+  if (!args.contains("peer") || !args["peer"].is_string() || args["peer"].get<std::string>().empty())
+    return Reply::failure(control::BAD_REQUEST, cmd + " needs \"peer\": a peer's name or ZID");
+  std::string peer = args["peer"].get<std::string>();
+  if (Status known = c.node.check_peer(peer); !known) return Reply::failure(control::UNKNOWN_PEER, known.message());
+  if (Status s = (c.node.*action)(peer); !s) return Reply::failure(control::FAILED, s.message());
+  return Reply::success({{"peer", peer}, {"message", done}});
+}
+
+Reply up(const ControlContext& c, const json& args) {
+  return peer_action(c, "up", args, &Node::peer_up, "up; handshaking");
+}
+Reply down(const ControlContext& c, const json& args) {
+  return peer_action(c, "down", args, &Node::peer_down, "down; keys wiped, handshakes refused until `zeqvpnctl up`");
+}
+Reply rekey(const ControlContext& c, const json& args) {
+  return peer_action(c, "rekey", args, &Node::rekey, "handshake sent; new keys follow when the peer answers");
+}
+
+Reply reload(const ControlContext& c, const json&) {
+  auto r = c.reload();
+  if (!r) return Reply::failure(control::FAILED, r.message());
+  return Reply::success({{"summary", *r}});
+}
+
+Reply killswitch(const ControlContext& c, const json& args) {
+  std::string action = args.value("action", "status");
+  if (action != "arm" && action != "disarm" && action != "status")
+    return Reply::failure(control::BAD_REQUEST, "killswitch action must be status, arm or disarm");
+  Status s = action == "arm" ? c.guard.arm() : action == "disarm" ? c.guard.disarm() : Status::ok();
+  if (!s) return Reply::failure(control::FAILED, s.message());
+  return Reply::success(guard_json(c.guard.status()));
+}
+
+Reply cover(const ControlContext& c, const json& args) {
+  std::string action = args.value("action", "status");
+  std::string peer = args.value("peer", "");
+  if (action != "on" && action != "off" && action != "status")
+    return Reply::failure(control::BAD_REQUEST, "cover action must be on, off or status");
+  if (!peer.empty())
+    if (Status known = c.node.check_peer(peer); !known) return Reply::failure(control::UNKNOWN_PEER, known.message());
+  if (action != "status")
+    if (Status s = c.node.cover(peer, action == "on"); !s) return Reply::failure(control::FAILED, s.message());
+  json list = json::array();
+  for (const auto& p : full_status(c).peers)
+    if (peer.empty() || p.name == peer || p.zid == peer) list.push_back(peer_json(p));
+  return Reply::success({{"peers", list}});
+}
+
+struct Command {
+  const char* name;
+  Reply (*run)(const ControlContext&, const json& args);
+};
+
+// Every command of the control protocol, in the order docs/control.md has them.
+constexpr Command COMMANDS[] = {
+    {"status", status}, {"peers", peers},   {"tunnels", tunnels},       {"up", up},         {"down", down},
+    {"rekey", rekey},   {"reload", reload}, {"metrics", metrics},       {"killswitch", killswitch},
+    {"cover", cover},
+};
 
 }  // namespace
 
-json peer_json(const PeerStatus& p) {
-  json j = {{"name", p.name},
-            {"zid", p.zid},
-            {"public_key", p.public_key},
-            {"state", p.state},
-            {"endpoint", p.endpoint.empty() ? json(nullptr) : json(p.endpoint)},
-            {"allowed_ips", p.allowed_ips},
-            {"rx_bytes", p.rx_bytes},
-            {"tx_bytes", p.tx_bytes},
-            {"rx_packets", p.rx_packets},
-            {"tx_packets", p.tx_packets},
-            {"handshakes", p.handshakes},
-            {"rekeys", p.rekeys},
-            {"persistent_keepalive", p.persistent_keepalive_s},
-            {"tunnel_id", p.tunnel_id},
-            {"up_for_s", seconds(p.up_for_us)},
-            {"cover",
-             {{"mode", p.cover_mode},
-              {"padding", p.padding},
-              {"tx_packets", p.cover_tx_packets},
-              {"tx_bytes", p.cover_tx_bytes},
-              {"rx_packets", p.cover_rx_packets},
-              {"rx_bytes", p.cover_rx_bytes},
-              {"last_sent_mono_s", double(p.cover_last_sent_ns) / 1e9}}}};
-  if (p.last_handshake_age_us < 0) {
-    j["last_handshake_s"] = nullptr;
-    j["last_handshake_zeqonds"] = nullptr;
-  } else {
-    j["last_handshake_s"] = seconds(p.last_handshake_age_us);
-    j["last_handshake_zeqonds"] = p.last_handshake_age_us / TAU_ZQ_US;
-  }
-  return j;
+std::vector<std::string> control_commands() {
+  std::vector<std::string> names;
+  for (const auto& c : COMMANDS) names.emplace_back(c.name);
+  return names;
 }
 
-json guard_json(const GuardStatus& g) {
-  return {{"kill_switch",
-           {{"mode", g.mode},
-            {"armed", g.armed},
-            {"reason", g.reason},
-            {"allow_lan", g.allow_lan},
-            {"rules_installed", g.rules_installed},
-            {"stays_after_exit", g.stays_after_exit},
-            {"blocked_packets", g.blocked}}},
-          {"dns",
-           {{"via_peer", g.dns_via_peer},
-            {"peer", g.dns_peer.empty() ? json(nullptr) : json(g.dns_peer)},
-            {"servers", g.dns_servers},
-            {"backend", g.dns_backend}}}};
-}
-
-json status_json(const NodeStatus& s) {
-  json peers = json::array();
-  for (const auto& p : s.peers) peers.push_back(peer_json(p));
-  return {{"node",
-           {{"zid", s.zid},
-            {"public_key", s.public_key},
-            {"interface", s.interface},
-            {"listen_port", s.listen_port},
-            {"mtu", s.mtu},
-            {"workers", s.workers},
-            {"uptime_s", seconds(s.uptime_us)},
-            {"zeqond", s.zeqond},
-            {"phase", s.phase}}},
-          {"handshakes", {{"completed", s.handshakes_completed}, {"answered", s.handshakes_answered}, {"rejected", s.handshake_rejects}}},
-          {"drops", s.drops},
-          {"received", s.received},
-          {"kill_switch", guard_json(s.guard)["kill_switch"]},
-          {"dns", guard_json(s.guard)["dns"]},
-          {"peers", peers}};
-}
-
-json tunnel_json(const TunnelRow& t) {
-  return {{"id", t.id},
-          {"peer_zid", t.peer_zid},
-          {"local_zid", t.local_zid},
-          {"initiator_zid", t.initiator_zid},
-          {"state", t.state},
-          {"key_purpose_id", t.key_purpose_id},
-          {"relay_zid", t.relay_zid.empty() ? json(nullptr) : json(t.relay_zid)},
-          {"multi_hop_chain", t.multi_hop_chain},
-          {"pricing_unit", t.pricing_unit},
-          {"price_per_unit", t.price_per_unit},
-          {"requested_at_zeqond", t.requested_at},
-          {"started_at_zeqond", t.started_at},
-          {"stopped_at_zeqond", t.stopped_at},
-          {"rx_bytes", t.rx_bytes},
-          {"tx_bytes", t.tx_bytes},
-          {"total_zeq_charged", t.total_zeq_charged < 0 ? json(nullptr) : json(t.total_zeq_charged)},
-          {"end_reason", t.end_reason}};
-}
-
-std::string metrics_text(const NodeStatus& s) {
-  std::string out;
-  auto family = [&](const char* name, const char* type, const char* help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-  };
-  family("zeqvpn_up", "gauge", "1 while zeqvpnd runs.");
-  out += fmt::format("zeqvpn_up{{zid=\"{}\",interface=\"{}\"}} 1\n", label(s.zid), label(s.interface));
-  family("zeqvpn_uptime_seconds", "gauge", "Seconds since zeqvpnd started.");
-  out += fmt::format("zeqvpn_uptime_seconds {:.3f}\n", seconds(s.uptime_us));
-  family("zeqvpn_zeqond", "gauge", "The current Zeqond number.");
-  out += fmt::format("zeqvpn_zeqond {}\n", s.zeqond);
-  family("zeqvpn_handshakes_completed_total", "counter", "Handshakes whose keys were confirmed.");
-  out += fmt::format("zeqvpn_handshakes_completed_total {}\n", s.handshakes_completed);
-  family("zeqvpn_handshakes_answered_total", "counter", "Handshake initiations answered.");
-  out += fmt::format("zeqvpn_handshakes_answered_total {}\n", s.handshakes_answered);
-  family("zeqvpn_handshakes_rejected_total", "counter", "Handshake messages refused, by reason.");
-  for (const auto& [reason, n] : s.handshake_rejects)
-    out += fmt::format("zeqvpn_handshakes_rejected_total{{reason=\"{}\"}} {}\n", label(reason), n);
-  family("zeqvpn_drops_total", "counter", "Packets dropped by the data plane, by reason.");
-  for (const auto& [reason, n] : s.drops) out += fmt::format("zeqvpn_drops_total{{reason=\"{}\"}} {}\n", label(reason), n);
-  family("zeqvpn_killswitch_armed", "gauge", "1 while the kill switch blocks traffic outside the tunnel.");
-  out += fmt::format("zeqvpn_killswitch_armed {}\n", s.guard.armed ? 1 : 0);
-  family("zeqvpn_firewall_blocked_packets_total", "counter", "Packets the kill switch and DNS-leak rules dropped, by rule.");
-  for (const auto& [rule, n] : s.guard.blocked)
-    out += fmt::format("zeqvpn_firewall_blocked_packets_total{{rule=\"{}\"}} {}\n", label(rule), n);
-  family("zeqvpn_dns_via_peer", "gauge", "1 while names resolve through a peer's resolver.");
-  out += fmt::format("zeqvpn_dns_via_peer {}\n", s.guard.dns_via_peer ? 1 : 0);
-  family("zeqvpn_received_total", "counter", "Authenticated messages that carried no IP packet, by kind.");
-  for (const auto& [kind, n] : s.received) out += fmt::format("zeqvpn_received_total{{kind=\"{}\"}} {}\n", label(kind), n);
-
-  struct PerPeer {
-    const char* name;
-    const char* type;
-    const char* help;
-    std::function<std::string(const PeerStatus&)> value;
-  };
-  const PerPeer per_peer[] = {
-      {"zeqvpn_peer_up", "gauge", "1 while the peer's tunnel has a confirmed key.",
-       [](const PeerStatus& p) { return std::string(p.state == "up" ? "1" : "0"); }},
-      {"zeqvpn_peer_rx_bytes_total", "counter", "Bytes received from the peer (UDP payload).",
-       [](const PeerStatus& p) { return std::to_string(p.rx_bytes); }},
-      {"zeqvpn_peer_tx_bytes_total", "counter", "Bytes sent to the peer (UDP payload).",
-       [](const PeerStatus& p) { return std::to_string(p.tx_bytes); }},
-      {"zeqvpn_peer_rx_packets_total", "counter", "Data messages received from the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.rx_packets); }},
-      {"zeqvpn_peer_tx_packets_total", "counter", "Data messages sent to the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.tx_packets); }},
-      {"zeqvpn_peer_handshakes_total", "counter", "Completed handshakes with the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.handshakes); }},
-      {"zeqvpn_peer_rekeys_total", "counter", "Key rotations with the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.rekeys); }},
-      {"zeqvpn_peer_cover_tx_packets_total", "counter", "Cover packets sent to the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.cover_tx_packets); }},
-      {"zeqvpn_peer_cover_tx_bytes_total", "counter", "Bytes of cover packets sent to the peer (UDP payload).",
-       [](const PeerStatus& p) { return std::to_string(p.cover_tx_bytes); }},
-      {"zeqvpn_peer_cover_rx_packets_total", "counter", "Cover packets received from the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.cover_rx_packets); }},
-      {"zeqvpn_peer_cover_rx_bytes_total", "counter", "Bytes of cover packets received from the peer (UDP payload).",
-       [](const PeerStatus& p) { return std::to_string(p.cover_rx_bytes); }},
-      {"zeqvpn_peer_last_handshake_seconds", "gauge", "Seconds since the last completed handshake (-1: never).",
-       [](const PeerStatus& p) {
-         return p.last_handshake_age_us < 0 ? std::string("-1") : fmt::format("{:.3f}", seconds(p.last_handshake_age_us));
-       }},
-  };
-  for (const auto& m : per_peer) {
-    family(m.name, m.type, m.help);
-    for (const auto& p : s.peers)
-      out += fmt::format("{}{{peer=\"{}\",zid=\"{}\"}} {}\n", m.name, label(p.name), label(p.zid), m.value(p));
-  }
-  return out;
-}
-
-control::Handler make_control_handler(Node& node, TunnelStore& tunnels, ReloadFn reload) {
-  return [&node, &tunnels, reload = std::move(reload)](const std::string& cmd, const json& args) -> control::Reply {
-    using control::Reply;
-    auto peer_action = [&](Status (Node::*action)(const std::string&), const char* done) -> Reply {
-      if (!args.contains("peer") || !args["peer"].is_string() || args["peer"].get<std::string>().empty())
-        return Reply::failure(control::kBadRequest, cmd + " needs \"peer\": a peer's name or ZID");
-      std::string peer = args["peer"].get<std::string>();
-      if (Status known = node.check_peer(peer); !known) return Reply::failure(control::kUnknownPeer, known.message());
-      if (Status s = (node.*action)(peer); !s) return Reply::failure(control::kFailed, s.message());
-      return Reply::success({{"peer", peer}, {"message", done}});
-    };
-
-    if (cmd == "status") return Reply::success(status_json(node.status()));
-    if (cmd == "peers") return Reply::success({{"peers", status_json(node.status())["peers"]}});
-    if (cmd == "metrics") return Reply::success({{"text", metrics_text(node.status())}});
-    if (cmd == "tunnels") {
-      int limit = args.value("limit", 50);
-      if (limit < 1 || limit > 100000) return Reply::failure(control::kBadRequest, "limit must be 1 to 100000");
-      auto rows = tunnels.list(limit);
-      if (!rows) return Reply::failure(control::kFailed, rows.message());
-      json list = json::array();
-      for (const auto& r : *rows) list.push_back(tunnel_json(r));
-      return Reply::success({{"tunnels", list}});
-    }
-    if (cmd == "up") return peer_action(&Node::peer_up, "up; handshaking");
-    if (cmd == "down") return peer_action(&Node::peer_down, "down; keys wiped, handshakes refused until `zeqvpnctl up`");
-    if (cmd == "rekey") return peer_action(&Node::rekey, "handshake sent; new keys follow when the peer answers");
-    if (cmd == "cover") {
-      std::string action = args.value("action", "status");
-      std::string peer = args.value("peer", "");
-      if (action != "on" && action != "off" && action != "status")
-        return Reply::failure(control::kBadRequest, "cover action must be on, off or status");
-      if (!peer.empty())
-        if (Status known = node.check_peer(peer); !known) return Reply::failure(control::kUnknownPeer, known.message());
-      if (action != "status")
-        if (Status s = node.cover(peer, action == "on"); !s) return Reply::failure(control::kFailed, s.message());
-      json peers = json::array();
-      for (const auto& p : node.status().peers)
-        if (peer.empty() || p.name == peer || p.zid == peer) peers.push_back(peer_json(p));
-      return Reply::success({{"peers", peers}});
-    }
-    if (cmd == "killswitch") {
-      std::string action = args.value("action", "status");
-      if (action != "arm" && action != "disarm" && action != "status")
-        return Reply::failure(control::kBadRequest, "killswitch action must be status, arm or disarm");
-      Status s = action == "arm" ? node.killswitch_arm() : action == "disarm" ? node.killswitch_disarm() : Status::ok();
-      if (!s) return Reply::failure(control::kFailed, s.message());
-      return Reply::success(guard_json(node.status().guard));
-    }
-    if (cmd == "reload") {
-      auto r = reload();
-      if (!r) return Reply::failure(control::kFailed, r.message());
-      return Reply::success({{"summary", *r}});
-    }
-    return Reply::failure(control::kUnknownCommand,
-                          "unknown command '" + cmd + "'; known: status, peers, tunnels, up, down, rekey, reload, metrics, killswitch, cover");
+control::Handler make_control_handler(ControlContext context) {
+  return [c = std::move(context)](const std::string& cmd, const json& args) -> Reply {
+    for (const auto& command : COMMANDS)
+      if (cmd == command.name) return command.run(c, args);
+    std::string known;
+    for (const auto& name : control_commands()) known += (known.empty() ? "" : ", ") + name;
+    return Reply::failure(control::UNKNOWN_COMMAND, "unknown command '" + cmd + "'; known: " + known);
   };
 }
 

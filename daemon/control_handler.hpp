@@ -1,29 +1,37 @@
-// The commands of the control socket, answered from the running node and the
-// state store: status, peers, tunnels, up, down, rekey, reload, metrics.
-// Runs on the control thread (the node's io_context), so it may touch both.
+// The commands of the control socket (docs/control.md), answered from the
+// running node, the network guard and the state store: one table of
+// command names and handlers, which is also the list of known commands.
+// Runs on the control thread (the node's io_context), so it may touch all.
 #pragma once
 
 #include <functional>
-#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "control/control_server.hpp"
-#include "mesh/node.hpp"
-#include "mesh/node_status.hpp"
-#include "store/tunnel_store.hpp"
+#include "core/result.hpp"
 
 namespace zeq {
+
+class Node;
+class NetworkGuard;
+class TunnelRecorder;
+class TunnelStore;
 
 // Re-reads the configuration file and applies it; returns the summary.
 using ReloadFn = std::function<Result<std::string>()>;
 
-control::Handler make_control_handler(Node& node, TunnelStore& tunnels, ReloadFn reload);
+// What the commands act on; everything must outlive the handler.
+struct ControlContext {
+  Node& node;
+  NetworkGuard& guard;
+  TunnelStore& tunnels;
+  TunnelRecorder& recorder;
+  ReloadFn reload;
+};
 
-nlohmann::json status_json(const NodeStatus& s);
-nlohmann::json peer_json(const PeerStatus& p);
-// {"kill_switch": {...}, "dns": {...}}
-nlohmann::json guard_json(const GuardStatus& g);
-nlohmann::json tunnel_json(const TunnelRow& t);
-// Prometheus text exposition format, version 0.0.4.
-std::string metrics_text(const NodeStatus& s);
+control::Handler make_control_handler(ControlContext context);
+// The command names the handler knows, as its table lists them.
+std::vector<std::string> control_commands();
 
 }  // namespace zeq

@@ -1,4 +1,4 @@
-#include "mesh/network_guard.hpp"
+#include "daemon/network_guard.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -7,7 +7,7 @@ namespace zeq {
 NetworkGuard::NetworkGuard(const Config& config, std::unique_ptr<FirewallBackend> firewall,
                            std::unique_ptr<SystemResolver> resolver)
     : via_peer_allowed_(config.dns.via_peer), firewall_(std::move(firewall)), resolver_(std::move(resolver)),
-      kill_switch_(kill_switch_mode_from(config.kill_switch.mode).value_or(KillSwitchMode::kOff)) {
+      kill_switch_(config.kill_switch.mode) {
   base_.tun_interface = config.interface.name;
   base_.fwmark = config.kill_switch.fwmark;
   base_.listen_port = config.interface.listen_port;
@@ -52,15 +52,27 @@ Status NetworkGuard::start() {
 }
 
 Status NetworkGuard::reconfigure(const Config& config) {
-  kill_switch_.set_mode(kill_switch_mode_from(config.kill_switch.mode).value_or(KillSwitchMode::kOff));
+  const KillSwitchState kill_switch_was = kill_switch_;
+  const bool allow_lan_was = base_.allow_lan;
+  const std::vector<IpPrefix> dns_servers_was = dns_servers_;
+  kill_switch_.set_mode(config.kill_switch.mode);
   base_.allow_lan = config.kill_switch.allow_lan;
-  via_peer_allowed_ = config.dns.via_peer;
-  if (!via_peer_allowed_ && !dns_servers_.empty()) {
-    if (Status s = resolver_->restore(); !s) spdlog::error("{}", s.message());
-    dns_servers_.clear();
-    dns_peer_.clear();
+  // DNS via a peer switched off: the leak block goes with the new rules and
+  // the system resolver is restored once they are in.
+  const bool stop_dns = !config.dns.via_peer && !dns_servers_.empty();
+  if (stop_dns) dns_servers_.clear();
+  if (Status s = apply(); !s) {
+    kill_switch_ = kill_switch_was;
+    base_.allow_lan = allow_lan_was;
+    dns_servers_ = dns_servers_was;
+    return s;
   }
-  return apply();
+  via_peer_allowed_ = config.dns.via_peer;
+  if (stop_dns) {
+    dns_peer_.clear();
+    if (Status s = resolver_->restore(); !s) spdlog::error("{}", s.message());
+  }
+  return Status::ok();
 }
 
 void NetworkGuard::set_tunnels_dropped(bool dropped) {

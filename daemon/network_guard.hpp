@@ -2,6 +2,7 @@
 // a peer. It decides the firewall policy from the kill-switch state and from
 // whether DNS goes via a peer (then DNS leaving by any other interface is
 // blocked), and applies the policy only when it changes, as one transaction.
+// The daemon builds it and feeds it what the node announces (HostEvents).
 // Control thread only.
 #pragma once
 
@@ -17,10 +18,18 @@
 #include "dns/system_resolver.hpp"
 #include "firewall/firewall_backend.hpp"
 #include "firewall/kill_switch_state.hpp"
-#include "mesh/node_status.hpp"
 
 namespace zeq {
 
+// What `zeqvpnctl status` and `killswitch status` show of the guard.
+struct GuardStatus {
+  std::string mode, reason;
+  bool armed = false, allow_lan = false, rules_installed = false, stays_after_exit = false;
+  std::map<std::string, uint64_t> blocked;  // packets, by counter
+  bool dns_via_peer = false;
+  std::string dns_peer, dns_backend;
+  std::vector<std::string> dns_servers;
+};
 
 class NetworkGuard {
  public:
@@ -31,7 +40,8 @@ class NetworkGuard {
   // earlier run left installed stay armed until `zeqvpnctl killswitch
   // disarm`: failing closed beats a silent gap.
   Status start();
-  // A reload may change the mode, allow_lan and whether DNS may go via a peer.
+  // A reload may change the mode, allow_lan and whether DNS may go via a
+  // peer. On error (nftables refused) the running policy and state stay.
   Status reconfigure(const Config& config);
   void set_tunnels_dropped(bool dropped);
   Status arm();
@@ -39,6 +49,7 @@ class NetworkGuard {
   // Points the system resolver at a peer's resolvers and blocks DNS leaks.
   Status use_dns(const std::string& peer_label, const std::vector<IpPrefix>& servers);
   const std::string& dns_peer() const { return dns_peer_; }
+  bool dns_via_peer_allowed() const { return via_peer_allowed_; }
   // On exit: the resolver is restored; the kill switch stays when its mode
   // says so (always, or armed by the operator), else the rules go.
   void shutdown();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "identity/zid.hpp"
+#include "loader/loader.hpp"
 
 namespace zeq {
 

@@ -17,6 +17,7 @@ const char* to_string(Drop d) {
     case Drop::kControlQueue: return "control_queue_full";
     case Drop::kTunWrite: return "tun_write";
     case Drop::kUdpSend: return "udp_send";
+    case Drop::kSealFailed: return "seal_failed";
     case Drop::kCount: break;
   }
   return "unknown";

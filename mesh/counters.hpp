@@ -22,6 +22,7 @@ enum class Drop : uint8_t {
   kControlQueue,     // control thread saturated with handshake or in-tunnel control messages
   kTunWrite,         // writing to the TUN device failed
   kUdpSend,          // sending on the UDP socket failed
+  kSealFailed,       // the cipher failed to seal an outgoing packet (not sent)
   kCount,
 };
 

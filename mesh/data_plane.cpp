@@ -5,14 +5,14 @@
 namespace zeq {
 
 DataPlane::DataPlane(int worker_count, int tun_mtu)
-    : workers(worker_count), mtu(tun_mtu), quiescence(worker_count), counters(size_t(worker_count)) {
+    : workers(worker_count), mtu(tun_mtu), quiescence(worker_count), counters(size_t(worker_count) + 1) {
   publish_table();
 }
 
 DataPlane::~DataPlane() { table_.store(nullptr); }
 
-Peer& DataPlane::add_peer(const PeerConfig& config) {
-  peers.push_back(std::make_unique<Peer>(config, next_serial_++));
+Peer& DataPlane::add_peer(const PeerSettings& settings) {
+  peers.push_back(std::make_unique<Peer>(settings, next_serial_++));
   return *peers.back();
 }
 
@@ -31,7 +31,7 @@ void DataPlane::publish_table() {
   for (const auto& p : peers) {
     int slot = int(next->peers.size());
     next->peers.push_back(p.get());
-    for (const auto& prefix : p->config.allowed_ips) next->routes.insert(prefix, slot);
+    for (const auto& prefix : p->settings.allowed_ips) next->routes.insert(prefix, slot);
   }
   table_.store(next.get(), std::memory_order_release);
   quiescence.retire(std::exchange(table_owned_, std::move(next)));
@@ -45,7 +45,7 @@ Peer* DataPlane::find_by_serial(uint64_t serial) const {
 
 Peer* DataPlane::find(const std::string& name_or_zid) const {
   for (const auto& p : peers)
-    if (p->config.zid == name_or_zid || (!p->config.name.empty() && p->config.name == name_or_zid)) return p.get();
+    if (p->key.zid == name_or_zid || (!p->settings.name.empty() && p->settings.name == name_or_zid)) return p.get();
   return nullptr;
 }
 

@@ -41,13 +41,15 @@ struct DataPlane {
   Quiescence quiescence;
   Digest32 own_mac1_key{};
   ControlInbox* inbox = nullptr;
-  std::vector<WorkerCounters> counters;  // one per worker
+  // One per worker, then one for the control thread's own sends.
+  std::vector<WorkerCounters> counters;
+  WorkerCounters& control_counters() { return counters.back(); }
 
   // ---- control thread only ----
   std::vector<std::unique_ptr<Peer>> peers;
   // Creates a peer (with a serial never used before) and appends it; call
   // publish_table() once the batch of changes is done.
-  Peer& add_peer(const PeerConfig& config);
+  Peer& add_peer(const PeerSettings& settings);
   // Unlists the peer and retires it; its keys must be retired already.
   void remove_peer(Peer& peer);
   // Rebuilds the table from `peers` and swaps it in for the workers.
@@ -56,7 +58,8 @@ struct DataPlane {
   Peer* find(const std::string& name_or_zid) const;
 
   // ---- workers ----
-  // Load once per batch; valid until the worker's next quiescent point.
+  // Workers load it once per batch; valid until the worker's next
+  // quiescent point.
   const PeerTable* table() const { return table_.load(std::memory_order_acquire); }
 
   // Slot of the control thread's AEAD contexts in every Keypair.

@@ -4,24 +4,44 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include "protocol/wire.hpp"
 
 namespace zeq {
 
-DataWorker::DataWorker(int id, DataPlane& plane, int tun_fd, UdpSocket socket)
-    : id_(id), plane_(plane), counters_(plane.counters[size_t(id)]), tun_fd_(tun_fd), socket_(std::move(socket)),
-      // Room for the zeqvpn header in front of a full TUN packet plus padding,
-      // and at least a full UDP datagram so oversized input is seen as such.
-      buffer_size_(std::max<size_t>(wire::DATA_OVERHEAD + size_t(plane.mtu) + 16, 2048)),
-      buffers_(buffer_size_ * kBatch) {
-  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+namespace {
+// Receive buffers are at least this long, longer than any valid message, so
+// an oversized datagram arrives truncated (MSG_TRUNC) and is dropped as such.
+constexpr size_t RECEIVE_BUFFER_MIN = 2048;
+// After a poll() failure other than EINTR (out of memory), wait this long
+// before trying again rather than spinning.
+constexpr auto POLL_FAILURE_BACKOFF = std::chrono::milliseconds(10);
+}  // namespace
+
+Result<std::unique_ptr<DataWorker>> DataWorker::create(int id, DataPlane& plane, int tun_fd, UdpSocket socket) {
+  int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd < 0)
+    return Status::error("data worker " + std::to_string(id) + ": eventfd: " + std::strerror(errno) +
+                         "; raise the open-file limit (LimitNOFILE=) or use fewer workers");
+  return std::unique_ptr<DataWorker>(new DataWorker(id, plane, tun_fd, std::move(socket), wake_fd));
 }
+
+DataWorker::DataWorker(int id, DataPlane& plane, int tun_fd, UdpSocket socket, int wake_fd)
+    : id_(id), plane_(plane), counters_(plane.counters[size_t(id)]), tun_fd_(tun_fd), socket_(std::move(socket)),
+      wake_fd_(wake_fd),
+      // Room for the zeqvpn header in front of a full TUN packet padded to
+      // the MTU (padding never goes past it).
+      buffer_size_(std::max<size_t>(wire::DATA_OVERHEAD + size_t(plane.mtu), RECEIVE_BUFFER_MIN)),
+      buffers_(buffer_size_ * BATCH) {}
 
 DataWorker::~DataWorker() {
   stop();
-  if (wake_fd_ >= 0) close(wake_fd_);
+  close(wake_fd_);
 }
 
 void DataWorker::start() { thread_ = std::thread([this] { run(); }); }
@@ -39,12 +59,19 @@ void DataWorker::run() {
   while (!stopping_.load(std::memory_order_relaxed)) {
     plane_.quiescence.go_offline(id_);
     int n = poll(fds, 3, -1);
+    int poll_errno = errno;
     plane_.quiescence.go_online(id_);
-    if (n < 0) continue;  // EINTR
+    if (n < 0) {
+      if (poll_errno != EINTR) {
+        spdlog::error("data worker {}: poll failed: {}; retrying", id_, std::strerror(poll_errno));
+        std::this_thread::sleep_for(POLL_FAILURE_BACKOFF);
+      }
+      continue;
+    }
     if (fds[2].revents) break;
     // Drain both directions in alternating batches, so neither starves the
     // other, until both are empty; then sleep in poll again.
-    for (int round = 0; round < 64; ++round) {
+    for (int round = 0; round < MAX_ROUNDS_PER_WAKE; ++round) {
       int handled = send_batch() + receive_batch();
       plane_.quiescence.checkpoint(id_);
       if (handled == 0 || stopping_.load(std::memory_order_relaxed)) break;

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/result.hpp"
 #include "mesh/data_plane.hpp"
 #include "mesh/udp_socket.hpp"
 
@@ -19,9 +20,15 @@ namespace zeq {
 
 class DataWorker {
  public:
-  static constexpr int kBatch = 64;
+  // Packets per recvmmsg/sendmmsg and per TUN read loop.
+  static constexpr int BATCH = 64;
+  // Batches each way per wake-up before polling again, so a flood in one
+  // direction cannot keep the worker from its quiescent points for long.
+  static constexpr int MAX_ROUNDS_PER_WAKE = 64;
 
-  DataWorker(int id, DataPlane& plane, int tun_fd, UdpSocket socket);
+  // tun_fd: a non-blocking packet fd (a TUN queue; a datagram socketpair in
+  // tests). Fails when the worker's wake-up eventfd cannot be made.
+  static Result<std::unique_ptr<DataWorker>> create(int id, DataPlane& plane, int tun_fd, UdpSocket socket);
   ~DataWorker();
 
   void start();
@@ -29,28 +36,41 @@ class DataWorker {
   void stop();
   const UdpSocket& socket() const { return socket_; }
 
- private:
-  void run();
-  // Each returns how many packets it handled (0 when the source is empty).
+  // One batch each way, on the caller's thread; the worker's thread runs
+  // these in a loop. Each returns how many packets it handled (0 when its
+  // source was empty). Public so that tests can drive a worker without
+  // threads.
   int send_batch();     // send.cpp
   int receive_batch();  // receive.cpp
-  void receive_data(uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us);
+
+ private:
+  DataWorker(int id, DataPlane& plane, int tun_fd, UdpSocket socket, int wake_fd);
+  void run();
+  // send.cpp: seals the packet in slot `queued` for sending; false when it
+  // was dropped (and counted).
+  bool prepare_packet(const PeerTable& table, int queued, size_t len, int64_t now, uint64_t zeqond);
+  void flush(int queued);
+  // receive.cpp
+  void receive_data(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us);
+  void receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& from);
+  void deliver_ip(const PeerTable& table, Peer& peer, uint8_t* plain, size_t plain_len, int64_t now_us);
+  void deliver_other(Peer& peer, const uint8_t* plain, size_t plain_len, size_t msg_len);
 
   const int id_;
   DataPlane& plane_;
   WorkerCounters& counters_;
   const int tun_fd_;
   UdpSocket socket_;
-  int wake_fd_ = -1;
+  const int wake_fd_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 
   // Per-batch buffers, allocated once.
   size_t buffer_size_;
   std::vector<uint8_t> buffers_;
-  std::array<mmsghdr, kBatch> msgs_{};
-  std::array<iovec, kBatch> iovs_{};
-  std::array<sockaddr_in6, kBatch> addrs_{};
+  std::array<mmsghdr, BATCH> msgs_{};
+  std::array<iovec, BATCH> iovs_{};
+  std::array<sockaddr_in6, BATCH> addrs_{};
   uint8_t* buffer(int i) { return buffers_.data() + size_t(i) * buffer_size_; }
 };
 

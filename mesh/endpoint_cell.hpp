@@ -17,11 +17,11 @@ class EndpointCell {
  public:
   UdpEndpoint load() const {
     UdpEndpoint ep;
-    uint64_t w[kWords];
+    uint64_t w[WORDS];
     for (;;) {
       uint32_t s1 = seq_.load(std::memory_order_acquire);
       if (s1 & 1) continue;
-      for (size_t i = 0; i < kWords; ++i) w[i] = words_[i].load(std::memory_order_relaxed);
+      for (size_t i = 0; i < WORDS; ++i) w[i] = words_[i].load(std::memory_order_relaxed);
       std::atomic_thread_fence(std::memory_order_acquire);
       if (seq_.load(std::memory_order_relaxed) == s1) break;
     }
@@ -30,7 +30,7 @@ class EndpointCell {
   }
 
   void store(const UdpEndpoint& ep) {
-    uint64_t w[kWords] = {};
+    uint64_t w[WORDS] = {};
     std::memcpy(w, &ep.sa, sizeof ep.sa);
     uint32_t s = seq_.load(std::memory_order_relaxed);
     for (;;) {
@@ -38,14 +38,14 @@ class EndpointCell {
       s = seq_.load(std::memory_order_relaxed);
     }
     std::atomic_thread_fence(std::memory_order_release);
-    for (size_t i = 0; i < kWords; ++i) words_[i].store(w[i], std::memory_order_relaxed);
+    for (size_t i = 0; i < WORDS; ++i) words_[i].store(w[i], std::memory_order_relaxed);
     seq_.store(s + 2, std::memory_order_release);
   }
 
  private:
-  static constexpr size_t kWords = (sizeof(sockaddr_in6) + 7) / 8;
+  static constexpr size_t WORDS = (sizeof(sockaddr_in6) + 7) / 8;
   std::atomic<uint32_t> seq_{0};
-  std::atomic<uint64_t> words_[kWords] = {};
+  std::atomic<uint64_t> words_[WORDS] = {};
 };
 
 }  // namespace zeq

@@ -16,7 +16,7 @@ class Keypair;
 
 class IndexTable {
  public:
-  static constexpr uint32_t kSlots = 1u << 16;
+  static constexpr uint32_t SLOTS = 1u << 16;
   IndexTable();
 
   // Reserves a free slot for a handshake in flight. nullopt when full.

@@ -2,14 +2,17 @@
 // pre-keyed AES-GCM contexts (one per worker plus one for the control thread,
 // because an OpenSSL context cannot be shared between threads), the send
 // counter, and the receive replay window. Created by the control thread after
-// a handshake, published to workers by pointer, freed through Quiescence.
+// a handshake, published to workers by pointer, freed through Quiescence
+// (the contexts wipe their key schedules when freed).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/constants.hpp"
+#include "core/result.hpp"
 #include "crypto/aead.hpp"
 #include "protocol/handshake.hpp"
 #include "protocol/replay_window.hpp"
@@ -20,8 +23,11 @@ class Peer;
 
 class Keypair {
  public:
-  // context_slots = number of workers + 1 (the last slot is the control thread's).
-  Keypair(const SessionKeys& keys, Peer* peer, int context_slots, int64_t created_mono_us);
+  // context_slots = number of workers + 1 (the last slot is the control
+  // thread's). An error, not an exception, when OpenSSL cannot key a
+  // context: the handshake fails, the daemon carries on.
+  static Result<std::unique_ptr<Keypair>> create(const SessionKeys& keys, Peer* peer, int context_slots,
+                                                 int64_t created_mono_us);
 
   Peer* const peer;
   const uint32_t local_index;
@@ -34,6 +40,16 @@ class Keypair {
 
   // Next send counter; callers drop the packet when it reaches the limit.
   uint64_t next_counter() { return send_counter_.fetch_add(1, std::memory_order_relaxed); }
+  // Gives back a counter whose packet was never sent (its seal failed), if
+  // no later one was taken meanwhile; otherwise it stays an unused gap,
+  // which the receiver's window tolerates.
+  void return_counter(uint64_t counter) {
+    uint64_t expected = counter + 1;
+    send_counter_.compare_exchange_strong(expected, counter, std::memory_order_relaxed);
+  }
+  // Tests only: every seal under this key fails from now on, as it would if
+  // OpenSSL could not encrypt.
+  void break_sealing_for_tests();
   bool exhausted() const { return send_counter_.load(std::memory_order_relaxed) >= REKEY_AFTER_MESSAGES; }
 
   bool expired(int64_t now_us) const { return now_us - created_us >= zeqonds_to_us(REJECT_AFTER_Z); }
@@ -49,6 +65,7 @@ class Keypair {
   std::atomic<bool> received_any{false};
 
  private:
+  Keypair(const SessionKeys& keys, Peer* peer, int64_t created_mono_us);
   std::vector<AeadContext> seal_;
   std::vector<AeadContext> open_;
   std::atomic<uint64_t> send_counter_{0};

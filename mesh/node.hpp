@@ -1,18 +1,23 @@
 // A running zeqvpn node: the TUN device, the data-plane workers, and the
-// control thread's event loop (handshakes, timers, signals, and whatever the
-// daemon attaches to it, such as the control socket). Boost.Asio stays inside
-// node.cpp; this header only forward-declares the io_context.
+// control thread's event loop (handshakes, timers, cover traffic, signals,
+// and whatever the daemon attaches to it, such as the control socket).
+// What the node announces (tunnels up and down, the network policy it
+// wants) goes to observers the daemon provides; the node itself writes no
+// database, firewall or resolver. Boost.Asio stays inside the .cpp files;
+// this header only forward-declares the io_context.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
 
-#include "config/config.hpp"
 #include "core/result.hpp"
 #include "crypto/secret_bytes.hpp"
 #include "identity/key_file.hpp"
+#include "mesh/network_policy.hpp"
+#include "mesh/node_settings.hpp"
 #include "mesh/node_status.hpp"
+#include "mesh/tunnel_events.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -20,16 +25,22 @@ class io_context;
 
 namespace zeq {
 
-class TunnelStore;
-
 class Node {
  public:
   // Sets up everything (TUN, addresses, routes, sockets) or nothing: on
-  // failure whatever was created is removed again before returning. With a
-  // store, tunnel lifecycle rows are written to it (it must outlive the node).
-  static Result<std::unique_ptr<Node>> create(const Config& config, LocalIdentity identity, SecretBuffer mesh_secret,
-                                              TunnelStore* store);
+  // failure whatever was created is removed again before returning. Sends
+  // nothing until run().
+  static Result<std::unique_ptr<Node>> create(const NodeSettings& settings, LocalIdentity identity,
+                                              SecretBuffer mesh_secret);
   ~Node();
+
+  // Who hears what the node announces, on the control thread. Either may be
+  // null; both must outlive the node. Set before run().
+  struct Observers {
+    TunnelEvents* tunnels = nullptr;
+    NetworkPolicy* network = nullptr;
+  };
+  void set_observers(Observers observers);
 
   // Called on the control thread. on_reload_signal runs on SIGHUP.
   struct Hooks {
@@ -41,9 +52,12 @@ class Node {
 
   // The control thread's event loop, for attaching more work to it.
   boost::asio::io_context& io();
+  // The TUN interface's index (the system resolver is pointed at it).
+  int ifindex() const;
 
-  // Runs until SIGTERM or SIGINT, then tears the tunnel down, wipes keys and
-  // removes the interface. SIGUSR1 logs the status of every peer.
+  // Runs until SIGTERM or SIGINT, then tears the tunnel down (tunnel_down
+  // for every peer), wipes keys and removes the interface. SIGUSR1 logs the
+  // status of every peer.
   int run();
 
   // ---- control thread only (from hooks or handlers on io()) ----
@@ -57,14 +71,13 @@ class Node {
   // `zeqvpnctl cover on|off [PEER]` (empty: every peer): holds until the
   // next `cover` command or a restart.
   Status cover(const std::string& peer, bool on);
-  // `zeqvpnctl killswitch arm|disarm`: holds until the other or a restart.
-  Status killswitch_arm();
-  Status killswitch_disarm();
-  // Applies a new configuration's peers and log level; the interface section
-  // must be unchanged. Returns a one-line summary of what changed. On error
-  // the running configuration stays as it was.
-  Result<std::string> reload(const Config& next);
-  const Config& config() const;
+  // Applies new peers, cover, padding and DNS offer; the interface settings
+  // (name, addresses, port, MTU, workers, fwmark) must be the running ones
+  // (the daemon refuses a reload that changes them). Kernel routes are
+  // changed first: if netlink refuses, nothing has changed and the error
+  // says why. Returns a one-line summary of what changed.
+  Result<std::string> reload(const NodeSettings& next);
+  const NodeSettings& settings() const;
 
  private:
   struct Impl;

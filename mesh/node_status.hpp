@@ -22,20 +22,11 @@ struct PeerStatus {
   uint64_t rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
   uint64_t handshakes = 0, rekeys = 0;
   int persistent_keepalive_s = 0;
-  int64_t tunnel_id = 0;                // the vpn_tunnels row while up
+  int64_t tunnel_id = 0;                // the vpn_tunnels row while up (the daemon's recorder fills it)
   std::string cover_mode, padding;
   uint64_t cover_tx_packets = 0, cover_tx_bytes = 0, cover_rx_packets = 0, cover_rx_bytes = 0;
   int64_t cover_last_sent_ns = 0;       // CLOCK_MONOTONIC of the last cover packet sent
-};
-
-// The kill switch and DNS through a peer.
-struct GuardStatus {
-  std::string mode, reason;
-  bool armed = false, allow_lan = false, rules_installed = false, stays_after_exit = false;
-  std::map<std::string, uint64_t> blocked;  // packets, by counter
-  bool dns_via_peer = false;
-  std::string dns_peer, dns_backend;
-  std::vector<std::string> dns_servers;
+  int64_t cover_last_due_ns = 0;        // when the schedule wanted that packet sent
 };
 
 struct NodeStatus {
@@ -50,7 +41,6 @@ struct NodeStatus {
   std::map<std::string, uint64_t> drops;              // by reason, every reason
   std::map<std::string, uint64_t> received;           // keepalive, cover, control
   std::vector<PeerStatus> peers;
-  GuardStatus guard;
 };
 
 }  // namespace zeq

@@ -6,13 +6,14 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
 
-#include "config/config.hpp"
-#include "crypto/hash.hpp"
 #include "mesh/cover_schedule.hpp"
 #include "mesh/endpoint_cell.hpp"
 #include "mesh/keypair.hpp"
+#include "mesh/node_settings.hpp"
 #include "protocol/handshake.hpp"
 #include "protocol/handshake_replay_guard.hpp"
 
@@ -20,16 +21,18 @@ namespace zeq {
 
 class Peer {
  public:
-  Peer(const PeerConfig& config, uint64_t serial);
+  Peer(const PeerSettings& settings, uint64_t serial);
 
-  // The configuration is the control thread's (a reload may update it); the
-  // workers see allowed_ips only through the published PeerTable.
-  PeerConfig config;
+  // The control thread's (a reload may update them); the workers see
+  // allowed_ips only through the published PeerTable.
+  PeerSettings settings;
   const uint64_t serial;  // never reused, so a late wake-up cannot hit another peer
   const PeerKey key;
-  std::string label() const { return config.name.empty() ? config.zid : config.name + " (" + config.zid + ")"; }
+  std::string label() const { return settings.name.empty() ? key.zid : settings.name + " (" + key.zid + ")"; }
 
   // ---- shared with the workers ----
+  // The session packets to this peer are sealed with. Written only through
+  // the session switch below; read by anyone.
   std::atomic<Keypair*> current{nullptr};
   EndpointCell endpoint;
   std::atomic<uint64_t> rx_bytes{0}, tx_bytes{0}, rx_packets{0}, tx_packets{0};
@@ -43,11 +46,35 @@ class Peer {
   std::atomic<bool> wants_attention{false};
   std::atomic<bool> wants_handshake{false};
   // PaddingPolicy of every data message to this peer (set by the control
-  // thread from the config; a reload may change it).
+  // thread from the settings; a reload may change it).
   std::atomic<uint8_t> padding{0};
   std::atomic<uint64_t> cover_rx_packets{0}, cover_rx_bytes{0};
 
+  // ---- the session switch ----
+  // A responder's new session waits for key confirmation: the first packet
+  // that authenticates under it. The worker that opens that packet makes the
+  // session current at once, before the packet reaches the TUN, so the reply
+  // the kernel sends goes out under the session the peer has (a peer that
+  // restarted has no other). Ownership stays with the control thread, which
+  // catches up later (SessionManager::promote_next). A small lock orders the
+  // worker's switch with the control thread's changes; the data path takes
+  // it once per new session, never per packet.
+  //
+  // Control thread: the session to send with (null: none).
+  void publish_current(Keypair* kp);
+  // Control thread: kp is a responder's session awaiting confirmation.
+  void await_confirmation(Keypair* kp);
+  // Control thread: kp is going away; it stops being current or awaited.
+  void unpublish(const Keypair* kp);
+  // Worker: the first packet under kp authenticated. True when kp was
+  // awaiting confirmation and is current now.
+  bool confirm(Keypair* kp);
+
   // ---- control thread only ----
+  // Padding and cover mode in force: the peer's own settings, else the
+  // node's; an operator's `zeqvpnctl cover on|off` overrides the cover mode.
+  void apply_traffic_shape(CoverMode node_cover, PaddingPolicy node_padding);
+
   std::unique_ptr<Keypair> current_owned, previous, next;
   std::unique_ptr<InitiatorHandshake> pending_handshake;
   int64_t handshake_started_us = 0;  // first attempt of the current round
@@ -58,18 +85,19 @@ class Peer {
   bool gave_up = false;
   bool admin_down = false;           // `zeqvpnctl down`: no keys, no handshakes
   int64_t up_since_us = 0;           // 0 while the tunnel is down
-  // The vpn_tunnels row of the tunnel now up, and the byte counters when it
-  // came up (the row records this tunnel's bytes, not the peer's lifetime).
-  int64_t tunnel_id = 0;
-  uint64_t tunnel_rx_base = 0, tunnel_tx_base = 0;
-  // Cover traffic: the mode in force (config, or `zeqvpnctl cover`), the
+  // Cover traffic: the mode in force (settings, or `zeqvpnctl cover`), the
   // operator's override, the schedule while the tunnel is up, and what was
   // sent (tx counters above include it).
   CoverMode cover_mode = CoverMode::kOff;
   std::optional<bool> cover_override;  // on: the configured mode, or constant if that is off
   std::optional<CoverSchedule> cover;
   uint64_t cover_tx_packets = 0, cover_tx_bytes = 0;
-  int64_t cover_last_sent_ns = 0;  // CLOCK_MONOTONIC
+  int64_t cover_last_sent_ns = 0;  // CLOCK_MONOTONIC of the last cover packet sent
+  int64_t cover_last_due_ns = 0;   // when the schedule wanted that packet sent
+
+ private:
+  std::mutex switch_mutex_;
+  Keypair* awaiting_ = nullptr;  // guarded by switch_mutex_
 };
 
 }  // namespace zeq

@@ -29,7 +29,7 @@ bool SessionManager::rekey_now(Peer& peer) {
   return peer.pending_handshake != nullptr;
 }
 
-SessionManager::PeerSetChange SessionManager::apply_peers(const std::vector<PeerConfig>& wanted) {
+SessionManager::PeerSetChange SessionManager::apply_peers(const std::vector<PeerSettings>& wanted) {
   PeerSetChange change;
   std::vector<bool> matched(wanted.size(), false);
   std::vector<Peer*> gone, call;  // call: peers to handshake with once the table is in
@@ -41,17 +41,17 @@ SessionManager::PeerSetChange SessionManager::apply_peers(const std::vector<Peer
       continue;
     }
     matched[i] = true;
-    if (wanted[i] == p->config) {
+    if (wanted[i] == p->settings) {
       ++change.unchanged;
       continue;
     }
     // A new configured endpoint replaces the one in use; no endpoint in the
     // file keeps whatever the peer roamed to.
-    if (wanted[i].endpoint && wanted[i].endpoint != p->config.endpoint) {
+    if (wanted[i].endpoint && wanted[i].endpoint != p->settings.endpoint) {
       p->endpoint.store(*wanted[i].endpoint);
       if (!p->current_owned) call.push_back(p.get());  // try the new address now
     }
-    p->config = wanted[i];
+    p->settings = wanted[i];
     change.updated.push_back(p->label());
   }
   for (Peer* p : gone) {

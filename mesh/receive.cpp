@@ -13,7 +13,7 @@
 namespace zeq {
 
 int DataWorker::receive_batch() {
-  for (int i = 0; i < kBatch; ++i) {
+  for (int i = 0; i < BATCH; ++i) {
     iovs_[size_t(i)] = {buffer(i), buffer_size_};
     msgs_[size_t(i)].msg_hdr = {};
     msgs_[size_t(i)].msg_hdr.msg_name = &addrs_[size_t(i)];
@@ -21,9 +21,10 @@ int DataWorker::receive_batch() {
     msgs_[size_t(i)].msg_hdr.msg_iov = &iovs_[size_t(i)];
     msgs_[size_t(i)].msg_hdr.msg_iovlen = 1;
   }
-  int n = recvmmsg(socket_.fd(), msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
+  int n = recvmmsg(socket_.fd(), msgs_.data(), BATCH, MSG_DONTWAIT, nullptr);
   if (n <= 0) return 0;
   const int64_t now = mono_now_us();
+  const PeerTable& table = *plane_.table();
 
   for (int i = 0; i < n; ++i) {
     const auto& hdr = msgs_[size_t(i)].msg_hdr;
@@ -36,20 +37,12 @@ int DataWorker::receive_batch() {
     UdpEndpoint from = endpoint_from_sockaddr(reinterpret_cast<const sockaddr*>(hdr.msg_name), hdr.msg_namelen);
     switch (msg[0]) {
       case wire::kData:
-        receive_data(msg, len, from, now);
+        receive_data(table, msg, len, from, now);
         break;
       case wire::kHandshakeInit:
-      case wire::kHandshakeResponse: {
-        size_t expect = msg[0] == wire::kHandshakeInit ? wire::INIT_SIZE : wire::RESPONSE_SIZE;
-        if (len != expect) {
-          counters_.drop(Drop::kMalformed);
-        } else if (!verify_mac1(plane_.own_mac1_key, ByteSpan(msg, len))) {
-          counters_.drop(Drop::kHandshakeMac1);
-        } else if (!plane_.inbox->deliver_handshake(ByteSpan(msg, len), from)) {
-          counters_.drop(Drop::kControlQueue);
-        }
+      case wire::kHandshakeResponse:
+        receive_handshake(msg, len, from);
         break;
-      }
       default:
         counters_.drop(Drop::kMalformed);
         break;
@@ -58,7 +51,18 @@ int DataWorker::receive_batch() {
   return n;
 }
 
-void DataWorker::receive_data(uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now) {
+void DataWorker::receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& from) {
+  size_t expect = msg[0] == wire::kHandshakeInit ? wire::INIT_SIZE : wire::RESPONSE_SIZE;
+  if (len != expect) {
+    counters_.drop(Drop::kMalformed);
+  } else if (!verify_mac1(plane_.own_mac1_key, ByteSpan(msg, len))) {
+    counters_.drop(Drop::kHandshakeMac1);
+  } else if (!plane_.inbox->deliver_handshake(ByteSpan(msg, len), from)) {
+    counters_.drop(Drop::kControlQueue);
+  }
+}
+
+void DataWorker::receive_data(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now) {
   DataHeader h;
   if (!parse_data_header(ByteSpan(msg, len), h)) {
     counters_.drop(Drop::kMalformed);
@@ -96,8 +100,12 @@ void DataWorker::receive_data(uint8_t* msg, size_t len, const UdpEndpoint& from,
   // Roaming: an authenticated packet from a new address moves the endpoint.
   if (!(peer.endpoint.load() == from)) peer.endpoint.store(from);
   if (!kp->received_any.load(std::memory_order_relaxed)) {
+    // Key confirmation. A new responder session becomes current here, before
+    // this packet reaches the TUN, so whatever the kernel answers goes out
+    // under it; the control thread catches up with the ownership later.
     kp->received_any.store(true, std::memory_order_relaxed);
-    if (peer.current.load(std::memory_order_relaxed) != kp) plane_.request_attention(peer, false);
+    bool switched = peer.confirm(kp);
+    if (switched || peer.current.load(std::memory_order_relaxed) != kp) plane_.request_attention(peer, false);
   }
 
   uint8_t* plain = msg + wire::DATA_OVERHEAD;
@@ -106,36 +114,42 @@ void DataWorker::receive_data(uint8_t* msg, size_t len, const UdpEndpoint& from,
     counters_.count(Received::kKeepalive);
     return;
   }
-  switch (plain[0] >> 4) {
-    case 4:
-    case 6: {
-      size_t ip_len = ip_packet_length(ByteSpan(plain, plain_len));
-      if (ip_len == 0) {
-        counters_.drop(Drop::kMalformed);
-        return;
-      }
-      if (plane_.table()->lookup(plain[0] >> 4, ip_source(plain)) != &peer) {
-        counters_.drop(Drop::kAllowedIps);
-        return;
-      }
-      peer.last_rx_data_us.store(now, std::memory_order_relaxed);
-      if (::write(tun_fd_, plain, ip_len) != ssize_t(ip_len)) counters_.drop(Drop::kTunWrite);
-      return;
-    }
-    case 0:
-      if (plain[0] == wire::PLAINTEXT_COVER) {
-        counters_.count(Received::kCover);
-        peer.cover_rx_packets.fetch_add(1, std::memory_order_relaxed);
-        peer.cover_rx_bytes.fetch_add(len, std::memory_order_relaxed);
-      } else if (plain[0] == wire::PLAINTEXT_CONTROL) {
-        counters_.count(Received::kControl);
-        if (!plane_.inbox->deliver_control(peer.serial, ByteSpan(plain, plain_len))) counters_.drop(Drop::kControlQueue);
-      } else {
-        counters_.drop(Drop::kMalformed);
-      }
-      return;
-    default:
-      counters_.drop(Drop::kMalformed);
+  const int version = plain[0] >> 4;
+  if (version == 4 || version == 6) {
+    deliver_ip(table, peer, plain, plain_len, now);
+  } else {
+    deliver_other(peer, plain, plain_len, len);
+  }
+}
+
+// An IP packet: trimmed to its header's length, and only from a source
+// address the sending peer owns (cryptokey routing, inbound).
+void DataWorker::deliver_ip(const PeerTable& table, Peer& peer, uint8_t* plain, size_t plain_len, int64_t now) {
+  size_t ip_len = ip_packet_length(ByteSpan(plain, plain_len));
+  if (ip_len == 0) {
+    counters_.drop(Drop::kMalformed);
+    return;
+  }
+  if (table.lookup(plain[0] >> 4, ip_source(plain)) != &peer) {
+    counters_.drop(Drop::kAllowedIps);
+    return;
+  }
+  peer.last_rx_data_us.store(now, std::memory_order_relaxed);
+  if (::write(tun_fd_, plain, ip_len) != ssize_t(ip_len)) counters_.drop(Drop::kTunWrite);
+}
+
+// Cover packets are counted and dropped; control messages go to the control
+// thread.
+void DataWorker::deliver_other(Peer& peer, const uint8_t* plain, size_t plain_len, size_t msg_len) {
+  if (plain[0] == wire::PLAINTEXT_COVER) {
+    counters_.count(Received::kCover);
+    peer.cover_rx_packets.fetch_add(1, std::memory_order_relaxed);
+    peer.cover_rx_bytes.fetch_add(msg_len, std::memory_order_relaxed);
+  } else if (plain[0] == wire::PLAINTEXT_CONTROL) {
+    counters_.count(Received::kControl);
+    if (!plane_.inbox->deliver_control(peer.serial, ByteSpan(plain, plain_len))) counters_.drop(Drop::kControlQueue);
+  } else {
+    counters_.drop(Drop::kMalformed);
   }
 }
 

@@ -4,16 +4,12 @@
 
 #include <sstream>
 
-#include "crypto/random.hpp"
-#include "protocol/data_message.hpp"
-#include "protocol/padding_policy.hpp"
-
 namespace zeq {
 
 SessionManager::SessionManager(DataPlane& plane, const LocalIdentity& local, const SecretBuffer& mesh_secret,
-                               const Clock& clock, SendFn send)
-    : plane_(plane), local_(local), mesh_(mesh_secret), clock_(clock), send_(std::move(send)),
-      scratch_(wire::DATA_OVERHEAD + size_t(plane.mtu) + 16) {}
+                               const Clock& clock, RandomSource& random, SendFn send)
+    : plane_(plane), local_(local), mesh_(mesh_secret), clock_(clock), random_(random), send_(std::move(send)),
+      scratch_(wire::DATA_OVERHEAD + size_t(plane.mtu)) {}
 
 SessionManager::~SessionManager() = default;
 
@@ -26,6 +22,12 @@ Peer* SessionManager::peer_by_static(const PublicKey& key) {
 void SessionManager::reject(HandshakeReject r, const std::string& context) {
   ++rejects_[size_t(r)];
   spdlog::debug("handshake rejected ({}): {}", to_string(r), context);
+}
+
+void SessionManager::send_handshake(ByteSpan message, const UdpEndpoint& to, const char* what) {
+  if (send_(message, to)) return;
+  plane_.control_counters().drop(Drop::kUdpSend);
+  spdlog::debug("sending a handshake {} to {} failed; the handshake timers retry", what, to.to_string());
 }
 
 void SessionManager::on_handshake_message(ByteSpan message, const UdpEndpoint& from) {
@@ -55,22 +57,30 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
 
   auto index = plane_.index.reserve();
   if (!index) return reject(HandshakeReject::kUnexpected, "index table full");
-  HandshakeRandomness rnd = HandshakeRandomness::fresh(*index);
+  HandshakeRandomness rnd = HandshakeRandomness::draw(random_, *index);
   std::array<uint8_t, wire::RESPONSE_SIZE> out{};
   SessionKeys keys;
   if (!write_response(init, local_, mesh_.span(), now_z, rnd, out, keys)) {
     plane_.index.release(*index);
     return reject(HandshakeReject::kBadNoise, "could not answer " + peer->label());
   }
+  int64_t now = clock_.mono_us();
+  auto session = Keypair::create(keys, peer, plane_.workers + 1, now);
+  if (!session) {
+    plane_.index.release(*index);
+    spdlog::warn("peer {}: handshake not answered: {}", peer->label(), session.message());
+    return;
+  }
   peer->replay_guard.accept(init.payload.zeqond, init.payload.nonce);
   if (key_observer_) key_observer_(keys);
-  int64_t now = clock_.mono_us();
   peer->endpoint.store(from);
-  // The new key waits as `next` until the initiator's first packet confirms it.
+  // The new key waits as `next` until the initiator's first packet confirms
+  // it; the worker that opens that packet makes it current (Peer::confirm).
   retire(*peer, peer->next);
-  peer->next = std::make_unique<Keypair>(keys, peer, plane_.workers + 1, now);
+  peer->next = std::move(session.value());
+  peer->await_confirmation(peer->next.get());
   plane_.index.publish(keys.local_index, peer->next.get());
-  send_(out, from);
+  send_handshake(out, from, "response");
   // Not yet completed: a responder cannot tell a peer with another mesh
   // secret from a good one until the first data message opens (promote_next).
   ++answered_;
@@ -78,7 +88,7 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
 }
 
 void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
-  uint32_t receiver = load_be32(message.data() + 8);
+  const uint32_t receiver = load_be32(message.data() + wire::RESPONSE_RECEIVER_INDEX_OFFSET);
   Peer* peer = nullptr;
   for (auto& p : plane_.peers)
     if (p->pending_handshake && p->pending_handshake->sender_index() == receiver) peer = p.get();
@@ -90,17 +100,25 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
     return reject(r, "response from " + peer->label() +
                          (r == HandshakeReject::kBadNoise ? " (different ZEQ_MESH_SECRET or key?)" : ""));
   }
-  if (key_observer_) key_observer_(keys);
   int64_t now = clock_.mono_us();
+  auto session = Keypair::create(keys, peer, plane_.workers + 1, now);
+  if (!session) {
+    spdlog::warn("peer {}: handshake response not used: {}", peer->label(), session.message());
+    return;  // the handshake stays in flight; the timers retry
+  }
+  // A responder session of ours the peer already confirmed goes into its
+  // place first, so the rotation below keeps the newest key current.
+  if (peer->next && peer->next->received_any.load(std::memory_order_relaxed)) promote_next(*peer);
+  if (key_observer_) key_observer_(keys);
   peer->pending_handshake.reset();
   peer->handshake_started_us = 0;
   peer->endpoint.store(from);
   bool was_up = peer->current_owned != nullptr;
   retire(*peer, peer->previous);
   peer->previous = std::move(peer->current_owned);
-  peer->current_owned = std::make_unique<Keypair>(keys, peer, plane_.workers + 1, now);
+  peer->current_owned = std::move(session.value());
   plane_.index.publish(keys.local_index, peer->current_owned.get());
-  peer->current.store(peer->current_owned.get(), std::memory_order_release);
+  peer->publish_current(peer->current_owned.get());
   peer->last_handshake_us = now;
   ++peer->handshakes;
   if (was_up) ++peer->rekeys;
@@ -125,15 +143,15 @@ void SessionManager::initiate(Peer& peer, int64_t now) {
   if (!index) return;
   std::array<uint8_t, wire::INIT_SIZE> out{};
   auto hs = InitiatorHandshake::start(local_, peer.key, mesh_.span(), clock_.zeqond(),
-                                      HandshakeRandomness::fresh(*index), out);
+                                      HandshakeRandomness::draw(random_, *index), out);
   if (!hs) {
     plane_.index.release(*index);
     return;
   }
   peer.pending_handshake = std::move(hs);
   if (peer.handshake_started_us == 0) peer.handshake_started_us = now;
-  peer.next_retry_us = now + zeqonds_to_us(HANDSHAKE_RETRY_Z) + int64_t(random_uniform(HANDSHAKE_RETRY_JITTER_US));
-  send_(out, ep);
+  peer.next_retry_us = now + zeqonds_to_us(HANDSHAKE_RETRY_Z) + int64_t(random_.uniform(HANDSHAKE_RETRY_JITTER_US));
+  send_handshake(out, ep, "initiation");
   spdlog::debug("peer {}: handshake initiation sent to {}", peer.label(), ep.to_string());
 }
 
@@ -147,11 +165,13 @@ void SessionManager::give_up(Peer& peer) {
   peer.gave_up = true;
 }
 
+// The responder's key was confirmed (a worker may already have made it
+// current): the control thread's ownership follows.
 void SessionManager::promote_next(Peer& peer) {
   retire(peer, peer.previous);
   peer.previous = std::move(peer.current_owned);
   peer.current_owned = std::move(peer.next);
-  peer.current.store(peer.current_owned.get(), std::memory_order_release);
+  peer.publish_current(peer.current_owned.get());
   peer.last_handshake_us = clock_.mono_us();
   ++peer.handshakes;
   ++completed_;
@@ -163,47 +183,8 @@ void SessionManager::promote_next(Peer& peer) {
 void SessionManager::retire(Peer& peer, std::unique_ptr<Keypair>& slot) {
   if (!slot) return;
   plane_.index.release(slot->local_index);
-  if (peer.current.load(std::memory_order_relaxed) == slot.get()) peer.current.store(nullptr, std::memory_order_release);
+  peer.unpublish(slot.get());
   plane_.quiescence.retire(std::move(slot));
-}
-
-size_t SessionManager::seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len) {
-  Keypair* kp = peer.current_owned.get();
-  UdpEndpoint ep = peer.endpoint.load();
-  if (!kp || ep.empty() || kp->exhausted()) return 0;
-  std::fill(scratch_.begin() + long(wire::DATA_OVERHEAD + plaintext_len),
-            scratch_.begin() + long(wire::DATA_OVERHEAD + padded_len), 0);
-  size_t len = seal_data_message(kp->sealer(plane_.control_slot()), kp->remote_index, clock_.zeqond(),
-                                 kp->next_counter(), scratch_.data(), padded_len);
-  if (!send_(ByteSpan(scratch_.data(), len), ep)) return 0;
-  peer.tx_bytes.fetch_add(len, std::memory_order_relaxed);
-  peer.tx_packets.fetch_add(1, std::memory_order_relaxed);
-  peer.last_tx_us.store(now, std::memory_order_relaxed);
-  return len;
-}
-
-bool SessionManager::send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext) {
-  if (plaintext.size() > kMaxControlPlaintext) return false;
-  auto policy = PaddingPolicy(peer.padding.load(std::memory_order_relaxed));
-  const size_t mtu = size_t(plane_.mtu);
-  uint8_t* plain = scratch_.data() + wire::DATA_OVERHEAD;
-  if (plaintext.empty()) {
-    if (!pads_keepalives(policy)) return seal_and_send(peer, now, 0, 0) > 0;
-    plain[0] = wire::PLAINTEXT_COVER;  // a keepalive in cover form: no size of its own
-    return seal_and_send(peer, now, 1, padded_size(policy, 1, mtu)) > 0;
-  }
-  std::copy(plaintext.begin(), plaintext.end(), plain);
-  return seal_and_send(peer, now, plaintext.size(), padded_size(policy, plaintext.size(), mtu)) > 0;
-}
-
-size_t SessionManager::send_cover(Peer& peer, int64_t now) {
-  auto policy = PaddingPolicy(peer.padding.load(std::memory_order_relaxed));
-  const size_t mtu = size_t(plane_.mtu);
-  size_t size = policy_size(policy, mtu, random_uniform(uint32_t(policy_size_count(policy, mtu))));
-  uint8_t* plain = scratch_.data() + wire::DATA_OVERHEAD;
-  plain[0] = wire::PLAINTEXT_COVER;
-  random_fill(std::span<uint8_t>(plain + 1, size - 1));
-  return seal_and_send(peer, now, size, size);
 }
 
 void SessionManager::on_attention(Peer& peer) {

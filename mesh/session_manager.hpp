@@ -1,19 +1,24 @@
 // The control thread's side of sessions: answering and starting handshakes,
 // turning finished handshakes into Keypairs, rotating current/previous/next
-// keys, and the protocol timers (timers.cpp). Runs on the control thread
-// only; workers see its results through DataPlane.
+// keys (session_manager.cpp), the packets the control thread itself seals
+// (session_send.cpp), the protocol timers (timers.cpp) and operator actions
+// and reloads (peer_admin.cpp). Runs on the control thread only; workers see
+// its results through DataPlane.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/net_address.hpp"
+#include "crypto/random.hpp"
 #include "crypto/secret_bytes.hpp"
 #include "identity/key_file.hpp"
 #include "mesh/data_plane.hpp"
+#include "mesh/node_settings.hpp"
 #include "mesh/tunnel_events.hpp"
 #include "protocol/handshake.hpp"
 
@@ -22,24 +27,28 @@ namespace zeq {
 class SessionManager {
  public:
   using SendFn = std::function<bool(ByteSpan message, const UdpEndpoint& to)>;
-  static constexpr size_t kMaxControlPlaintext = 128;
+  static constexpr size_t MAX_CONTROL_PLAINTEXT = 128;
+  // tick() runs this often per Zeqond, so every timer fires within an eighth
+  // of a Zeqond of its time.
+  static constexpr int TICKS_PER_ZEQOND = 8;
+  static constexpr int64_t TICK_US = TAU_ZQ_US / TICKS_PER_ZEQOND;
 
   SessionManager(DataPlane& plane, const LocalIdentity& local, const SecretBuffer& mesh_secret, const Clock& clock,
-                 SendFn send);
+                 RandomSource& random, SendFn send);
   ~SessionManager();
 
   // A handshake message that already passed size and mac1 checks.
   void on_handshake_message(ByteSpan message, const UdpEndpoint& from);
   // A worker flagged this peer.
   void on_attention(Peer& peer);
-  // Protocol timers; call a few times per Zeqond (timers.cpp).
+  // Protocol timers; call TICKS_PER_ZEQOND times per Zeqond (timers.cpp).
   void tick();
   // Starts a handshake with every peer that has an endpoint.
   void start_all();
   // Retires every session; call after the workers stopped.
   void shutdown();
 
-  // Who hears about tunnels coming up and going down (the state store).
+  // Who hears about tunnels coming up and going down.
   void set_events(TunnelEvents* events) { events_ = events; }
   // Tests only: sees every session key pair as it is made, so a test can
   // prove that no key of a run reaches the state database.
@@ -54,7 +63,7 @@ class SessionManager {
   // Seals `plaintext`, padded by the peer's padding policy, under the peer's
   // current key and sends it: keepalives (empty; a cover-form plaintext under
   // buckets and mtu) and in-tunnel control messages. False without a usable
-  // key or endpoint.
+  // key or endpoint, or when sealing or sending failed.
   bool send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext);
   // One cover packet: 0x00 and random bytes, its size drawn from the peer's
   // padding policy, sealed like any other data message. Returns the bytes
@@ -69,7 +78,7 @@ class SessionManager {
     std::vector<std::string> added, removed, updated;
     size_t unchanged = 0;
   };
-  PeerSetChange apply_peers(const std::vector<PeerConfig>& wanted);
+  PeerSetChange apply_peers(const std::vector<PeerSettings>& wanted);
 
   // A peer that carries routes gave up handshaking (HANDSHAKE_GIVE_UP): the
   // kill switch's on_drop mode arms on this. Peers down by operator do not count.
@@ -84,30 +93,46 @@ class SessionManager {
   std::string describe() const;
 
  private:
+  // session_manager.cpp
   void on_initiation(ByteSpan message, const UdpEndpoint& from);
   void on_response(ByteSpan message, const UdpEndpoint& from);
   void initiate(Peer& peer, int64_t now);
   void give_up(Peer& peer);
   void promote_next(Peer& peer);
   void retire(Peer& peer, std::unique_ptr<Keypair>& slot);
-  void send_keepalive(Peer& peer, int64_t now) { (void)send_plaintext(peer, now, {}); }
   void reject(HandshakeReject r, const std::string& context);
-  void tick_peer(Peer& peer, int64_t now);  // timers.cpp
   Peer* peer_by_static(const PublicKey& key);
   void drop_keys(Peer& peer);
   // Reports up/down transitions (current key present or not) to events_.
   void sync_tunnel_state(Peer& peer, const char* down_reason);
+  // A handshake message to the network; a failure is counted and logged,
+  // and the handshake timers retry.
+  void send_handshake(ByteSpan message, const UdpEndpoint& to, const char* what);
+
+  // session_send.cpp
+  void send_keepalive(Peer& peer, int64_t now) { (void)send_plaintext(peer, now, {}); }
+  // Bytes sent, 0 without a usable key or endpoint or when sealing or
+  // sending failed.
+  size_t seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len);
+
+  // timers.cpp: one function per rule of PROTOCOL.md section 6.
+  void tick_peer(Peer& peer, int64_t now);
+  void retry_or_give_up_handshake(Peer& peer, int64_t now);
+  void expire_keys(Peer& peer, int64_t now);
+  void rekey_when_due(Peer& peer, int64_t now);
+  void rehandshake_when_unanswered(Peer& peer, int64_t now);
+  void keep_session_wanted(Peer& peer, int64_t now);
+  void send_keepalive_when_due(Peer& peer, int64_t now);
 
   DataPlane& plane_;
   const LocalIdentity& local_;
   const SecretBuffer& mesh_;
   const Clock& clock_;
+  RandomSource& random_;
   SendFn send_;
   TunnelEvents* events_ = nullptr;
   KeyObserver key_observer_;
   std::vector<uint8_t> scratch_;  // one sealed message, for the control thread's sends
-  // Bytes sent, 0 without a usable key or endpoint or when sending failed.
-  size_t seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len);
   std::array<uint64_t, size_t(HandshakeReject::kCount)> rejects_{};
   uint64_t completed_ = 0;
   uint64_t answered_ = 0;

@@ -1,7 +1,8 @@
-// The protocol timers of PROTOCOL.md section 6, evaluated a few times per
-// Zeqond on the control thread: handshake retry and give-up, rekey, key
-// expiry, passive and persistent keepalives, and re-handshaking when sent
-// data goes unanswered (how a restarted peer is found again).
+// The protocol timers of PROTOCOL.md section 6, evaluated TICKS_PER_ZEQOND
+// times per Zeqond on the control thread, one function per rule (as
+// wireguard-go's timers.go): handshake retry and give-up, key expiry, rekey,
+// re-handshaking when sent data goes unanswered (how a restarted peer is
+// found again), and passive and persistent keepalives.
 #include <spdlog/spdlog.h>
 
 #include "mesh/session_manager.hpp"
@@ -16,24 +17,34 @@ void SessionManager::tick() {
 
 bool SessionManager::any_tunnel_dropped() const {
   for (const auto& p : plane_.peers)
-    if (p->gave_up && !p->admin_down && !p->config.allowed_ips.empty()) return true;
+    if (p->gave_up && !p->admin_down && !p->settings.allowed_ips.empty()) return true;
   return false;
 }
 
 void SessionManager::tick_peer(Peer& peer, int64_t now) {
   if (peer.admin_down) return;  // no keys, no handshakes until `zeqvpnctl up`
+  retry_or_give_up_handshake(peer, now);
+  expire_keys(peer, now);
+  rekey_when_due(peer, now);
+  rehandshake_when_unanswered(peer, now);
+  keep_session_wanted(peer, now);
+  send_keepalive_when_due(peer, now);
+}
 
-  // Handshake in flight: retry every HANDSHAKE_RETRY (+ jitter), give up
-  // after HANDSHAKE_GIVE_UP.
-  if (peer.pending_handshake && now >= peer.next_retry_us) {
-    if (now - peer.handshake_started_us >= zeqonds_to_us(HANDSHAKE_GIVE_UP_Z)) {
-      give_up(peer);
-    } else {
-      initiate(peer, now);
-    }
+// A handshake in flight is sent again every HANDSHAKE_RETRY (+ jitter) with
+// fresh values, and abandoned after HANDSHAKE_GIVE_UP.
+void SessionManager::retry_or_give_up_handshake(Peer& peer, int64_t now) {
+  if (!peer.pending_handshake || now < peer.next_retry_us) return;
+  if (now - peer.handshake_started_us >= zeqonds_to_us(HANDSHAKE_GIVE_UP_Z)) {
+    give_up(peer);
+  } else {
+    initiate(peer, now);
   }
+}
 
-  // Keys past REJECT_AFTER are never used again.
+// Keys past REJECT_AFTER are never used again; a confirmed `next` takes the
+// place of the current key.
+void SessionManager::expire_keys(Peer& peer, int64_t now) {
   if (peer.previous && peer.previous->expired(now)) retire(peer, peer.previous);
   if (peer.next && peer.next->expired(now)) retire(peer, peer.next);
   if (peer.current_owned && peer.current_owned->expired(now)) {
@@ -42,37 +53,45 @@ void SessionManager::tick_peer(Peer& peer, int64_t now) {
   }
   if (peer.next && peer.next->received_any.load(std::memory_order_relaxed)) promote_next(peer);
   sync_tunnel_state(peer, "key_expired");
+}
 
+// The initiator of the current key rekeys after REKEY_AFTER (or when its
+// counter runs out); should it fail to, the responder takes over one retry
+// period later.
+void SessionManager::rekey_when_due(Peer& peer, int64_t now) {
   Keypair* kp = peer.current_owned.get();
-  bool idle = !peer.pending_handshake && !peer.gave_up;
-  if (kp && idle) {
-    int64_t age = now - kp->created_us;
-    // The initiator of the current key rekeys after REKEY_AFTER; should it
-    // fail to, the responder takes over one retry period later.
-    int64_t due = zeqonds_to_us(REKEY_AFTER_Z) + (kp->initiator ? 0 : zeqonds_to_us(HANDSHAKE_RETRY_Z));
-    if (age >= due || kp->exhausted()) initiate(peer, now);
-  }
+  if (!kp || peer.pending_handshake || peer.gave_up) return;
+  int64_t due = zeqonds_to_us(REKEY_AFTER_Z) + (kp->initiator ? 0 : zeqonds_to_us(HANDSHAKE_RETRY_Z));
+  if (now - kp->created_us >= due || kp->exhausted()) initiate(peer, now);
+}
 
-  // Sent data that drew no answer for KEEPALIVE + HANDSHAKE_RETRY: the peer
-  // may have restarted and lost its keys; handshake again.
+// Sent data that drew no answer for KEEPALIVE + HANDSHAKE_RETRY: the peer may
+// have restarted and lost its keys; handshake again.
+void SessionManager::rehandshake_when_unanswered(Peer& peer, int64_t now) {
   int64_t unanswered = peer.first_unanswered_us.load(std::memory_order_relaxed);
-  if (unanswered && now - unanswered >= zeqonds_to_us(KEEPALIVE_Z + HANDSHAKE_RETRY_Z) && !peer.pending_handshake) {
-    peer.first_unanswered_us.store(0, std::memory_order_relaxed);
-    peer.gave_up = false;
-    initiate(peer, now);
-  }
+  if (!unanswered || peer.pending_handshake) return;
+  if (now - unanswered < zeqonds_to_us(KEEPALIVE_Z + HANDSHAKE_RETRY_Z)) return;
+  peer.first_unanswered_us.store(0, std::memory_order_relaxed);
+  peer.gave_up = false;
+  initiate(peer, now);
+}
 
-  if (!kp) {
-    // Persistent keepalive also means "keep a session up".
-    if (peer.config.persistent_keepalive_s > 0 && !peer.pending_handshake && !peer.gave_up) initiate(peer, now);
-    return;
-  }
+// Persistent keepalive also means "keep a session up": without one, start a
+// handshake (unless one is in flight or was given up).
+void SessionManager::keep_session_wanted(Peer& peer, int64_t now) {
+  if (peer.current_owned || peer.settings.persistent_keepalive_s <= 0) return;
+  if (!peer.pending_handshake && !peer.gave_up) initiate(peer, now);
+}
+
+// Passive keepalive: data arrived and we stayed silent for KEEPALIVE.
+// Persistent keepalive: nothing sent for the configured seconds.
+void SessionManager::send_keepalive_when_due(Peer& peer, int64_t now) {
+  if (!peer.current_owned) return;
   int64_t last_tx = peer.last_tx_us.load(std::memory_order_relaxed);
   int64_t last_rx_data = peer.last_rx_data_us.load(std::memory_order_relaxed);
-  // Passive keepalive: data arrived and we stayed silent for KEEPALIVE.
   bool passive = last_rx_data > last_tx && now - last_rx_data >= zeqonds_to_us(KEEPALIVE_Z);
-  bool persistent = peer.config.persistent_keepalive_s > 0 &&
-                    now - last_tx >= int64_t(peer.config.persistent_keepalive_s) * 1000000;
+  bool persistent = peer.settings.persistent_keepalive_s > 0 &&
+                    now - last_tx >= int64_t(peer.settings.persistent_keepalive_s) * 1'000'000;
   if (passive || persistent) send_keepalive(peer, now);
 }
 

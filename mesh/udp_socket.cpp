@@ -12,6 +12,8 @@ namespace zeq {
 
 namespace {
 
+constexpr int SOCKET_BUFFER_BYTES = 8 << 20;
+
 int make_socket(uint16_t port, bool reuseport, int& err) {
   int fd = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -59,12 +61,19 @@ Result<UdpSocket> UdpSocket::open(uint16_t port, uint32_t fwmark) {
                          ": " + std::strerror(err) + "; zeqvpnd needs CAP_NET_ADMIN");
   }
   // Large buffers absorb bursts; the *FORCE variants pass rmem_max as root.
-  int size = 8 << 20;
+  int size = SOCKET_BUFFER_BYTES;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
   return UdpSocket(fd);
+}
+
+uint16_t UdpSocket::local_port() const {
+  sockaddr_in6 sa{};
+  socklen_t len = sizeof sa;
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0) return 0;
+  return ntohs(sa.sin6_port);
 }
 
 UdpSocket::~UdpSocket() {

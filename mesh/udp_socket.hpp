@@ -26,6 +26,8 @@ class UdpSocket {
   ~UdpSocket();
 
   int fd() const { return fd_; }
+  // The bound port (what port 0 became).
+  uint16_t local_port() const;
   // One datagram, from any thread (the control thread sends handshakes).
   bool send_to(const uint8_t* data, size_t len, const UdpEndpoint& to) const;
 

@@ -1,0 +1,216 @@
+#include "daemon/daemon.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "control/control_server.hpp"
+#include "core/log.hpp"
+#include "daemon/control_handler.hpp"
+#include "daemon/host_events.hpp"
+#include "daemon/mesh_settings.hpp"
+#include "daemon/network_guard.hpp"
+#include "daemon/node_identity.hpp"
+#include "daemon/periodic_task.hpp"
+#include "daemon/privileges.hpp"
+#include "daemon/reload_check.hpp"
+#include "daemon/service_notify.hpp"
+#include "daemon/tunnel_recorder.hpp"
+#include "dns/resolv_conf.hpp"
+#include "dns/system_resolver.hpp"
+#include "firewall/nftables_backend.hpp"
+#include "loader/loader.hpp"
+#include "mesh/node.hpp"
+#include "store/schema.hpp"
+#include "store/tunnel_store.hpp"
+#include "store/vault.hpp"
+
+namespace zeq {
+
+namespace {
+
+// How often open tunnels' byte counters are written to vpn_tunnels and the
+// usage ledger: a crash loses at most this much accounting.
+constexpr int64_t CHECKPOINT_EVERY_Z = 13;
+
+Result<Database> open_database(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(path).parent_path();
+  std::error_code ec;
+  if (!dir.empty() && !fs::exists(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (ec) return Status::error("state.database " + path + ": cannot create " + dir.string() + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+  }
+  auto db = Database::open(path);
+  if (!db) return db.status();
+  if (Status s = migrate(*db); !s) return s;
+  return db;
+}
+
+}  // namespace
+
+Daemon::Daemon(Options options) : options_(std::move(options)) {}
+
+Daemon::~Daemon() {
+  // The control socket and timers live on the node's event loop.
+  control_.reset();
+  watchdog_.reset();
+  checkpoint_.reset();
+  node_.reset();
+}
+
+Result<std::string> Daemon::check(const Options& options) {
+  auto config = load_config_file(options.config_path);
+  if (!config) return config.status();
+  if (auto secret = load_mesh_secret(); !secret) return secret.status();
+  if (auto field_key = load_field_key(); !field_key) return field_key.status();
+  std::string who = "identity from the vault";
+  if (!config->interface.identity_key_file.empty()) {
+    auto id = load_identity_key_file(config->interface.identity_key_file);
+    if (!id) return id.status();
+    who = "node " + id->zid;
+  }
+  return options.config_path + ": configuration valid; " + who + ", " + std::to_string(config->peers.size()) + " peers";
+}
+
+Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
+  std::unique_ptr<Daemon> d(new Daemon(options));
+  auto config = load_config_file(options.config_path);
+  if (!config) return config.status();
+  d->config_ = std::move(config.value());
+  if (Status s = init_logging(options.log_level.empty() ? d->config_.log_level : options.log_level); !s) return s;
+  auto secret = load_mesh_secret();
+  if (!secret) return secret.status();
+  auto field_key = load_field_key();
+  if (!field_key) return field_key.status();
+
+  if (Status s = d->open_state(std::move(field_key.value())); !s) return s;
+  if (Status s = d->start_node(std::move(secret.value())); !s) return s;
+  if (Status s = d->start_guard(); !s) return s;
+  d->events_ = std::make_unique<HostEvents>(*d->guard_, d->recorder_.get(), d->vault_.get(), d->clock_);
+  d->node_->set_observers({.tunnels = d->events_.get(), .network = d->events_.get()});
+  d->recorder_->settle_orphans();
+  if (Status s = d->serve_control(); !s) return s;
+
+  // Only now, with everything open, does a key file's key move into the
+  // vault, so a start that failed above leaves the state database as it was.
+  if (d->import_needed_) {
+    if (Status s = import_identity(*d->vault_, *d->identity_, d->config_.interface.identity_key_file, d->clock_.zeqond()); !s)
+      return s;
+  }
+  d->identity_.reset();  // the node holds its own copy
+  // Everything privileged is open: TUN queues, UDP sockets, the control
+  // socket, the database.
+  if (auto kept = drop_capabilities(); !kept) spdlog::warn("{}", kept.message());
+  else spdlog::info("capabilities dropped; kept {}", *kept);
+  return d;
+}
+
+// The database, its vault (the derived key is all the vault keeps of the
+// field key) and the node's identity.
+Status Daemon::open_state(SecretBuffer field_key) {
+  auto db = open_database(config_.state.database);
+  if (!db) return db.status();
+  db_ = std::make_unique<Database>(std::move(db.value()));
+  auto vault = Vault::open(*db_, field_key);
+  field_key = SecretBuffer();
+  if (!vault) return vault.status();
+  vault_ = std::make_unique<Vault>(std::move(vault.value()));
+  auto identity = resolve_identity(*vault_, config_.interface.identity_key_file, clock_.zeqond());
+  if (!identity) return identity.status();
+  import_needed_ = identity->needs_import;
+  identity_ = std::move(identity->identity);
+  store_ = std::make_unique<TunnelStore>(*db_, *vault_, identity_->zid);
+  recorder_ = std::make_unique<TunnelRecorder>(*store_, clock_, identity_->zid, [this](const std::string& zid) {
+    TunnelTerms terms;
+    for (const auto& p : config_.peers)
+      if (p.zid == zid) terms = {p.billing_unit, p.billing_price};
+    return terms;
+  });
+  return Status::ok();
+}
+
+Status Daemon::start_node(SecretBuffer mesh_secret) {
+  auto node = Node::create(node_settings(config_), *identity_, std::move(mesh_secret));
+  if (!node) return node.status();
+  node_ = std::move(node.value());
+  return Status::ok();
+}
+
+// The kill switch and the resolver, before any packet can leave: in `always`
+// mode the node is armed before its first handshake.
+Status Daemon::start_guard() {
+  auto resolver = make_system_resolver(node_->ifindex(), config_.dns.resolv_conf,
+                                       resolv_conf_backup_path(config_.state.database));
+  if (!resolver) return resolver.status();
+  auto firewall = NftablesBackend::open();
+  if (!firewall) return firewall.status();
+  guard_ = std::make_unique<NetworkGuard>(config_, std::move(firewall.value()), std::move(resolver.value()));
+  if (Status s = guard_->start(); !s) return Status::error("kill switch: " + s.message());
+  return Status::ok();
+}
+
+Status Daemon::serve_control() {
+  auto server = control::ControlServer::listen(
+      node_->io(), config_.control.socket, config_.control.group,
+      make_control_handler({*node_, *guard_, *store_, *recorder_, [this] { return reload(); }}));
+  if (!server) return server.status();
+  control_ = std::move(server.value());
+  return Status::ok();
+}
+
+int Daemon::run() {
+  // Pings systemd's watchdog from the control thread, so a wedged event
+  // loop (not just a dead process) gets the service restarted.
+  watchdog_ = std::make_unique<PeriodicTask>(node_->io(), watchdog_interval(), [] { notify_watchdog(); });
+  watchdog_->start(true);
+  checkpoint_ = std::make_unique<PeriodicTask>(node_->io(), std::chrono::microseconds(zeqonds_to_us(CHECKPOINT_EVERY_Z)),
+                                               [this] { recorder_->checkpoint(); });
+  checkpoint_->start(false);
+  node_->set_hooks({
+      .on_ready = [this] { notify_ready("running; " + std::to_string(config_.peers.size()) + " peers"); },
+      .on_stopping = [] { notify_stopping(); },
+      .on_reload_signal = [this] { (void)reload(); },
+  });
+  int rc = node_->run();
+  guard_->shutdown();
+  return rc;
+}
+
+Result<std::string> Daemon::reload() {
+  notify_reloading();
+  auto next = load_config_file(options_.config_path);
+  Result<std::string> r = next ? apply(*next) : Result<std::string>(next.status());
+  if (r) spdlog::info("reload of {}: {}", options_.config_path, *r);
+  else spdlog::error("reload refused, the running configuration stays: {}", r.message());
+  notify_ready("running; last reload " + std::string(r ? "applied" : "refused"));
+  return r;
+}
+
+// The fixed settings must be as they run; then the guard (it can refuse,
+// and then keeps its state), then the node (if netlink refuses its routes,
+// the guard goes back), then the log level. Control and state settings stay
+// as they started.
+Result<std::string> Daemon::apply(const Config& next) {
+  if (next.control.socket != config_.control.socket || next.control.group != config_.control.group ||
+      next.state.database != config_.state.database)
+    spdlog::warn("reload: control and state settings take effect at the next start");
+  if (Status s = check_reloadable(config_, next); !s) return s;
+  if (Status s = guard_->reconfigure(next); !s) return Status::error("reload: kill switch: " + s.message());
+  auto summary = node_->reload(node_settings(next));
+  if (!summary) {
+    if (Status s = guard_->reconfigure(config_); !s) spdlog::error("reload: restoring the kill switch: {}", s.message());
+    return summary.status();
+  }
+  spdlog::set_level(spdlog::level::from_str(next.log_level));
+  Config running = next;
+  running.control = config_.control;
+  running.state = config_.state;
+  config_ = std::move(running);
+  return summary;
+}
+
+}  // namespace zeq

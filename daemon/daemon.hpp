@@ -1,0 +1,81 @@
+// zeqvpnd's parts, built in order and wired together: the configuration and
+// secrets, the state database and its vault, the node, the network guard,
+// the tunnel recorder, the control socket; then the event loop, reloads and
+// teardown. main() parses the command line and hands over to this.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "crypto/secret_bytes.hpp"
+#include "identity/key_file.hpp"
+
+namespace zeq {
+
+class Database;
+class HostEvents;
+class NetworkGuard;
+class Node;
+class PeriodicTask;
+class TunnelRecorder;
+class TunnelStore;
+class Vault;
+namespace control {
+class ControlServer;
+}
+
+class Daemon {
+ public:
+  struct Options {
+    std::string config_path;
+    std::string log_level;  // overrides the file's when set
+  };
+  // Everything or nothing: an error is one line naming what is wrong and how
+  // to fix it, and a failed start leaves nothing behind (no interface, no
+  // change to the state database).
+  static Result<std::unique_ptr<Daemon>> start(const Options& options);
+  // `zeqvpnd --check`: configuration, secrets and key file, touching nothing.
+  // Returns the line to print.
+  static Result<std::string> check(const Options& options);
+  ~Daemon();
+
+  // Runs until SIGTERM or SIGINT; returns the exit code.
+  int run();
+  // Re-reads the configuration file and applies it (SIGHUP, `zeqvpnctl
+  // reload`). On error nothing changes and the error says why.
+  Result<std::string> reload();
+
+ private:
+  explicit Daemon(Options options);
+  Status open_state(SecretBuffer field_key);
+  Status start_node(SecretBuffer mesh_secret);
+  Status start_guard();
+  Status serve_control();
+  Result<std::string> apply(const Config& next);
+
+  Options options_;
+  Config config_;  // what runs: control and state as at start
+  SystemClock clock_;
+  // Declared in the order of teardown's reverse: the node goes first (its
+  // last tunnel_down events still reach the recorder and the guard), then
+  // what it announced to.
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Vault> vault_;
+  std::unique_ptr<TunnelStore> store_;
+  std::unique_ptr<TunnelRecorder> recorder_;
+  std::unique_ptr<NetworkGuard> guard_;
+  std::unique_ptr<HostEvents> events_;
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<control::ControlServer> control_;
+  std::unique_ptr<PeriodicTask> watchdog_, checkpoint_;
+  // Until the node has its own copy; a key file's key moves into the vault
+  // only once start-up has succeeded.
+  std::optional<LocalIdentity> identity_;
+  bool import_needed_ = false;
+};
+
+}  // namespace zeq

@@ -1,0 +1,51 @@
+#include "daemon/host_events.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/network_guard.hpp"
+#include "daemon/tunnel_recorder.hpp"
+#include "store/vault.hpp"
+
+namespace zeq {
+
+HostEvents::HostEvents(NetworkGuard& guard, TunnelRecorder* recorder, Vault* vault, const Clock& clock)
+    : guard_(guard), recorder_(recorder), vault_(vault), clock_(clock) {}
+
+void HostEvents::tunnel_up(Peer& peer) {
+  if (recorder_) recorder_->tunnel_up(peer);
+}
+
+void HostEvents::tunnel_down(Peer& peer, const char* reason) {
+  if (recorder_) recorder_->tunnel_down(peer, reason);
+}
+
+void HostEvents::tunnels_dropped(bool dropped) { guard_.set_tunnels_dropped(dropped); }
+
+void HostEvents::dns_offered(const std::string& peer_label, const std::string& peer_zid,
+                             const std::vector<IpPrefix>& resolvers) {
+  if (!guard_.dns_via_peer_allowed()) {
+    spdlog::debug("peer {}: DNS offer ignored (dns_via_peer: false)", peer_label);
+    return;
+  }
+  if (!guard_.dns_peer().empty() && guard_.dns_peer() != peer_label) {
+    // Offers repeat every few Zeqonds: one line at debug, not a warning each time.
+    spdlog::debug("peer {}: DNS offer ignored; names already resolve via {}", peer_label, guard_.dns_peer());
+    return;
+  }
+  remember_offer(peer_label, peer_zid, resolvers);
+  if (Status s = guard_.use_dns(peer_label, resolvers); !s)
+    spdlog::warn("dns: offer from {} not used: {}", peer_label, s.message());
+}
+
+void HostEvents::remember_offer(const std::string& peer_label, const std::string& peer_zid,
+                                const std::vector<IpPrefix>& resolvers) {
+  std::string text;
+  for (const auto& r : resolvers) text += (text.empty() ? "" : " ") + r.to_string();
+  const std::string name = "dns." + peer_zid;
+  if (!vault_ || stored_offers_[name] == text) return;
+  Status s = vault_->put(name, as_bytes(text), {"dns.resolver", peer_zid, 0}, "zeqvpnd", clock_.zeqond());
+  if (!s) spdlog::warn("state: storing the resolver of {}: {}", peer_label, s.message());
+  else stored_offers_[name] = text;
+}
+
+}  // namespace zeq

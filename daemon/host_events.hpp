@@ -1,0 +1,48 @@
+// The daemon's answer to what the node announces: tunnel rows go to the
+// state store (TunnelRecorder), "a tunnel dropped" to the kill switch, and
+// a peer's DNS offer, when this node takes it, into the vault and to the
+// network guard (resolver and DNS-leak block). This is where mesh/ meets
+// SQLite, nftables and resolv.conf, so mesh/ never has to. Control thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "mesh/network_policy.hpp"
+#include "mesh/tunnel_events.hpp"
+
+namespace zeq {
+
+class NetworkGuard;
+class TunnelRecorder;
+class Vault;
+
+class HostEvents final : public TunnelEvents, public NetworkPolicy {
+ public:
+  // recorder and vault may be null (no state store).
+  HostEvents(NetworkGuard& guard, TunnelRecorder* recorder, Vault* vault, const Clock& clock);
+
+  void tunnel_up(Peer& peer) override;
+  void tunnel_down(Peer& peer, const char* reason) override;
+  void tunnels_dropped(bool dropped) override;
+  // Names resolve via one peer at a time, and only with dns_via_peer.
+  void dns_offered(const std::string& peer_label, const std::string& peer_zid,
+                   const std::vector<IpPrefix>& resolvers) override;
+
+ private:
+  // The offered resolver is kept in the vault (dns.<zid>), never in the
+  // environment or the YAML; offers repeat, so only a change is written
+  // (and audited).
+  void remember_offer(const std::string& peer_label, const std::string& peer_zid,
+                      const std::vector<IpPrefix>& resolvers);
+
+  NetworkGuard& guard_;
+  TunnelRecorder* recorder_;
+  Vault* vault_;
+  const Clock& clock_;
+  std::map<std::string, std::string> stored_offers_;  // vault name -> what it holds
+};
+
+}  // namespace zeq

@@ -1,0 +1,33 @@
+#include "daemon/mesh_settings.hpp"
+
+namespace zeq {
+
+PeerSettings peer_settings(const PeerConfig& p) {
+  PeerSettings s;
+  s.name = p.name;
+  s.zid = p.zid;
+  s.public_key = p.public_key;
+  s.endpoint = p.endpoint;
+  s.allowed_ips = p.allowed_ips;
+  s.persistent_keepalive_s = p.persistent_keepalive_s;
+  s.cover = p.cover;
+  s.padding = p.padding;
+  return s;
+}
+
+NodeSettings node_settings(const Config& c) {
+  NodeSettings s;
+  s.interface_name = c.interface.name;
+  s.addresses = c.interface.addresses;
+  s.listen_port = c.interface.listen_port;
+  s.mtu = c.interface.mtu;
+  s.workers = c.interface.workers;
+  s.fwmark = c.kill_switch.fwmark;
+  s.dns_offer = c.dns.offer;
+  s.cover = c.cover;
+  s.padding = c.padding;
+  for (const auto& p : c.peers) s.peers.push_back(peer_settings(p));
+  return s;
+}
+
+}  // namespace zeq

@@ -1,0 +1,48 @@
+#include "daemon/reload_check.hpp"
+
+#include <fmt/format.h>
+
+#include <functional>
+
+namespace zeq {
+
+namespace {
+
+std::string prefixes(const std::vector<IpPrefix>& v) {
+  std::string s;
+  for (const auto& p : v) s += (s.empty() ? "" : ",") + p.to_string();
+  return "[" + s + "]";
+}
+
+struct FixedSetting {
+  const char* name;
+  std::function<std::string(const Config&)> value;  // as the error shows it
+};
+
+// The sockets carry the mark and the resolver backend holds its file from
+// the start, so these need a restart like the interface itself.
+const FixedSetting FIXED_SETTINGS[] = {
+    {"interface.name", [](const Config& c) { return c.interface.name; }},
+    {"interface.listen_port", [](const Config& c) { return std::to_string(c.interface.listen_port); }},
+    {"interface.mtu", [](const Config& c) { return std::to_string(c.interface.mtu); }},
+    {"interface.workers", [](const Config& c) { return std::to_string(c.interface.workers); }},
+    {"interface.addresses", [](const Config& c) { return prefixes(c.interface.addresses); }},
+    {"fwmark", [](const Config& c) { return std::to_string(c.kill_switch.fwmark); }},
+    {"dns.resolv_conf", [](const Config& c) { return c.dns.resolv_conf; }},
+};
+
+}  // namespace
+
+Status check_reloadable(const Config& running, const Config& next) {
+  for (const auto& setting : FIXED_SETTINGS) {
+    std::string was = setting.value(running), now = setting.value(next);
+    if (was == now) continue;
+    return Status::error(fmt::format(
+        "{}: {} cannot change while zeqvpnd runs ({} -> {}); restart zeqvpnd to apply it, or put the old value back "
+        "to reload the rest",
+        next.source, setting.name, was, now));
+  }
+  return Status::ok();
+}
+
+}  // namespace zeq

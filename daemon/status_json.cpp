@@ -1,0 +1,198 @@
+#include "daemon/status_json.hpp"
+
+#include <fmt/format.h>
+
+#include <functional>
+
+#include "core/constants.hpp"
+
+namespace zeq {
+
+using json = nlohmann::json;
+
+namespace {
+
+double seconds(int64_t us) { return double(us) / 1e6; }
+
+// Label values in the Prometheus text format escape \, " and newlines.
+std::string label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+json peer_json(const PeerStatus& p) {
+  json j = {{"name", p.name},
+            {"zid", p.zid},
+            {"public_key", p.public_key},
+            {"state", p.state},
+            {"endpoint", p.endpoint.empty() ? json(nullptr) : json(p.endpoint)},
+            {"allowed_ips", p.allowed_ips},
+            {"rx_bytes", p.rx_bytes},
+            {"tx_bytes", p.tx_bytes},
+            {"rx_packets", p.rx_packets},
+            {"tx_packets", p.tx_packets},
+            {"handshakes", p.handshakes},
+            {"rekeys", p.rekeys},
+            {"persistent_keepalive", p.persistent_keepalive_s},
+            {"tunnel_id", p.tunnel_id},
+            {"up_for_s", seconds(p.up_for_us)},
+            {"cover",
+             {{"mode", p.cover_mode},
+              {"padding", p.padding},
+              {"tx_packets", p.cover_tx_packets},
+              {"tx_bytes", p.cover_tx_bytes},
+              {"rx_packets", p.cover_rx_packets},
+              {"rx_bytes", p.cover_rx_bytes},
+              {"last_sent_mono_s", double(p.cover_last_sent_ns) / 1e9},
+              {"last_due_mono_s", double(p.cover_last_due_ns) / 1e9}}}};
+  if (p.last_handshake_age_us < 0) {
+    j["last_handshake_s"] = nullptr;
+    j["last_handshake_zeqonds"] = nullptr;
+  } else {
+    j["last_handshake_s"] = seconds(p.last_handshake_age_us);
+    j["last_handshake_zeqonds"] = p.last_handshake_age_us / TAU_ZQ_US;
+  }
+  return j;
+}
+
+json guard_json(const GuardStatus& g) {
+  return {{"kill_switch",
+           {{"mode", g.mode},
+            {"armed", g.armed},
+            {"reason", g.reason},
+            {"allow_lan", g.allow_lan},
+            {"rules_installed", g.rules_installed},
+            {"stays_after_exit", g.stays_after_exit},
+            {"blocked_packets", g.blocked}}},
+          {"dns",
+           {{"via_peer", g.dns_via_peer},
+            {"peer", g.dns_peer.empty() ? json(nullptr) : json(g.dns_peer)},
+            {"servers", g.dns_servers},
+            {"backend", g.dns_backend}}}};
+}
+
+json status_json(const NodeStatus& s, const GuardStatus& g) {
+  const json guard = guard_json(g);
+  json peers = json::array();
+  for (const auto& p : s.peers) peers.push_back(peer_json(p));
+  return {{"node",
+           {{"zid", s.zid},
+            {"public_key", s.public_key},
+            {"interface", s.interface},
+            {"listen_port", s.listen_port},
+            {"mtu", s.mtu},
+            {"workers", s.workers},
+            {"uptime_s", seconds(s.uptime_us)},
+            {"zeqond", s.zeqond},
+            {"phase", s.phase}}},
+          {"handshakes", {{"completed", s.handshakes_completed}, {"answered", s.handshakes_answered}, {"rejected", s.handshake_rejects}}},
+          {"drops", s.drops},
+          {"received", s.received},
+          {"kill_switch", guard["kill_switch"]},
+          {"dns", guard["dns"]},
+          {"peers", peers}};
+}
+
+json tunnel_json(const TunnelRow& t) {
+  return {{"id", t.id},
+          {"peer_zid", t.peer_zid},
+          {"local_zid", t.local_zid},
+          {"initiator_zid", t.initiator_zid},
+          {"state", t.state},
+          {"key_purpose_id", t.key_purpose_id},
+          {"relay_zid", t.relay_zid.empty() ? json(nullptr) : json(t.relay_zid)},
+          {"multi_hop_chain", t.multi_hop_chain},
+          {"pricing_unit", t.pricing_unit},
+          {"price_per_unit", t.price_per_unit},
+          {"requested_at_zeqond", t.requested_at},
+          {"started_at_zeqond", t.started_at},
+          {"stopped_at_zeqond", t.stopped_at},
+          {"rx_bytes", t.rx_bytes},
+          {"tx_bytes", t.tx_bytes},
+          {"total_zeq_charged", t.total_zeq_charged < 0 ? json(nullptr) : json(t.total_zeq_charged)},
+          {"end_reason", t.end_reason}};
+}
+
+std::string metrics_text(const NodeStatus& s, const GuardStatus& g) {
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  family("zeqvpn_up", "gauge", "1 while zeqvpnd runs.");
+  out += fmt::format("zeqvpn_up{{zid=\"{}\",interface=\"{}\"}} 1\n", label(s.zid), label(s.interface));
+  family("zeqvpn_uptime_seconds", "gauge", "Seconds since zeqvpnd started.");
+  out += fmt::format("zeqvpn_uptime_seconds {:.3f}\n", seconds(s.uptime_us));
+  family("zeqvpn_zeqond", "gauge", "The current Zeqond number.");
+  out += fmt::format("zeqvpn_zeqond {}\n", s.zeqond);
+  family("zeqvpn_handshakes_completed_total", "counter", "Handshakes whose keys were confirmed.");
+  out += fmt::format("zeqvpn_handshakes_completed_total {}\n", s.handshakes_completed);
+  family("zeqvpn_handshakes_answered_total", "counter", "Handshake initiations answered.");
+  out += fmt::format("zeqvpn_handshakes_answered_total {}\n", s.handshakes_answered);
+  family("zeqvpn_handshakes_rejected_total", "counter", "Handshake messages refused, by reason.");
+  for (const auto& [reason, n] : s.handshake_rejects)
+    out += fmt::format("zeqvpn_handshakes_rejected_total{{reason=\"{}\"}} {}\n", label(reason), n);
+  family("zeqvpn_drops_total", "counter", "Packets dropped by the data plane, by reason.");
+  for (const auto& [reason, n] : s.drops) out += fmt::format("zeqvpn_drops_total{{reason=\"{}\"}} {}\n", label(reason), n);
+  family("zeqvpn_killswitch_armed", "gauge", "1 while the kill switch blocks traffic outside the tunnel.");
+  out += fmt::format("zeqvpn_killswitch_armed {}\n", g.armed ? 1 : 0);
+  family("zeqvpn_firewall_blocked_packets_total", "counter", "Packets the kill switch and DNS-leak rules dropped, by rule.");
+  for (const auto& [rule, n] : g.blocked)
+    out += fmt::format("zeqvpn_firewall_blocked_packets_total{{rule=\"{}\"}} {}\n", label(rule), n);
+  family("zeqvpn_dns_via_peer", "gauge", "1 while names resolve through a peer's resolver.");
+  out += fmt::format("zeqvpn_dns_via_peer {}\n", g.dns_via_peer ? 1 : 0);
+  family("zeqvpn_received_total", "counter", "Authenticated messages that carried no IP packet, by kind.");
+  for (const auto& [kind, n] : s.received) out += fmt::format("zeqvpn_received_total{{kind=\"{}\"}} {}\n", label(kind), n);
+
+  struct PerPeer {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::function<std::string(const PeerStatus&)> value;
+  };
+  const PerPeer per_peer[] = {
+      {"zeqvpn_peer_up", "gauge", "1 while the peer's tunnel has a confirmed key.",
+       [](const PeerStatus& p) { return std::string(p.state == "up" ? "1" : "0"); }},
+      {"zeqvpn_peer_rx_bytes_total", "counter", "Bytes received from the peer (UDP payload).",
+       [](const PeerStatus& p) { return std::to_string(p.rx_bytes); }},
+      {"zeqvpn_peer_tx_bytes_total", "counter", "Bytes sent to the peer (UDP payload).",
+       [](const PeerStatus& p) { return std::to_string(p.tx_bytes); }},
+      {"zeqvpn_peer_rx_packets_total", "counter", "Data messages received from the peer.",
+       [](const PeerStatus& p) { return std::to_string(p.rx_packets); }},
+      {"zeqvpn_peer_tx_packets_total", "counter", "Data messages sent to the peer.",
+       [](const PeerStatus& p) { return std::to_string(p.tx_packets); }},
+      {"zeqvpn_peer_handshakes_total", "counter", "Completed handshakes with the peer.",
+       [](const PeerStatus& p) { return std::to_string(p.handshakes); }},
+      {"zeqvpn_peer_rekeys_total", "counter", "Key rotations with the peer.",
+       [](const PeerStatus& p) { return std::to_string(p.rekeys); }},
+      {"zeqvpn_peer_cover_tx_packets_total", "counter", "Cover packets sent to the peer.",
+       [](const PeerStatus& p) { return std::to_string(p.cover_tx_packets); }},
+      {"zeqvpn_peer_cover_tx_bytes_total", "counter", "Bytes of cover packets sent to the peer (UDP payload).",
+       [](const PeerStatus& p) { return std::to_string(p.cover_tx_bytes); }},
+      {"zeqvpn_peer_cover_rx_packets_total", "counter", "Cover packets received from the peer.",
+       [](const PeerStatus& p) { return std::to_string(p.cover_rx_packets); }},
+      {"zeqvpn_peer_cover_rx_bytes_total", "counter", "Bytes of cover packets received from the peer (UDP payload).",
+       [](const PeerStatus& p) { return std::to_string(p.cover_rx_bytes); }},
+      {"zeqvpn_peer_last_handshake_seconds", "gauge", "Seconds since the last completed handshake (-1: never).",
+       [](const PeerStatus& p) {
+         return p.last_handshake_age_us < 0 ? std::string("-1") : fmt::format("{:.3f}", seconds(p.last_handshake_age_us));
+       }},
+  };
+  for (const auto& m : per_peer) {
+    family(m.name, m.type, m.help);
+    for (const auto& p : s.peers)
+      out += fmt::format("{}{{peer=\"{}\",zid=\"{}\"}} {}\n", m.name, label(p.name), label(p.zid), m.value(p));
+  }
+  return out;
+}
+
+}  // namespace zeq

@@ -1,0 +1,23 @@
+// How a running node looks to operators: the JSON of `zeqvpnctl status`,
+// `peers`, `tunnels` and `killswitch` (docs/control.md), and the Prometheus
+// text of `zeqvpnctl metrics`.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "daemon/network_guard.hpp"
+#include "mesh/node_status.hpp"
+#include "store/tunnel_store.hpp"
+
+namespace zeq {
+
+nlohmann::json status_json(const NodeStatus& s, const GuardStatus& g);
+nlohmann::json peer_json(const PeerStatus& p);
+// {"kill_switch": {...}, "dns": {...}}
+nlohmann::json guard_json(const GuardStatus& g);
+nlohmann::json tunnel_json(const TunnelRow& t);
+// Prometheus text exposition format, version 0.0.4.
+std::string metrics_text(const NodeStatus& s, const GuardStatus& g);
+
+}  // namespace zeq

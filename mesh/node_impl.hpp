@@ -1,0 +1,67 @@
+// The inside of a Node, shared by the files that implement it (node.cpp:
+// set-up, the event loop and its timers; node_status.cpp; node_peers.cpp:
+// operator actions; node_reload.cpp). Private to mesh/. The Boost.Asio parts
+// live in node.cpp behind `Loop`, so this header stays free of them.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "crypto/random.hpp"
+#include "mesh/control_queue.hpp"
+#include "mesh/cover_scheduler.hpp"
+#include "mesh/data_plane.hpp"
+#include "mesh/data_worker.hpp"
+#include "mesh/dns_offers.hpp"
+#include "mesh/node.hpp"
+#include "mesh/session_manager.hpp"
+#include "tun/tun_device.hpp"
+
+namespace zeq {
+
+// The kernel routes for a peer list (node_reload.cpp): every allowed_ips
+// prefix but a default route (full-tunnel routing needs policy routing).
+std::set<IpPrefix> kernel_routes(const std::vector<PeerSettings>& peers);
+
+struct Node::Impl final : TunnelEvents {
+  struct Loop;  // node.cpp: io_context, signals, timers
+
+  Impl(const NodeSettings& s, LocalIdentity id, SecretBuffer secret, TunDevice device, int worker_count);
+  ~Impl() override;
+
+  // TunnelEvents, from the session manager: our own reactions (DNS offer,
+  // log), then the daemon's observer.
+  void tunnel_up(Peer& peer) override;
+  void tunnel_down(Peer& peer, const char* reason) override;
+
+  // The control thread's timer work, TICKS_PER_ZEQOND times per Zeqond.
+  void tick();
+  // node.cpp: the event loop's timers and signals, each re-arming itself.
+  void schedule_tick();
+  void run_cover();
+  void wait_signal();
+  // node_peers.cpp
+  Result<Peer*> find_peer(const std::string& name) const;
+
+  NodeSettings settings;
+  LocalIdentity identity;
+  SecretBuffer mesh;
+  SystemClock clock;
+  SystemRandom random;
+  TunDevice tun;
+  DataPlane plane;
+  std::unique_ptr<Loop> loop;
+  std::unique_ptr<ControlQueue> queue;
+  std::vector<std::unique_ptr<DataWorker>> workers;
+  std::unique_ptr<SessionManager> sessions;
+  std::unique_ptr<DnsOffers> dns;
+  std::unique_ptr<CoverScheduler> cover;
+  Observers observers;
+  Hooks hooks;
+  const int64_t started_us;
+  uint64_t ticks = 0;
+};
+
+}  // namespace zeq

@@ -1,0 +1,61 @@
+// The operator's actions on peers (zeqvpnctl up, down, rekey, cover), by a
+// peer's name or ZID, on the control thread.
+#include <spdlog/spdlog.h>
+
+#include "mesh/node_impl.hpp"
+
+namespace zeq {
+
+Result<Peer*> Node::Impl::find_peer(const std::string& name) const {
+  if (Peer* p = plane.find(name)) return p;
+  std::string known;
+  for (const auto& p : plane.peers) known += (known.empty() ? "" : ", ") + (p->settings.name.empty() ? p->key.zid : p->settings.name);
+  return Status::error("unknown peer '" + name + "'; configured peers: " + (known.empty() ? "(none)" : known));
+}
+
+Status Node::check_peer(const std::string& name) const {
+  auto p = impl_->find_peer(name);
+  return p ? Status::ok() : p.status();
+}
+
+Status Node::peer_down(const std::string& name) {
+  auto p = impl_->find_peer(name);
+  if (!p) return p.status();
+  impl_->sessions->set_admin_down(**p, true);
+  return Status::ok();
+}
+
+Status Node::peer_up(const std::string& name) {
+  auto p = impl_->find_peer(name);
+  if (!p) return p.status();
+  impl_->sessions->set_admin_down(**p, false);
+  return Status::ok();
+}
+
+Status Node::rekey(const std::string& name) {
+  auto p = impl_->find_peer(name);
+  if (!p) return p.status();
+  if ((*p)->admin_down) return Status::error("peer '" + name + "' is down by operator; `zeqvpnctl up " + name + "` first");
+  if (!impl_->sessions->rekey_now(**p))
+    return Status::error("peer '" + name + "' has no known endpoint yet; it rekeys when it next calls in");
+  return Status::ok();
+}
+
+Status Node::cover(const std::string& peer, bool on) {
+  std::vector<Peer*> targets;
+  if (peer.empty()) {
+    for (const auto& p : impl_->plane.peers) targets.push_back(p.get());
+  } else {
+    auto p = impl_->find_peer(peer);
+    if (!p) return p.status();
+    targets.push_back(*p);
+  }
+  for (Peer* p : targets) {
+    p->cover_override = on;
+    p->apply_traffic_shape(impl_->settings.cover, impl_->settings.padding);
+    spdlog::info("peer {}: cover traffic {} by operator", p->label(), to_string(p->cover_mode));
+  }
+  return Status::ok();
+}
+
+}  // namespace zeq

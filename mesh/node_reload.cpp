@@ -1,0 +1,58 @@
+// Node::reload: a new peer list, cover, padding and DNS offer applied to the
+// running node. Kernel routes change first, so that a refusal from netlink
+// leaves everything as it was; then the peer set (sessions of peers that
+// stay are kept, see SessionManager::apply_peers).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <iterator>
+
+#include "mesh/node_impl.hpp"
+#include "tun/link_config.hpp"
+
+namespace zeq {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s.empty() ? std::string("none") : s;
+}
+
+}  // namespace
+
+std::set<IpPrefix> kernel_routes(const std::vector<PeerSettings>& peers) {
+  std::set<IpPrefix> out;
+  for (const auto& p : peers)
+    for (const auto& prefix : p.allowed_ips)
+      if (prefix.length > 0) out.insert(prefix.network());
+  return out;
+}
+
+Result<std::string> Node::reload(const NodeSettings& next) {
+  Impl& m = *impl_;
+  auto old_routes = kernel_routes(m.settings.peers);
+  auto new_routes = kernel_routes(next.peers);
+  std::vector<IpPrefix> add, remove;
+  std::set_difference(new_routes.begin(), new_routes.end(), old_routes.begin(), old_routes.end(), std::back_inserter(add));
+  std::set_difference(old_routes.begin(), old_routes.end(), new_routes.begin(), new_routes.end(), std::back_inserter(remove));
+  if (Status s = change_routes(m.tun.ifindex(), add, remove); !s) {
+    (void)change_routes(m.tun.ifindex(), remove, add);  // put back what went through; the error below says why
+    return Status::error("reload: " + s.message());
+  }
+
+  auto change = m.sessions->apply_peers(next.peers);
+  m.settings.peers = next.peers;
+  m.settings.cover = next.cover;
+  m.settings.padding = next.padding;
+  m.settings.dns_offer = next.dns_offer;
+  m.dns->set_resolver(next.dns_offer);
+  for (const auto& p : m.plane.peers) p->apply_traffic_shape(next.cover, next.padding);
+
+  return "added " + joined(change.added) + "; removed " + joined(change.removed) + "; updated " +
+         joined(change.updated) + "; unchanged " + std::to_string(change.unchanged) + "; routes +" +
+         std::to_string(add.size()) + " -" + std::to_string(remove.size());
+}
+
+}  // namespace zeq

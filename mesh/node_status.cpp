@@ -1,0 +1,89 @@
+// Node::status(): what `zeqvpnctl status`, `peers` and `metrics` show, read
+// on the control thread from the sessions, the peers and the workers'
+// counters. No key material.
+#include "mesh/node_impl.hpp"
+
+namespace zeq {
+
+namespace {
+
+const char* to_string(Received r) {
+  switch (r) {
+    case Received::kKeepalive: return "keepalive";
+    case Received::kCover: return "cover";
+    case Received::kControl: return "control";
+    case Received::kCount: break;
+  }
+  return "unknown";
+}
+
+const char* state_of(const Peer& p) {
+  if (p.admin_down) return "admin_down";
+  if (p.current_owned) return "up";
+  return p.pending_handshake ? "connecting" : "down";
+}
+
+PeerStatus peer_status(const Peer& p, int64_t now) {
+  PeerStatus ps;
+  ps.name = p.settings.name;
+  ps.zid = p.key.zid;
+  ps.public_key = encode_key(p.key.public_key);
+  ps.state = state_of(p);
+  UdpEndpoint ep = p.endpoint.load();
+  if (!ep.empty()) ps.endpoint = ep.to_string();
+  for (const auto& prefix : p.settings.allowed_ips) ps.allowed_ips.push_back(prefix.to_string());
+  if (p.last_handshake_us) ps.last_handshake_age_us = now - p.last_handshake_us;
+  if (p.up_since_us) ps.up_for_us = now - p.up_since_us;
+  ps.rx_bytes = p.rx_bytes.load();
+  ps.tx_bytes = p.tx_bytes.load();
+  ps.rx_packets = p.rx_packets.load();
+  ps.tx_packets = p.tx_packets.load();
+  ps.handshakes = p.handshakes;
+  ps.rekeys = p.rekeys;
+  ps.persistent_keepalive_s = p.settings.persistent_keepalive_s;
+  ps.cover_mode = to_string(p.cover_mode);
+  ps.padding = to_string(PaddingPolicy(p.padding.load()));
+  ps.cover_tx_packets = p.cover_tx_packets;
+  ps.cover_tx_bytes = p.cover_tx_bytes;
+  ps.cover_rx_packets = p.cover_rx_packets.load();
+  ps.cover_rx_bytes = p.cover_rx_bytes.load();
+  ps.cover_last_sent_ns = p.cover_last_sent_ns;
+  ps.cover_last_due_ns = p.cover_last_due_ns;
+  return ps;
+}
+
+}  // namespace
+
+NodeStatus Node::status() const {
+  const Impl& m = *impl_;
+  NodeStatus s;
+  const int64_t now = m.clock.mono_us();
+  const int64_t unix_now = m.clock.unix_us();
+  s.zid = m.identity.zid;
+  s.public_key = encode_key(m.identity.keypair.public_key);
+  s.interface = m.settings.interface_name;
+  s.listen_port = m.settings.listen_port;
+  s.mtu = m.settings.mtu;
+  s.workers = m.plane.workers;
+  s.uptime_us = now - m.started_us;
+  s.zeqond = zeqond_of(unix_now);
+  s.phase = zeqond_phase(unix_now);
+  s.handshakes_completed = m.sessions->handshakes_completed();
+  s.handshakes_answered = m.sessions->handshakes_answered();
+  for (size_t r = 1; r < size_t(HandshakeReject::kCount); ++r)
+    if (uint64_t n = m.sessions->rejects(HandshakeReject(r))) s.handshake_rejects[to_string(HandshakeReject(r))] = n;
+  for (size_t d = 0; d < size_t(Drop::kCount); ++d) {
+    uint64_t sum = 0;
+    for (const auto& c : m.plane.counters) sum += c.drops[d].load(std::memory_order_relaxed);
+    s.drops[to_string(Drop(d))] = sum;
+  }
+  for (size_t r = 0; r < size_t(Received::kCount); ++r) {
+    uint64_t sum = 0;
+    for (const auto& c : m.plane.counters) sum += c.received[r].load(std::memory_order_relaxed);
+    s.received[to_string(Received(r))] = sum;
+  }
+  for (const auto& p : m.plane.peers) s.peers.push_back(peer_status(*p, now));
+  return s;
+}
+
+}  // namespace zeq

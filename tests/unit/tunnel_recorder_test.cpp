@@ -1,0 +1,129 @@
+// The daemon's tunnel recorder behind TunnelEvents: two nodes' sessions
+// driven in-process, each with a real state database.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "crypto/random.hpp"
+#include "daemon/tunnel_recorder.hpp"
+#include "mesh_test_node.hpp"
+#include "protocol/data_message.hpp"
+#include "store/schema.hpp"
+#include "store/tunnel_store.hpp"
+#include "store/vault.hpp"
+
+namespace zeq {
+
+using test::hex;
+using test::peer_settings_for;
+using test::TestNode;
+using TunnelRecording = test::VectorIdentities;
+
+// Two nodes with real state databases: tunnel rows follow the sessions, and
+// no session key, pre-shared key, static key or mesh secret of the run is
+// anywhere in the database files.
+TEST_F(TunnelRecording, RowsFollowSessionsAndNoKeyReachesTheDatabase) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("zeqvpn-mesh-store-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::array<uint8_t, 32> field{};
+  random_fill(field);
+  SecretBuffer field_key(field);
+  struct State {
+    static Database migrated(const fs::path& path) {
+      Database d = std::move(*Database::open(path.string()));
+      EXPECT_TRUE(migrate(d));
+      return d;
+    }
+    State(const fs::path& path, const SecretBuffer& key, const std::string& zid, const Clock& clock)
+        : db(migrated(path)), vault(std::move(*Vault::open(db, key, 1000))), store(db, vault, zid),
+          recorder(store, clock, zid, [](const std::string&) { return TunnelTerms{}; }) {}
+    Database db;
+    Vault vault;
+    TunnelStore store;
+    TunnelRecorder recorder;
+  };
+
+  Bytes secret = hex(v_["mesh_secret"]);
+  TestNode a(init_, {peer_settings_for(resp_, "198.18.0.2:51820", "10.200.0.2/32")}, secret, clock_);
+  TestNode b(resp_, {peer_settings_for(init_, nullptr, "10.200.0.1/32")}, secret, clock_);
+  State sa(dir / "a.db", field_key, init_.zid, clock_), sb(dir / "b.db", field_key, resp_.zid, clock_);
+  a.sessions->set_events(&sa.recorder);
+  b.sessions->set_events(&sb.recorder);
+  std::vector<Bytes> keys;
+  auto keep = [&](const SessionKeys& k) {
+    keys.emplace_back(k.send_key.span().begin(), k.send_key.span().end());
+    keys.emplace_back(k.recv_key.span().begin(), k.recv_key.span().end());
+  };
+  a.sessions->observe_keys_for_tests(keep);
+  b.sessions->observe_keys_for_tests(keep);
+
+  const UdpEndpoint b_at = *parse_udp_endpoint("198.18.0.2:51820");
+  auto handshake = [&] {
+    b.sessions->on_handshake_message(a.sent.back().bytes, from_);
+    a.sessions->on_handshake_message(b.sent.back().bytes, b_at);
+    DataHeader h;  // B confirms with A's keepalive, as a worker would
+    ASSERT_TRUE(parse_data_header(a.sent.back().bytes, h));
+    Keypair* kb = b.plane.index.lookup(h.receiver_index);
+    ASSERT_NE(kb, nullptr);
+    kb->received_any = true;
+    b.sessions->on_attention(*b.plane.peers[0]);
+  };
+  a.sessions->start_all();
+  handshake();
+  Peer& pa = *a.plane.peers[0];
+  Peer& pb = *b.plane.peers[0];
+  EXPECT_EQ(sa.recorder.tunnel_id(resp_.zid), 1);
+  EXPECT_EQ(sb.recorder.tunnel_id(init_.zid), 1);
+  pa.rx_bytes += 5000;  // as if the workers had carried traffic
+  clock_.advance_us(zeqonds_to_us(REKEY_AFTER_Z));
+  a.sessions->tick();
+  handshake();
+  EXPECT_EQ(pa.rekeys, 1u);
+  EXPECT_EQ(sa.recorder.tunnel_id(resp_.zid), 1);  // a rekey is the same tunnel
+  sa.recorder.checkpoint();  // records the bytes and when the rekey's handshake completed
+  {
+    auto st = sa.db.prepare("SELECT last_handshake_zeqond FROM peers WHERE zid = ?");
+    ASSERT_TRUE(st);
+    st->bind(1, resp_.zid);
+    ASSERT_TRUE(st->step());
+    EXPECT_EQ(uint64_t(st->int64(0)), clock_.zeqond());
+  }
+  a.sessions->set_admin_down(pa, true);
+  b.sessions->set_admin_down(pb, true);
+
+  EXPECT_EQ(sa.recorder.tunnel_id(resp_.zid), 0);  // closed
+  auto rows = sa.store.list();
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].state, "terminated");
+  EXPECT_EQ((*rows)[0].end_reason, "admin_down");
+  EXPECT_EQ((*rows)[0].rx_bytes, 5000);
+  EXPECT_EQ((*rows)[0].initiator_zid, init_.zid);
+  EXPECT_EQ((*sb.store.list())[0].initiator_zid, init_.zid);
+
+  ASSERT_EQ(keys.size(), 8u);  // two handshakes, both sides, both directions
+  Key32 psk = pair_psk(secret, init_.zid, resp_.zid);
+  keys.emplace_back(psk.span().begin(), psk.span().end());
+  keys.push_back(secret);
+  keys.emplace_back(field.begin(), field.end());
+  keys.emplace_back(init_.keypair.private_key.span().begin(), init_.keypair.private_key.span().end());
+  keys.emplace_back(resp_.keypair.private_key.span().begin(), resp_.keypair.private_key.span().end());
+  std::string disk;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    disk.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(disk.size(), 8192u);
+  for (const auto& k : keys) {
+    EXPECT_EQ(disk.find(std::string(k.begin(), k.end())), std::string::npos) << "raw key " << to_hex(k);
+    EXPECT_EQ(disk.find(to_hex(k)), std::string::npos) << "hex key " << to_hex(k);
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace zeq
