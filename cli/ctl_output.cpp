@@ -1,4 +1,4 @@
-#include "control/ctl_output.hpp"
+#include "cli/ctl_output.hpp"
 
 #include <fmt/format.h>
 

@@ -19,7 +19,7 @@
 #include "config/config.hpp"
 #include "control/control_client.hpp"
 #include "control/control_protocol.hpp"
-#include "control/ctl_output.hpp"
+#include "cli/ctl_output.hpp"
 #include "core/bytes.hpp"
 #include "core/version.hpp"
 #include "crypto/random.hpp"
@@ -28,6 +28,7 @@
 #include "firewall/nftables_backend.hpp"
 #include "identity/key_file.hpp"
 #include "identity/zid.hpp"
+#include "loader/loader.hpp"
 
 namespace {
 
@@ -67,7 +68,7 @@ nlohmann::json checked(const std::string& cmd, const zeq::control::CallResult& r
     case zeq::control::CallResult::kNotRunning: die(kNotRunning, r.message);
     case zeq::control::CallResult::kPermissionDenied: die(kDenied, r.message);
     case zeq::control::CallResult::kDaemonError:
-      die(r.code == zeq::control::kUnknownPeer ? kUnknownPeer : r.code == zeq::control::kBadRequest ? kUsage : kFailed,
+      die(r.code == zeq::control::UNKNOWN_PEER ? kUnknownPeer : r.code == zeq::control::BAD_REQUEST ? kUsage : kFailed,
           cmd + ": " + r.message);
     case zeq::control::CallResult::kProtocolError: die(kFailed, r.message);
   }

@@ -14,11 +14,11 @@ inline constexpr int PROTOCOL_VERSION = 1;
 inline constexpr size_t MAX_LINE = 64 * 1024;
 
 // Error codes a reply may carry. Clients map them to exit codes.
-inline constexpr char kBadRequest[] = "bad_request";          // not JSON, missing fields, bad arguments
-inline constexpr char kUnsupportedVersion[] = "unsupported_version";
-inline constexpr char kUnknownCommand[] = "unknown_command";
-inline constexpr char kUnknownPeer[] = "unknown_peer";
-inline constexpr char kPermissionDenied[] = "permission_denied";
-inline constexpr char kFailed[] = "failed";                   // the command ran and did not succeed
+inline constexpr char BAD_REQUEST[] = "bad_request";          // not JSON, missing fields, bad arguments
+inline constexpr char UNSUPPORTED_VERSION[] = "unsupported_version";
+inline constexpr char UNKNOWN_COMMAND[] = "unknown_command";
+inline constexpr char UNKNOWN_PEER[] = "unknown_peer";
+inline constexpr char PERMISSION_DENIED[] = "permission_denied";
+inline constexpr char FAILED[] = "failed";                   // the command ran and did not succeed
 
 }  // namespace zeq::control

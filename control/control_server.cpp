@@ -108,15 +108,15 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
   void admit(local::socket sock) {
     auto session = std::make_shared<Session>(shared_from_this(), std::move(sock));
     auto who = peer_credentials(session->socket.native_handle());
-    if (sessions > kMaxSessions) {
-      spdlog::warn("control: {} connections open; refusing another", kMaxSessions);
-      session->write(reply_line(nullptr, Reply::failure(kFailed, "zeqvpnd is busy: too many control connections open")), false);
+    if (sessions > ControlServer::MAX_CONNECTIONS) {
+      spdlog::warn("control: {} connections open; refusing another", ControlServer::MAX_CONNECTIONS);
+      session->write(reply_line(nullptr, Reply::failure(FAILED, "zeqvpnd is busy: too many control connections open")), false);
       return;
     }
     if (!who || !may_control(*who, group, geteuid())) {
       spdlog::warn("control: refused a connection from uid {} (pid {}): not root and not in group {}",
                    who ? std::to_string(who->uid) : "?", who ? std::to_string(who->pid) : "?", group_name);
-      session->write(reply_line(nullptr, Reply::failure(kPermissionDenied,
+      session->write(reply_line(nullptr, Reply::failure(PERMISSION_DENIED,
                                                         "permission denied: zeqvpnd's control socket is for root and "
                                                         "members of group " + group_name)),
                      false);
@@ -128,25 +128,22 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
   std::string answer(const std::string& line) {
     json request = json::parse(line, nullptr, false);
     if (request.is_discarded() || !request.is_object())
-      return reply_line(nullptr, Reply::failure(kBadRequest, "request is not a JSON object"));
+      return reply_line(nullptr, Reply::failure(BAD_REQUEST, "request is not a JSON object"));
     json id = request.contains("id") ? request["id"] : json(nullptr);
     if (!request.contains("v") || request["v"] != PROTOCOL_VERSION)
-      return reply_line(id, Reply::failure(kUnsupportedVersion, "this zeqvpnd speaks control protocol version " +
+      return reply_line(id, Reply::failure(UNSUPPORTED_VERSION, "this zeqvpnd speaks control protocol version " +
                                                                     std::to_string(PROTOCOL_VERSION)));
     if (!request.contains("cmd") || !request["cmd"].is_string())
-      return reply_line(id, Reply::failure(kBadRequest, "request has no \"cmd\" string"));
+      return reply_line(id, Reply::failure(BAD_REQUEST, "request has no \"cmd\" string"));
     json args = request.contains("args") ? request["args"] : json::object();
-    if (!args.is_object()) return reply_line(id, Reply::failure(kBadRequest, "\"args\" must be an object"));
+    if (!args.is_object()) return reply_line(id, Reply::failure(BAD_REQUEST, "\"args\" must be an object"));
     try {
       return reply_line(id, handler(request["cmd"].get<std::string>(), args));
     } catch (const json::exception& e) {
-      return reply_line(id, Reply::failure(kBadRequest, std::string("bad arguments: ") + e.what()));
+      return reply_line(id, Reply::failure(BAD_REQUEST, std::string("bad arguments: ") + e.what()));
     }
   }
 
-  // Idle connections hold a file descriptor each; a bound keeps a stuck
-  // client (or many) from exhausting them.
-  static constexpr int kMaxSessions = 64;
   int sessions = 0;
   local::acceptor acceptor;
   std::string path;

@@ -31,6 +31,10 @@ using Handler = std::function<Reply(const std::string& cmd, const nlohmann::json
 
 class ControlServer {
  public:
+  // Idle connections hold a file descriptor each; a bound keeps a stuck
+  // client (or many) from exhausting them. One more is answered "busy".
+  static constexpr int MAX_CONNECTIONS = 64;
+
   // Creates the socket's directory when missing, replaces a stale socket
   // file, and refuses to start when another daemon answers on it.
   static Result<std::unique_ptr<ControlServer>> listen(boost::asio::io_context& io, const std::string& path,

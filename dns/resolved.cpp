@@ -10,9 +10,9 @@ namespace zeq {
 
 namespace {
 
-constexpr char kService[] = "org.freedesktop.resolve1";
-constexpr char kPath[] = "/org/freedesktop/resolve1";
-constexpr char kManager[] = "org.freedesktop.resolve1.Manager";
+constexpr char SERVICE[] = "org.freedesktop.resolve1";
+constexpr char PATH[] = "/org/freedesktop/resolve1";
+constexpr char MANAGER[] = "org.freedesktop.resolve1.Manager";
 
 struct Bus {
   sd_bus* bus = nullptr;
@@ -34,7 +34,7 @@ Status call(const char* method, Fill&& fill) {
   Bus b;
   if (int r = sd_bus_open_system(&b.bus); r < 0) return bus_error("connecting to the system bus", r, nullptr);
   Message m;
-  if (int r = sd_bus_message_new_method_call(b.bus, &m.m, kService, kPath, kManager, method); r < 0)
+  if (int r = sd_bus_message_new_method_call(b.bus, &m.m, SERVICE, PATH, MANAGER, method); r < 0)
     return bus_error(method, r, nullptr);
   if (int r = fill(m.m); r < 0) return bus_error(method, r, nullptr);
   sd_bus_error error = SD_BUS_ERROR_NULL;

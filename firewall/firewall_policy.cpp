@@ -8,8 +8,8 @@ namespace {
 
 // Private, link-local, multicast and broadcast destinations that allow_lan
 // lets through.
-constexpr char kLan4[] = "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, 224.0.0.0/4, 255.255.255.255";
-constexpr char kLan6[] = "fe80::/10, fc00::/7, ff00::/8";
+constexpr char LAN4[] = "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, 224.0.0.0/4, 255.255.255.255";
+constexpr char LAN6[] = "fe80::/10, fc00::/7, ff00::/8";
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
@@ -36,8 +36,8 @@ std::string render_nftables(const FirewallPolicy& p) {
     if (p.allow_lan) {
       out += "\t\tudp sport 68 udp dport 67 accept\n"
              "\t\tudp sport 546 udp dport 547 accept\n";
-      out += fmt::format("\t\tip daddr {{ {} }} accept\n", kLan4);
-      out += fmt::format("\t\tip6 daddr {{ {} }} accept\n", kLan6);
+      out += fmt::format("\t\tip daddr {{ {} }} accept\n", LAN4);
+      out += fmt::format("\t\tip6 daddr {{ {} }} accept\n", LAN6);
     }
     out += "\t\tcounter name blocked_output drop\n"
            "\t}\n";
@@ -45,8 +45,8 @@ std::string render_nftables(const FirewallPolicy& p) {
            "\t\ttype filter hook forward priority filter; policy drop;\n";
     out += fmt::format("\t\tiifname {0} accept\n\t\toifname {0} accept\n", tun);
     if (p.allow_lan) {
-      out += fmt::format("\t\tip daddr {{ {} }} accept\n", kLan4);
-      out += fmt::format("\t\tip6 daddr {{ {} }} accept\n", kLan6);
+      out += fmt::format("\t\tip daddr {{ {} }} accept\n", LAN4);
+      out += fmt::format("\t\tip6 daddr {{ {} }} accept\n", LAN6);
     }
     out += "\t\tcounter name blocked_forward drop\n"
            "\t}\n";
@@ -84,8 +84,8 @@ std::string render_pf_anchor(const FirewallPolicy& p) {
     if (p.allow_lan) {
       out += "pass out quick inet proto udp from any port 68 to any port 67\n";
       out += "pass out quick inet6 proto udp from any port 546 to any port 547\n";
-      out += fmt::format("pass out quick inet to {{ {} }}\n", kLan4);
-      out += fmt::format("pass out quick inet6 to {{ {} }}\n", kLan6);
+      out += fmt::format("pass out quick inet to {{ {} }}\n", LAN4);
+      out += fmt::format("pass out quick inet6 to {{ {} }}\n", LAN6);
     }
     out += "block drop out quick all\n";
   }
