@@ -2,6 +2,7 @@
 // own io_context thread, the zeqvpnctl client against it), who may connect,
 // and the JSON and Prometheus renderings of a node's status.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -20,12 +21,31 @@
 #include "control/control_server.hpp"
 #include "control/peer_credentials.hpp"
 #include "daemon/control_handler.hpp"
+#include "daemon/status_json.hpp"
 
 namespace zeq {
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+
+// One line from fd, waiting at most 5 s in all: a server that never answers
+// fails the test instead of hanging it.
+std::string read_line(int fd) {
+  std::string line;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+    pollfd p{fd, POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, left) <= 0) {
+      ADD_FAILURE() << "no complete line within 5 s; got '" << line << "'";
+      return line;
+    }
+    char c;
+    if (read(fd, &c, 1) != 1 || c == '\n') return line;
+    line += c;
+  }
+}
 
 class ControlSocket : public ::testing::Test {
  protected:
@@ -61,9 +81,7 @@ class ControlSocket : public ::testing::Test {
     std::strncpy(sa.sun_path, path_.c_str(), sizeof sa.sun_path - 1);
     EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
     EXPECT_EQ(write(fd, line.data(), line.size()), ssize_t(line.size()));
-    std::string reply;
-    char c;
-    while (read(fd, &c, 1) == 1 && c != '\n') reply += c;
+    std::string reply = read_line(fd);
     close(fd);
     return reply;
   }
@@ -78,8 +96,8 @@ class ControlSocket : public ::testing::Test {
 
 control::Reply echo(const std::string& cmd, const json& args) {
   if (cmd == "echo") return control::Reply::success({{"args", args}});
-  if (cmd == "peer") return control::Reply::failure(control::kUnknownPeer, "unknown peer 'x'");
-  return control::Reply::failure(control::kUnknownCommand, "unknown command '" + cmd + "'");
+  if (cmd == "peer") return control::Reply::failure(control::UNKNOWN_PEER, "unknown peer 'x'");
+  return control::Reply::failure(control::UNKNOWN_COMMAND, "unknown command '" + cmd + "'");
 }
 
 TEST_F(ControlSocket, RoundTripErrorsAndVersioning) {
@@ -96,17 +114,17 @@ TEST_F(ControlSocket, RoundTripErrorsAndVersioning) {
 
   auto unknown = control::call(path_, "peer", json::object());
   EXPECT_EQ(unknown.kind, control::CallResult::kDaemonError);
-  EXPECT_EQ(unknown.code, control::kUnknownPeer);
+  EXPECT_EQ(unknown.code, control::UNKNOWN_PEER);
   EXPECT_EQ(unknown.message, "unknown peer 'x'");
 
   json r = json::parse(raw("{\"v\":2,\"id\":9,\"cmd\":\"echo\"}\n"));
   EXPECT_EQ(r["ok"], false);
   EXPECT_EQ(r["id"], 9);
-  EXPECT_EQ(r["error"]["code"], control::kUnsupportedVersion);
+  EXPECT_EQ(r["error"]["code"], control::UNSUPPORTED_VERSION);
   r = json::parse(raw("not json\n"));
-  EXPECT_EQ(r["error"]["code"], control::kBadRequest);
+  EXPECT_EQ(r["error"]["code"], control::BAD_REQUEST);
   r = json::parse(raw("{\"v\":1,\"cmd\":\"echo\",\"args\":[1]}\n"));
-  EXPECT_EQ(r["error"]["code"], control::kBadRequest);
+  EXPECT_EQ(r["error"]["code"], control::BAD_REQUEST);
   r = json::parse(raw("{\"v\":1,\"id\":\"x\",\"cmd\":\"echo\",\"args\":{\"n\":1}}\n"));
   EXPECT_EQ(r["ok"], true);
   EXPECT_EQ(r["v"], control::PROTOCOL_VERSION);
@@ -124,11 +142,9 @@ TEST_F(ControlSocket, IdleConnectionsAreBounded) {
     return fd;
   };
   std::vector<int> idle;
-  for (int i = 0; i < 64; ++i) idle.push_back(connect_one());
+  for (int i = 0; i < control::ControlServer::MAX_CONNECTIONS; ++i) idle.push_back(connect_one());
   int extra = connect_one();
-  std::string reply;
-  char c;
-  while (read(extra, &c, 1) == 1 && c != '\n') reply += c;
+  std::string reply = read_line(extra);
   close(extra);
   EXPECT_NE(reply.find("too many control connections"), std::string::npos) << reply;
   for (int fd : idle) close(fd);
@@ -208,7 +224,7 @@ NodeStatus sample_status() {
 }
 
 TEST(ControlHandler, StatusJsonCarriesAgesInZeqondsAndSeconds) {
-  json j = status_json(sample_status());
+  json j = status_json(sample_status(), GuardStatus{});
   EXPECT_EQ(j["node"]["zeqond"], 2310167310u);
   EXPECT_DOUBLE_EQ(j["node"]["uptime_s"].get<double>(), 2.5);
   EXPECT_EQ(j["peers"][0]["last_handshake_zeqonds"], 2);
@@ -219,7 +235,7 @@ TEST(ControlHandler, StatusJsonCarriesAgesInZeqondsAndSeconds) {
 }
 
 TEST(ControlHandler, MetricsAreValidPrometheusText) {
-  std::string text = metrics_text(sample_status());
+  std::string text = metrics_text(sample_status(), GuardStatus{});
   std::istringstream in(text);
   std::string line;
   const std::regex sample(R"(^[a-z_]+(\{([a-z_]+="([^"\\]|\\.)*",?)+\})? -?[0-9.]+$)");

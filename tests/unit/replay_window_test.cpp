@@ -29,19 +29,19 @@ TEST(ReplayWindow, OutOfOrderWithinWindow) {
 
 TEST(ReplayWindow, WindowEdge) {
   ReplayWindow w;
-  const uint64_t top = ReplayWindow::kWindowSize + 5000;
-  ASSERT_GE(ReplayWindow::kWindowSize, 8192u);
+  const uint64_t top = ReplayWindow::WINDOW_SIZE + 5000;
+  ASSERT_GE(ReplayWindow::WINDOW_SIZE, 8192u);
   EXPECT_TRUE(w.accept(top));
-  // Exactly kWindowSize behind is still inside; one more is outside.
-  EXPECT_TRUE(w.may_accept(top - ReplayWindow::kWindowSize));
-  EXPECT_TRUE(w.accept(top - ReplayWindow::kWindowSize));
-  EXPECT_FALSE(w.may_accept(top - ReplayWindow::kWindowSize - 1));
-  EXPECT_FALSE(w.accept(top - ReplayWindow::kWindowSize - 1));
+  // Exactly WINDOW_SIZE behind is still inside; one more is outside.
+  EXPECT_TRUE(w.may_accept(top - ReplayWindow::WINDOW_SIZE));
+  EXPECT_TRUE(w.accept(top - ReplayWindow::WINDOW_SIZE));
+  EXPECT_FALSE(w.may_accept(top - ReplayWindow::WINDOW_SIZE - 1));
+  EXPECT_FALSE(w.accept(top - ReplayWindow::WINDOW_SIZE - 1));
 }
 
 TEST(ReplayWindow, BigJumpClearsRing) {
   ReplayWindow w;
-  for (uint64_t c = 0; c < 64 * ReplayWindow::kRingBlocks; c += 7) ASSERT_TRUE(w.accept(c));
+  for (uint64_t c = 0; c < 64 * ReplayWindow::RING_BLOCKS; c += 7) ASSERT_TRUE(w.accept(c));
   const uint64_t far = 1'000'000;
   EXPECT_TRUE(w.accept(far));
   // Counters inside the new window that map onto old ring bits are fresh.

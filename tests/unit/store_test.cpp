@@ -23,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Few PBKDF2 rounds keep the tests fast; the daemon uses the full count.
-constexpr int kTestIterations = 1000;
+constexpr int TEST_ITERATIONS = 1000;
 
 class StoreTest : public ::testing::Test {
  protected:
@@ -99,7 +99,7 @@ TEST_F(StoreTest, NestedTransactionsRollBackOnlyTheirPart) {
 
 TEST_F(StoreTest, VaultSealsOpensAndNeverStoresPlaintext) {
   Database db = open_db();
-  auto vault = Vault::open(db, field_key_, kTestIterations);
+  auto vault = Vault::open(db, field_key_, TEST_ITERATIONS);
   ASSERT_TRUE(vault) << vault.message();
   std::array<uint8_t, 32> secret{};
   random_fill(secret);
@@ -123,7 +123,7 @@ TEST_F(StoreTest, VaultSealsOpensAndNeverStoresPlaintext) {
 
 TEST_F(StoreTest, TamperedRowIsRefusedAndAudited) {
   Database db = open_db();
-  auto vault = Vault::open(db, field_key_, kTestIterations);
+  auto vault = Vault::open(db, field_key_, TEST_ITERATIONS);
   ASSERT_TRUE(vault);
   Bytes value(32, 0x42);
   ASSERT_TRUE(vault->put("identity.private_key", value, {"identity", "", 0}, "test", 5));
@@ -147,19 +147,19 @@ TEST_F(StoreTest, TamperedRowIsRefusedAndAudited) {
 TEST_F(StoreTest, WrongFieldKeyIsReportedAtOpen) {
   {
     Database db = open_db();
-    ASSERT_TRUE(Vault::open(db, field_key_, kTestIterations));
+    ASSERT_TRUE(Vault::open(db, field_key_, TEST_ITERATIONS));
   }
   Database db = open_db();
   std::array<uint8_t, 32> other{};
   random_fill(other);
-  auto v = Vault::open(db, SecretBuffer(other), kTestIterations);
+  auto v = Vault::open(db, SecretBuffer(other), TEST_ITERATIONS);
   ASSERT_FALSE(v);
   EXPECT_NE(v.message().find("ZEQ_FIELD_KEY does not open the vault"), std::string::npos) << v.message();
 }
 
 TEST_F(StoreTest, AuditChainDetectsEditedRows) {
   Database db = open_db();
-  auto vault = Vault::open(db, field_key_, kTestIterations);
+  auto vault = Vault::open(db, field_key_, TEST_ITERATIONS);
   ASSERT_TRUE(vault);
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(vault->put("s" + std::to_string(i), Bytes(8, uint8_t(i)), {"p", "", 0}, "t", 1));
   ASSERT_TRUE(vault->verify_audit_chain());
@@ -171,7 +171,7 @@ TEST_F(StoreTest, TunnelLifecycleLedgerAndCrashRecovery) {
   int64_t id = 0;
   {
     Database db = open_db();
-    auto vault = Vault::open(db, field_key_, kTestIterations);
+    auto vault = Vault::open(db, field_key_, TEST_ITERATIONS);
     ASSERT_TRUE(vault);
     TunnelStore tunnels(db, *vault, "zeq-aaaaaaaaaaaa");
     auto opened = tunnels.open_tunnel("zeq-bbbbbbbbbbbb", "zeq-aaaaaaaaaaaa", {PricingUnit::kZeqond, 3, false}, 1000);
@@ -196,7 +196,7 @@ TEST_F(StoreTest, TunnelLifecycleLedgerAndCrashRecovery) {
     // The daemon dies here: nothing more is written for this row.
   }
   Database db = open_db();
-  auto vault = Vault::open(db, field_key_, kTestIterations);
+  auto vault = Vault::open(db, field_key_, TEST_ITERATIONS);
   ASSERT_TRUE(vault);
   TunnelStore tunnels(db, *vault, "zeq-aaaaaaaaaaaa");
   auto row = tunnels.get(id);
