@@ -15,6 +15,8 @@ PACKAGES=(
   systemd man-db groff-base
   # integration tests and the demo
   iproute2 iputils-ping iperf3 tcpdump procps psmisc python3 kmod nftables dnsmasq-base
+  # the independent PROTOCOL.md peer of the netns tests (tests/integration/zeqpeer.py)
+  python3-cryptography
   # benchmark comparison
   wireguard-go wireguard-tools
 )
