@@ -2,7 +2,8 @@
 # Cover traffic and padding, as an observer of the underlay sees them.
 #  - constant cover at COVER_RATE_HZ: over a 60 s window the daemon's cover
 #    counter against the monotonic time of its sends is within 0.1 % of
-#    12.87/s, and the peer counts what arrives;
+#    12.87/s (measured between sends that left on time), and the peer counts
+#    what arrives;
 #  - padding mtu: every data message on the wire has the same header layout
 #    and one size, in a quiet period and in a period of real traffic alike;
 #  - padding buckets: every size is one of the buckets;
@@ -23,8 +24,23 @@ import json, sys
 c = json.load(sys.stdin)['peers'][0]['cover']
 print(' '.join(str(c[f]) for f in sys.argv[1:]))" "$@"
 }
+# on_time_snapshot NODE: "count time" of the node's cover sends, from a
+# snapshot whose last cover packet left within 5 ms of when the schedule
+# wanted it (so a control thread that stalled, on SQLite say, just before
+# the snapshot cannot skew a rate measured between two of them). Polls for
+# such a snapshot, at most 10 s.
+on_time_snapshot() {
+  local deadline=$(( $(date +%s) + 10 ))
+  while :; do
+    read -r n t due < <(cover_of "$1" tx_packets last_sent_mono_s last_due_mono_s)
+    python3 -c "import sys; sys.exit(0 if $t - $due < 0.005 else 1)" && { echo "$n $t"; return 0; }
+    [ "$(date +%s)" -lt $deadline ] || return 1
+    sleep 0.1
+  done
+}
 sleep 1
-read -r n0 t0 < <(cover_of a tx_packets last_sent_mono_s)  # a count and the time of its last send, together
+snap=$(on_time_snapshot a) || fail "no cover packet of a left within 5 ms of its time for 10 s"
+read -r n0 t0 <<< "$snap"  # a count and the time of its last send, together
 rx0=$(cover_of b rx_packets)
 T_START=$(date +%s)
 
@@ -44,7 +60,8 @@ python3 "$HERE/cover_sizes.py" "$WORK/mtu.pcap" $PORT $MTU_PAYLOAD "$SPLIT" --eq
 
 log "waiting for the 60 s rate window"
 sleep $(( 62 - ($(date +%s) - T_START) ))
-read -r n1 t1 < <(cover_of a tx_packets last_sent_mono_s)
+snap=$(on_time_snapshot a) || fail "no cover packet of a left within 5 ms of its time for 10 s"
+read -r n1 t1 <<< "$snap"
 rx1=$(cover_of b rx_packets)
 python3 - "$n0" "$t0" "$n1" "$t1" "$rx0" "$rx1" <<'PY' || fail "cover rate off"
 import sys

@@ -6,7 +6,7 @@ set -euo pipefail
 
 BUILD_DIR=${ZEQ_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build" && pwd)}
 ZEQVPND=$BUILD_DIR/daemon/zeqvpnd
-ZEQVPNCTL=$BUILD_DIR/control/zeqvpnctl
+ZEQVPNCTL=$BUILD_DIR/cli/zeqvpnctl
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TAG=zq$$
 NS_A=${TAG}a
@@ -180,4 +180,20 @@ status_of() {
     sleep 0.05
   done
   awk '/status:/{buf=$0; while ((getline line) > 0 && line ~ /^  peer/) buf=buf "\n" line; last=buf} END{print last}' "$WORK/$1.log"
+}
+
+# start_capture NETNS OUTFILE SECONDS FILTER [INTERFACE]: tcpdump on the
+# namespace's INTERFACE (veth0 by default) for SECONDS (from its launch),
+# line-buffered text to OUTFILE; returns once it is listening (its "listening
+# on" line, on stderr, goes to OUTFILE too), so whatever is sent afterwards is
+# in the window. CAP_PID is the capture's PID.
+start_capture() {
+  bg "$1" "$2" timeout "$3" tcpdump -i "${5:-veth0}" -n -l "$4"
+  CAP_PID=$BG_PID
+  for _ in $(seq 50); do
+    grep -q 'listening on' "$2" 2>/dev/null && return 0
+    kill -0 "$CAP_PID" 2>/dev/null || fail "tcpdump in $1 exited before listening: $(cat "$2")"
+    sleep 0.1
+  done
+  fail "tcpdump in $1 was not listening within 5 s"
 }

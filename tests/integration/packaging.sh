@@ -16,7 +16,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 for unit in "$BUILD_DIR"/systemd/*.service; do
   grep -q "^ExecStart=/.*/zeqvpnd --config /etc/zeqvpn/" "$unit" || fail "$(basename "$unit"): unexpected ExecStart"
   sed -e "s|^\(Exec[A-Za-z]*=\)[^ ]*/zeqvpnd |\1$BUILD_DIR/daemon/zeqvpnd |" \
-      -e "s|^\(Exec[A-Za-z]*=\)[^ ]*/zeqvpnctl |\1$BUILD_DIR/control/zeqvpnctl |" "$unit" > "$WORK/$(basename "$unit")"
+      -e "s|^\(Exec[A-Za-z]*=\)[^ ]*/zeqvpnctl |\1$BUILD_DIR/cli/zeqvpnctl |" "$unit" > "$WORK/$(basename "$unit")"
 done
 cp "$WORK/zeqvpnd@.service" "$WORK/zeqvpnd@office.service"
 

@@ -55,9 +55,20 @@ wait_ping "$NS_B" $TUN4_A 10 || fail "no tunnel with the unprivileged daemon"
 capeff=$(awk '/^CapEff:/{print $2}' /proc/$a_PID/status)
 [ "$capeff" = 0000000000001000 ] || fail "unprivileged daemon has CapEff $capeff, want only CAP_NET_ADMIN"
 "$ZEQVPNCTL" --socket "$SVC/run/zeqvpnd.sock" status | grep -q ": up" || fail "status through the service socket"
-sleep 1.2  # at least two watchdog periods of 0.5 s
+# wait_notify AWK SECONDS: true once the awk condition holds on notify.log.
+wait_notify() {
+  local deadline=$(( $(date +%s%N) + $2 * 1000000000 ))
+  until awk "$1" "$WORK/notify.log"; do
+    [ "$(date +%s%N)" -lt $deadline ] || return 1
+    sleep 0.05
+  done
+}
+# Two WATCHDOG=1 pings (one every 0.5 s, half of WATCHDOG_USEC) before SIGHUP.
+wait_notify '/WATCHDOG=1/{n++} END{exit (n < 2)}' 10 || fail "fewer than two WATCHDOG=1 pings within 10 s"
 kill -HUP "$a_PID"
-sleep 0.3
+# The reload is over at the READY=1 that follows RELOADING=1.
+wait_notify '/READY=1/ && r{ok=1} /RELOADING=1/{r=1} END{exit !ok}' 10 \
+  || fail "no RELOADING=1 then READY=1 within 10 s of SIGHUP: $(cat "$WORK/notify.log")"
 kill -TERM "$a_PID"
 wait "$a_PID" || fail "daemon did not exit 0"
 wait "$NOTIFY_PID" || true
