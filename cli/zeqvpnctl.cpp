@@ -3,7 +3,6 @@
 // Exit codes (docs/control.md): 0 done, 1 the command failed, 2 bad
 // arguments, 3 zeqvpnd not running, 4 permission denied, 5 unknown peer.
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,11 +80,17 @@ nlohmann::json call(const Options& o, const std::string& cmd, const nlohmann::js
 
 void print_json(const nlohmann::json& j) { std::printf("%s\n", j.dump(2).c_str()); }
 
+// The daemon's reply as JSON with --json, else as `format` renders it.
+void show(const Options& o, const nlohmann::json& reply, std::string (*format)(const nlohmann::json&)) {
+  if (o.json) print_json(reply);
+  else std::fputs(format(reply).c_str(), stdout);
+}
+
 std::string fresh_hex32() {
   std::array<uint8_t, 32> b{};
   zeq::random_fill(b);
   std::string hex = zeq::to_hex(b);
-  sodium_memzero(b.data(), b.size());
+  zeq::secure_wipe(b.data(), b.size());
   return hex;
 }
 
@@ -100,7 +105,7 @@ void gen_secrets(const std::string& output, bool force, const std::string& only)
     int fd = open(output.c_str(), flags, 0600);
     if (fd < 0) {
       int err = errno;
-      sodium_memzero(text.data(), text.size());
+      zeq::secure_wipe(text.data(), text.size());
       if (err == EEXIST) die(kFailed, output + " exists; it may hold the secrets of a running mesh. Use --force to replace it");
       die(kFailed, output + ": " + std::strerror(err));
     }
@@ -112,7 +117,7 @@ void gen_secrets(const std::string& output, bool force, const std::string& only)
                          "its own ZEQ_FIELD_KEY.\n",
                  output.c_str());
   }
-  sodium_memzero(text.data(), text.size());
+  zeq::secure_wipe(text.data(), text.size());
 }
 
 // With the daemon gone (always mode leaves the rules after a crash or stop),
@@ -144,8 +149,7 @@ void killswitch_command(const Options& o, const std::string& action) {
   auto r = zeq::control::call(socket_path(o), "killswitch", {{"action", action}});
   if (r.kind == zeq::control::CallResult::kNotRunning) return killswitch_offline(o, action);
   auto result = checked("killswitch", r);
-  if (o.json) print_json(result);
-  else std::fputs(zeq::ctl::format_guard(result).c_str(), stdout);
+  show(o, result, zeq::ctl::format_guard);
 }
 
 void config_check(const std::string& file) {
@@ -162,64 +166,27 @@ void config_check(const std::string& file) {
               c->control.socket.c_str(), c->state.database.c_str());
 }
 
-}  // namespace
+// The values the subcommands' options fill; they outlive parsing.
+struct Args {
+  int limit = zeq::control::DEFAULT_TUNNEL_ROWS;
+  std::string peer, cover_action, cover_peer, killswitch_action;
+  std::string output, only, file;
+  bool force = false;
+};
 
-int main(int argc, char** argv) {
-  zeq::crypto_init();
-  CLI::App app{"zeqvpnctl: control and key tool for zeqvpn.\n"
-               "Exit codes: 0 done, 1 failed, 2 bad arguments, 3 zeqvpnd not running, 4 permission denied, 5 unknown peer."};
-  app.require_subcommand(1);
-  Options o;
-  app.add_option("-s,--socket", o.socket, "control socket (default $ZEQVPN_SOCKET or /run/zeqvpn/zeqvpnd.sock)");
-  app.add_option("-c,--config", o.config, "take the control socket path from this zeqvpnd configuration file");
-  app.add_flag("--json", o.json, "print the daemon's reply as JSON");
-
+// status, peers, tunnels, reload and metrics: the node as it runs.
+void add_node_commands(CLI::App& app, Options& o, Args& a) {
   app.add_subcommand("status", "node, interface, uptime, Zeqond and every peer's tunnel")->callback([&] {
-    auto r = call(o, "status");
-    if (o.json) print_json(r);
-    else std::fputs(zeq::ctl::format_status(r).c_str(), stdout);
+    show(o, call(o, "status"), zeq::ctl::format_status);
   });
   app.add_subcommand("peers", "every configured peer and its tunnel")->callback([&] {
-    auto r = call(o, "peers");
-    if (o.json) print_json(r);
-    else std::fputs(zeq::ctl::format_peers(r).c_str(), stdout);
+    show(o, call(o, "peers"), zeq::ctl::format_peers);
   });
-  int limit = 50;
   auto* tunnels = app.add_subcommand("tunnels", "tunnel lifecycle rows from the state database (vpn_tunnels)");
-  tunnels->add_option("-n,--limit", limit, "newest rows to show")->capture_default_str()->check(CLI::Range(1, 100000));
-  tunnels->callback([&] {
-    auto r = call(o, "tunnels", {{"limit", limit}});
-    if (o.json) print_json(r);
-    else std::fputs(zeq::ctl::format_tunnels(r).c_str(), stdout);
-  });
-
-  std::string peer;
-  for (auto [name, help] : {std::pair{"up", "bring PEER's tunnel up (undoes down) and handshake now"},
-                            std::pair{"down", "take PEER's tunnel down: keys wiped, handshakes refused until up"},
-                            std::pair{"rekey", "handshake with PEER now for fresh keys"}}) {
-    auto* sub = app.add_subcommand(name, help);
-    sub->add_option("PEER", peer, "the peer's name or ZID")->required();
-    sub->callback([&o, &peer, cmd = std::string(name)] {
-      auto r = call(o, cmd, {{"peer", peer}});
-      if (o.json) print_json(r);
-      else std::printf("%s: %s\n", peer.c_str(), r.value("message", "done").c_str());
-    });
-  }
-  std::string cover_action, cover_peer;
-  auto* cover = app.add_subcommand("cover", "cover traffic: on, off or status, for PEER or every peer");
-  cover->add_option("ACTION", cover_action, "on, off or status")->required()->check(CLI::IsMember({"on", "off", "status"}));
-  cover->add_option("PEER", cover_peer, "a peer's name or ZID (default: every peer)");
-  cover->callback([&] {
-    auto r = call(o, "cover", {{"action", cover_action}, {"peer", cover_peer}});
-    if (o.json) print_json(r);
-    else std::fputs(zeq::ctl::format_cover(r).c_str(), stdout);
-  });
-
-  std::string ks_action;
-  auto* killswitch = app.add_subcommand("killswitch", "kill switch: status, arm or disarm (disarm also works with zeqvpnd stopped)");
-  killswitch->add_option("ACTION", ks_action, "status, arm or disarm")->required()->check(CLI::IsMember({"status", "arm", "disarm"}));
-  killswitch->callback([&] { killswitch_command(o, ks_action); });
-
+  tunnels->add_option("-n,--limit", a.limit, "newest rows to show")
+      ->capture_default_str()
+      ->check(CLI::Range(1, zeq::control::MAX_TUNNEL_ROWS));
+  tunnels->callback([&] { show(o, call(o, "tunnels", {{"limit", a.limit}}), zeq::ctl::format_tunnels); });
   app.add_subcommand("reload", "re-read the configuration file (as SIGHUP does)")->callback([&] {
     auto r = call(o, "reload");
     if (o.json) print_json(r);
@@ -230,7 +197,37 @@ int main(int argc, char** argv) {
     if (o.json) print_json(r);
     else std::fputs(r.value("text", "").c_str(), stdout);
   });
+}
 
+// up, down, rekey, cover and killswitch: what the operator changes.
+void add_operator_commands(CLI::App& app, Options& o, Args& a) {
+  for (auto [name, help] : {std::pair{"up", "bring PEER's tunnel up (undoes down) and handshake now"},
+                            std::pair{"down", "take PEER's tunnel down: keys wiped, handshakes refused until up"},
+                            std::pair{"rekey", "handshake with PEER now for fresh keys"}}) {
+    auto* sub = app.add_subcommand(name, help);
+    sub->add_option("PEER", a.peer, "the peer's name or ZID")->required();
+    sub->callback([&o, &a, cmd = std::string(name)] {
+      auto r = call(o, cmd, {{"peer", a.peer}});
+      if (o.json) print_json(r);
+      else std::printf("%s: %s\n", a.peer.c_str(), r.value("message", "done").c_str());
+    });
+  }
+  auto* cover = app.add_subcommand("cover", "cover traffic: on, off or status, for PEER or every peer");
+  cover->add_option("ACTION", a.cover_action, "on, off or status")->required()->check(CLI::IsMember({"on", "off", "status"}));
+  cover->add_option("PEER", a.cover_peer, "a peer's name or ZID (default: every peer)");
+  cover->callback([&] {
+    show(o, call(o, "cover", {{"action", a.cover_action}, {"peer", a.cover_peer}}), zeq::ctl::format_cover);
+  });
+  auto* killswitch =
+      app.add_subcommand("killswitch", "kill switch: status, arm or disarm (disarm also works with zeqvpnd stopped)");
+  killswitch->add_option("ACTION", a.killswitch_action, "status, arm or disarm")
+      ->required()
+      ->check(CLI::IsMember({"status", "arm", "disarm"}));
+  killswitch->callback([&] { killswitch_command(o, a.killswitch_action); });
+}
+
+// Keys, secrets and files: no daemon needed.
+void add_offline_commands(CLI::App& app, Args& a) {
   app.add_subcommand("genkey", "print a new private key (base64); keep it with mode 0600")->callback([] {
     auto kp = zeq::x25519_generate();
     std::printf("%s\n", zeq::encode_key(kp.private_key.span()).c_str());
@@ -238,37 +235,47 @@ int main(int argc, char** argv) {
   app.add_subcommand("pubkey", "read a private key on stdin, print its public key")->callback([] {
     std::string text = read_stdin();
     auto id = zeq::identity_from_private_key_text(text);
-    sodium_memzero(text.data(), text.size());
+    zeq::secure_wipe(text.data(), text.size());
     if (!id) die(kFailed, "pubkey: stdin: " + id.message());
     std::printf("%s\n", zeq::encode_key(id->keypair.public_key).c_str());
   });
   app.add_subcommand("zid", "read a public key on stdin (as pubkey prints it), print the node's ZID")->callback([] {
     std::string text = read_stdin();
     auto key = zeq::decode_key(text);
-    sodium_memzero(text.data(), text.size());
     if (!key) die(kFailed, "zid: stdin: expected a public key as `zeqvpnctl pubkey` prints it");
     std::printf("%s\n", zeq::zid_from_public_key(*key).c_str());
   });
-
-  std::string output, only;
-  bool force = false;
-  auto* secrets = app.add_subcommand("gen-secrets", "make a fresh ZEQ_MESH_SECRET and ZEQ_FIELD_KEY (environment-file lines)");
-  secrets->add_option("-o,--output", output, "write to FILE with mode 0600 instead of printing");
-  secrets->add_flag("--force", force, "replace an existing FILE");
-  secrets->add_option("--only", only, "just one of them: mesh or field")->check(CLI::IsMember({"mesh", "field"}));
-  secrets->callback([&] { gen_secrets(output, force, only); });
-
+  auto* secrets =
+      app.add_subcommand("gen-secrets", "make a fresh ZEQ_MESH_SECRET and ZEQ_FIELD_KEY (environment-file lines)");
+  secrets->add_option("-o,--output", a.output, "write to FILE with mode 0600 instead of printing");
+  secrets->add_flag("--force", a.force, "replace an existing FILE");
+  secrets->add_option("--only", a.only, "just one of them: mesh or field")->check(CLI::IsMember({"mesh", "field"}));
+  secrets->callback([&] { gen_secrets(a.output, a.force, a.only); });
   auto* config = app.add_subcommand("config", "configuration files");
   config->require_subcommand(1);
-  std::string file;
   auto* check = config->add_subcommand("check", "validate FILE without starting anything");
-  check->add_option("FILE", file, "zeqvpnd YAML configuration")->required();
-  check->callback([&] { config_check(file); });
-
+  check->add_option("FILE", a.file, "zeqvpnd YAML configuration")->required();
+  check->callback([&] { config_check(a.file); });
   app.add_subcommand("version", "print the version")->callback([] {
     std::printf("zeqvpnctl %s (%s)\n", zeq::VERSION, zeq::PROTOCOL_VERSION_NAME);
   });
+}
 
+}  // namespace
+
+int main(int argc, char** argv) {
+  zeq::crypto_init();
+  CLI::App app{"zeqvpnctl: control and key tool for zeqvpn.\n"
+               "Exit codes: 0 done, 1 failed, 2 bad arguments, 3 zeqvpnd not running, 4 permission denied, 5 unknown peer."};
+  app.require_subcommand(1);
+  Options o;
+  Args a;
+  app.add_option("-s,--socket", o.socket, "control socket (default $ZEQVPN_SOCKET or /run/zeqvpn/zeqvpnd.sock)");
+  app.add_option("-c,--config", o.config, "take the control socket path from this zeqvpnd configuration file");
+  app.add_flag("--json", o.json, "print the daemon's reply as JSON");
+  add_node_commands(app, o, a);
+  add_operator_commands(app, o, a);
+  add_offline_commands(app, a);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,6 +12,9 @@ namespace zeq::control {
 inline constexpr int PROTOCOL_VERSION = 1;
 // A longer line is a protocol error; the connection is closed.
 inline constexpr size_t MAX_LINE = 64 * 1024;
+// `tunnels`: at most this many rows per request (limit, default 50).
+inline constexpr int MAX_TUNNEL_ROWS = 100000;
+inline constexpr int DEFAULT_TUNNEL_ROWS = 50;
 
 // Error codes a reply may carry. Clients map them to exit codes.
 inline constexpr char BAD_REQUEST[] = "bad_request";          // not JSON, missing fields, bad arguments

@@ -33,8 +33,9 @@ Reply metrics(const ControlContext& c, const json&) {
 }
 
 Reply tunnels(const ControlContext& c, const json& args) {
-  int limit = args.value("limit", 50);
-  if (limit < 1 || limit > 100000) return Reply::failure(control::BAD_REQUEST, "limit must be 1 to 100000");
+  int limit = args.value("limit", control::DEFAULT_TUNNEL_ROWS);
+  if (limit < 1 || limit > control::MAX_TUNNEL_ROWS)
+    return Reply::failure(control::BAD_REQUEST, "limit must be 1 to " + std::to_string(control::MAX_TUNNEL_ROWS));
   auto rows = c.tunnels.list(limit);
   if (!rows) return Reply::failure(control::FAILED, rows.message());
   json list = json::array();

@@ -65,6 +65,7 @@ Daemon::~Daemon() {
 Result<std::string> Daemon::check(const Options& options) {
   auto config = load_config_file(options.config_path);
   if (!config) return config.status();
+  if (Status s = init_logging(options.log_level.empty() ? config->log_level : options.log_level); !s) return s;
   if (auto secret = load_mesh_secret(); !secret) return secret.status();
   if (auto field_key = load_field_key(); !field_key) return field_key.status();
   std::string who = "identity from the vault";

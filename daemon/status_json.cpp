@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <functional>
 
 #include "core/constants.hpp"
 
@@ -123,72 +122,84 @@ json tunnel_json(const TunnelRow& t) {
           {"end_reason", t.end_reason}};
 }
 
-std::string metrics_text(const NodeStatus& s, const GuardStatus& g) {
-  std::string out;
-  auto family = [&](const char* name, const char* type, const char* help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-  };
-  family("zeqvpn_up", "gauge", "1 while zeqvpnd runs.");
+namespace {
+
+// One metric family's HELP and TYPE lines.
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+}
+
+// The node, its handshakes and drops, and the kill switch.
+void node_metrics(std::string& out, const NodeStatus& s, const GuardStatus& g) {
+  family(out, "zeqvpn_up", "gauge", "1 while zeqvpnd runs.");
   out += fmt::format("zeqvpn_up{{zid=\"{}\",interface=\"{}\"}} 1\n", label(s.zid), label(s.interface));
-  family("zeqvpn_uptime_seconds", "gauge", "Seconds since zeqvpnd started.");
+  family(out, "zeqvpn_uptime_seconds", "gauge", "Seconds since zeqvpnd started.");
   out += fmt::format("zeqvpn_uptime_seconds {:.3f}\n", seconds(s.uptime_us));
-  family("zeqvpn_zeqond", "gauge", "The current Zeqond number.");
+  family(out, "zeqvpn_zeqond", "gauge", "The current Zeqond number.");
   out += fmt::format("zeqvpn_zeqond {}\n", s.zeqond);
-  family("zeqvpn_handshakes_completed_total", "counter", "Handshakes whose keys were confirmed.");
+  family(out, "zeqvpn_handshakes_completed_total", "counter", "Handshakes whose keys were confirmed.");
   out += fmt::format("zeqvpn_handshakes_completed_total {}\n", s.handshakes_completed);
-  family("zeqvpn_handshakes_answered_total", "counter", "Handshake initiations answered.");
+  family(out, "zeqvpn_handshakes_answered_total", "counter", "Handshake initiations answered.");
   out += fmt::format("zeqvpn_handshakes_answered_total {}\n", s.handshakes_answered);
-  family("zeqvpn_handshakes_rejected_total", "counter", "Handshake messages refused, by reason.");
+  family(out, "zeqvpn_handshakes_rejected_total", "counter", "Handshake messages refused, by reason.");
   for (const auto& [reason, n] : s.handshake_rejects)
     out += fmt::format("zeqvpn_handshakes_rejected_total{{reason=\"{}\"}} {}\n", label(reason), n);
-  family("zeqvpn_drops_total", "counter", "Packets dropped by the data plane, by reason.");
+  family(out, "zeqvpn_drops_total", "counter", "Packets dropped by the data plane, by reason.");
   for (const auto& [reason, n] : s.drops) out += fmt::format("zeqvpn_drops_total{{reason=\"{}\"}} {}\n", label(reason), n);
-  family("zeqvpn_killswitch_armed", "gauge", "1 while the kill switch blocks traffic outside the tunnel.");
+  family(out, "zeqvpn_killswitch_armed", "gauge", "1 while the kill switch blocks traffic outside the tunnel.");
   out += fmt::format("zeqvpn_killswitch_armed {}\n", g.armed ? 1 : 0);
-  family("zeqvpn_firewall_blocked_packets_total", "counter", "Packets the kill switch and DNS-leak rules dropped, by rule.");
+  family(out, "zeqvpn_firewall_blocked_packets_total", "counter", "Packets the kill switch and DNS-leak rules dropped, by rule.");
   for (const auto& [rule, n] : g.blocked)
     out += fmt::format("zeqvpn_firewall_blocked_packets_total{{rule=\"{}\"}} {}\n", label(rule), n);
-  family("zeqvpn_dns_via_peer", "gauge", "1 while names resolve through a peer's resolver.");
+  family(out, "zeqvpn_dns_via_peer", "gauge", "1 while names resolve through a peer's resolver.");
   out += fmt::format("zeqvpn_dns_via_peer {}\n", g.dns_via_peer ? 1 : 0);
-  family("zeqvpn_received_total", "counter", "Authenticated messages that carried no IP packet, by kind.");
+  family(out, "zeqvpn_received_total", "counter", "Authenticated messages that carried no IP packet, by kind.");
   for (const auto& [kind, n] : s.received) out += fmt::format("zeqvpn_received_total{{kind=\"{}\"}} {}\n", label(kind), n);
+}
 
-  struct PerPeer {
-    const char* name;
-    const char* type;
-    const char* help;
-    std::function<std::string(const PeerStatus&)> value;
-  };
-  const PerPeer per_peer[] = {
-      {"zeqvpn_peer_up", "gauge", "1 while the peer's tunnel has a confirmed key.",
-       [](const PeerStatus& p) { return std::string(p.state == "up" ? "1" : "0"); }},
-      {"zeqvpn_peer_rx_bytes_total", "counter", "Bytes received from the peer (UDP payload).",
-       [](const PeerStatus& p) { return std::to_string(p.rx_bytes); }},
-      {"zeqvpn_peer_tx_bytes_total", "counter", "Bytes sent to the peer (UDP payload).",
-       [](const PeerStatus& p) { return std::to_string(p.tx_bytes); }},
-      {"zeqvpn_peer_rx_packets_total", "counter", "Data messages received from the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.rx_packets); }},
-      {"zeqvpn_peer_tx_packets_total", "counter", "Data messages sent to the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.tx_packets); }},
-      {"zeqvpn_peer_handshakes_total", "counter", "Completed handshakes with the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.handshakes); }},
-      {"zeqvpn_peer_rekeys_total", "counter", "Key rotations with the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.rekeys); }},
-      {"zeqvpn_peer_cover_tx_packets_total", "counter", "Cover packets sent to the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.cover_tx_packets); }},
-      {"zeqvpn_peer_cover_tx_bytes_total", "counter", "Bytes of cover packets sent to the peer (UDP payload).",
-       [](const PeerStatus& p) { return std::to_string(p.cover_tx_bytes); }},
-      {"zeqvpn_peer_cover_rx_packets_total", "counter", "Cover packets received from the peer.",
-       [](const PeerStatus& p) { return std::to_string(p.cover_rx_packets); }},
-      {"zeqvpn_peer_cover_rx_bytes_total", "counter", "Bytes of cover packets received from the peer (UDP payload).",
-       [](const PeerStatus& p) { return std::to_string(p.cover_rx_bytes); }},
-      {"zeqvpn_peer_last_handshake_seconds", "gauge", "Seconds since the last completed handshake (-1: never).",
-       [](const PeerStatus& p) {
-         return p.last_handshake_age_us < 0 ? std::string("-1") : fmt::format("{:.3f}", seconds(p.last_handshake_age_us));
-       }},
-  };
-  for (const auto& m : per_peer) {
-    family(m.name, m.type, m.help);
+struct PeerMetric {
+  const char* name;
+  const char* type;
+  const char* help;
+  std::string (*value)(const PeerStatus&);
+};
+
+const PeerMetric PEER_METRICS[] = {
+    {"zeqvpn_peer_up", "gauge", "1 while the peer's tunnel has a confirmed key.",
+     [](const PeerStatus& p) { return std::string(p.state == "up" ? "1" : "0"); }},
+    {"zeqvpn_peer_rx_bytes_total", "counter", "Bytes received from the peer (UDP payload).",
+     [](const PeerStatus& p) { return std::to_string(p.rx_bytes); }},
+    {"zeqvpn_peer_tx_bytes_total", "counter", "Bytes sent to the peer (UDP payload).",
+     [](const PeerStatus& p) { return std::to_string(p.tx_bytes); }},
+    {"zeqvpn_peer_rx_packets_total", "counter", "Data messages received from the peer.",
+     [](const PeerStatus& p) { return std::to_string(p.rx_packets); }},
+    {"zeqvpn_peer_tx_packets_total", "counter", "Data messages sent to the peer.",
+     [](const PeerStatus& p) { return std::to_string(p.tx_packets); }},
+    {"zeqvpn_peer_handshakes_total", "counter", "Completed handshakes with the peer.",
+     [](const PeerStatus& p) { return std::to_string(p.handshakes); }},
+    {"zeqvpn_peer_rekeys_total", "counter", "Key rotations with the peer.",
+     [](const PeerStatus& p) { return std::to_string(p.rekeys); }},
+    {"zeqvpn_peer_cover_tx_packets_total", "counter", "Cover packets sent to the peer.",
+     [](const PeerStatus& p) { return std::to_string(p.cover_tx_packets); }},
+    {"zeqvpn_peer_cover_tx_bytes_total", "counter", "Bytes of cover packets sent to the peer (UDP payload).",
+     [](const PeerStatus& p) { return std::to_string(p.cover_tx_bytes); }},
+    {"zeqvpn_peer_cover_rx_packets_total", "counter", "Cover packets received from the peer.",
+     [](const PeerStatus& p) { return std::to_string(p.cover_rx_packets); }},
+    {"zeqvpn_peer_cover_rx_bytes_total", "counter", "Bytes of cover packets received from the peer (UDP payload).",
+     [](const PeerStatus& p) { return std::to_string(p.cover_rx_bytes); }},
+    {"zeqvpn_peer_last_handshake_seconds", "gauge", "Seconds since the last completed handshake (-1: never).",
+     [](const PeerStatus& p) {
+       return p.last_handshake_age_us < 0 ? std::string("-1") : fmt::format("{:.3f}", seconds(p.last_handshake_age_us));
+     }},
+};
+
+}  // namespace
+
+std::string metrics_text(const NodeStatus& s, const GuardStatus& g) {
+  std::string out;
+  node_metrics(out, s, g);
+  for (const auto& m : PEER_METRICS) {
+    family(out, m.name, m.type, m.help);
     for (const auto& p : s.peers)
       out += fmt::format("{}{{peer=\"{}\",zid=\"{}\"}} {}\n", m.name, label(p.name), label(p.zid), m.value(p));
   }

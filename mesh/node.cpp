@@ -32,6 +32,9 @@ struct Node::Impl::Loop {
 
 namespace {
 
+// workers: 0 means one per core, up to this many.
+constexpr unsigned MAX_DEFAULT_WORKERS = 16;
+
 // A default route through the tunnel would also capture the tunnel's own
 // UDP packets; full-tunnel routing needs policy routing by socket mark.
 void warn_about_default_routes(const NodeSettings& settings) {
@@ -116,13 +119,12 @@ Node::~Node() {
   if (impl_->sessions) impl_->sessions->shutdown();
 }
 
-Result<std::unique_ptr<Node>> Node::create(const NodeSettings& settings, LocalIdentity identity,
-                                           SecretBuffer mesh_secret) {
-  const int worker_count =
-      settings.workers > 0 ? settings.workers : int(std::clamp(std::thread::hardware_concurrency(), 1u, 16u));
-  if (Status s = UdpSocket::check_port_free(settings.listen_port); !s) return s;
+namespace {
 
-  auto tun = TunDevice::create(settings.interface_name, worker_count);
+// The TUN device with its MTU, addresses and the peers' routes, or an error
+// (the device, not persistent, goes away with the Result).
+Result<TunDevice> open_tun(const NodeSettings& settings, int queues) {
+  auto tun = TunDevice::create(settings.interface_name, queues);
   if (!tun) return tun.status();
   LinkSettings link;
   link.ifindex = tun->ifindex();
@@ -132,45 +134,62 @@ Result<std::unique_ptr<Node>> Node::create(const NodeSettings& settings, LocalId
   auto routes = kernel_routes(settings.peers);
   link.routes.assign(routes.begin(), routes.end());
   if (Status s = configure_link(link); !s) return Status::error("configuring " + settings.interface_name + ": " + s.message());
+  return tun;
+}
 
-  auto impl = std::make_unique<Impl>(settings, std::move(identity), std::move(mesh_secret), std::move(tun.value()),
-                                     worker_count);
-  Impl& m = *impl;
-  m.queue = std::make_unique<ControlQueue>(
-      m.loop->io,
-      ControlQueue::Handlers{
-          .handshake = [&m](ByteSpan msg, const UdpEndpoint& from) { m.sessions->on_handshake_message(msg, from); },
-          .control =
-              [&m](uint64_t serial, ByteSpan plaintext) {
-                if (Peer* p = m.plane.find_by_serial(serial)) m.dns->on_control_message(*p, plaintext);
-              },
-          // The peer may have been removed by a reload since the worker asked.
-          .attention = [&m](uint64_t serial) {
-            if (Peer* p = m.plane.find_by_serial(serial)) m.sessions->on_attention(*p);
-          }});
-  m.plane.own_mac1_key = mac1_key_for(m.identity.keypair.public_key);
-  m.plane.inbox = m.queue.get();
-  for (const auto& peer : settings.peers) m.plane.add_peer(peer).apply_traffic_shape(settings.cover, settings.padding);
-  m.plane.publish_table();
+}  // namespace
 
-  for (int w = 0; w < worker_count; ++w) {
+// The workers' inbox and their view of the peers, then one worker per TUN
+// queue with its own socket, then the control thread's session logic, which
+// sends its handshakes through the first worker's socket.
+Status Node::Impl::build() {
+  queue = std::make_unique<ControlQueue>(
+      loop->io, ControlQueue::Handlers{
+                    .handshake = [this](ByteSpan msg, const UdpEndpoint& from) { sessions->on_handshake_message(msg, from); },
+                    .control =
+                        [this](uint64_t serial, ByteSpan plaintext) {
+                          if (Peer* p = plane.find_by_serial(serial)) dns->on_control_message(*p, plaintext);
+                        },
+                    // The peer may have been removed by a reload since the worker asked.
+                    .attention =
+                        [this](uint64_t serial) {
+                          if (Peer* p = plane.find_by_serial(serial)) sessions->on_attention(*p);
+                        }});
+  plane.own_mac1_key = mac1_key_for(identity.keypair.public_key);
+  plane.inbox = queue.get();
+  for (const auto& peer : settings.peers) plane.add_peer(peer).apply_traffic_shape(settings.cover, settings.padding);
+  plane.publish_table();
+
+  for (int w = 0; w < plane.workers; ++w) {
     auto sock = UdpSocket::open(settings.listen_port, settings.fwmark);
     if (!sock) return sock.status();
-    auto worker = DataWorker::create(w, m.plane, m.tun.queue_fd(w), std::move(sock.value()));
+    auto worker = DataWorker::create(w, plane, tun.queue_fd(w), std::move(sock.value()));
     if (!worker) return worker.status();
-    m.workers.push_back(std::move(worker.value()));
+    workers.push_back(std::move(worker.value()));
   }
-  const UdpSocket& control_socket = m.workers.front()->socket();
-  m.sessions = std::make_unique<SessionManager>(
-      m.plane, m.identity, m.mesh, m.clock, m.random,
+  const UdpSocket& control_socket = workers.front()->socket();
+  sessions = std::make_unique<SessionManager>(
+      plane, identity, mesh, clock, random,
       [&control_socket](ByteSpan msg, const UdpEndpoint& to) { return control_socket.send_to(msg.data(), msg.size(), to); });
-  m.sessions->set_events(&m);
-  m.dns = std::make_unique<DnsOffers>(m.plane, *m.sessions);
-  m.dns->set_resolver(settings.dns_offer);
-  m.cover = std::make_unique<CoverScheduler>(m.plane, *m.sessions, m.random);
+  sessions->set_events(this);
+  dns = std::make_unique<DnsOffers>(plane, *sessions);
+  dns->set_resolver(settings.dns_offer);
+  cover = std::make_unique<CoverScheduler>(plane, *sessions, random);
+  return Status::ok();
+}
 
-  spdlog::info("node {} on {} (mtu {}, udp port {}, {} workers, {} peers)", m.identity.zid, settings.interface_name,
-               settings.mtu, settings.listen_port, worker_count, settings.peers.size());
+Result<std::unique_ptr<Node>> Node::create(const NodeSettings& settings, LocalIdentity identity,
+                                           SecretBuffer mesh_secret) {
+  const int worker_count = settings.workers > 0 ? settings.workers
+                                                : int(std::clamp(std::thread::hardware_concurrency(), 1u, MAX_DEFAULT_WORKERS));
+  if (Status s = UdpSocket::check_port_free(settings.listen_port); !s) return s;
+  auto tun = open_tun(settings, worker_count);
+  if (!tun) return tun.status();
+  auto impl = std::make_unique<Impl>(settings, std::move(identity), std::move(mesh_secret), std::move(tun.value()),
+                                     worker_count);
+  if (Status s = impl->build(); !s) return s;
+  spdlog::info("node {} on {} (mtu {}, udp port {}, {} workers, {} peers)", impl->identity.zid,
+               settings.interface_name, settings.mtu, settings.listen_port, worker_count, settings.peers.size());
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 

@@ -31,6 +31,9 @@ struct Node::Impl final : TunnelEvents {
   Impl(const NodeSettings& s, LocalIdentity id, SecretBuffer secret, TunDevice device, int worker_count);
   ~Impl() override;
 
+  // Builds the workers' inbox and peers, the workers and the session logic.
+  Status build();
+
   // TunnelEvents, from the session manager: our own reactions (DNS offer,
   // log), then the daemon's observer.
   void tunnel_up(Peer& peer) override;

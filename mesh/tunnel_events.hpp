@@ -1,7 +1,8 @@
-// How the session manager tells the rest of the node that a peer's tunnel
-// came up or went down, without knowing who listens (the state store writes
-// vpn_tunnels rows; later the kill switch reacts). Called on the control
-// thread, at most once per transition.
+// How the session manager tells the rest of the node, and the node the
+// daemon, that a peer's tunnel came up or went down, without knowing who
+// listens (the node offers its DNS resolver; the daemon's recorder writes
+// vpn_tunnels rows). Called on the control thread, at most once per
+// transition; a peer stays alive from tunnel_up to its tunnel_down.
 #pragma once
 
 namespace zeq {
