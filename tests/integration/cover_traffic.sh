@@ -47,7 +47,8 @@ T_START=$(date +%s)
 log "capture: 3 s quiet, then 3 s of pings and a TCP transfer (padding mtu)"
 bg "$NS_B" "$WORK/mtu.txt" timeout 7 tcpdump -i veth0 -n -w "$WORK/mtu.pcap" "udp port $PORT"
 CAP=$BG_PID
-sleep 3.5
+wait_listening "$WORK/mtu.txt" $CAP
+sleep 3
 SPLIT=$(date +%s.%N)
 in_a ping -c 20 -i 0.05 -s 1 $TUN4_B >/dev/null
 in_a ping -c 20 -i 0.05 -s 700 $TUN6_B >/dev/null
@@ -94,7 +95,8 @@ for n in a b; do sed -i 's/^padding: mtu/padding: buckets/; s/^cover: constant/c
 ctl a cover status | grep -q "cover: probabilistic, padding buckets" || fail "reload did not switch cover and padding: $(ctl a cover status)"
 bg "$NS_B" "$WORK/b.txt" timeout 5 tcpdump -i veth0 -n -w "$WORK/buckets.pcap" "udp port $PORT"
 CAP=$BG_PID
-sleep 2.5
+wait_listening "$WORK/b.txt" $CAP
+sleep 2
 SPLIT=$(date +%s.%N)
 in_a ping -c 20 -i 0.05 -s 300 $TUN4_B >/dev/null
 wait "$CAP" 2>/dev/null || true

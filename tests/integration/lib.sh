@@ -190,10 +190,16 @@ status_of() {
 start_capture() {
   bg "$1" "$2" timeout "$3" tcpdump -i "${5:-veth0}" -n -l "$4"
   CAP_PID=$BG_PID
+  wait_listening "$2" "$CAP_PID"
+}
+
+# wait_listening LOGFILE PID: returns once the tcpdump with that PID, whose
+# stderr goes to LOGFILE, says it is listening (at most 5 s).
+wait_listening() {
   for _ in $(seq 50); do
-    grep -q 'listening on' "$2" 2>/dev/null && return 0
-    kill -0 "$CAP_PID" 2>/dev/null || fail "tcpdump in $1 exited before listening: $(cat "$2")"
+    grep -q 'listening on' "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || fail "tcpdump exited before listening: $(cat "$1")"
     sleep 0.1
   done
-  fail "tcpdump in $1 was not listening within 5 s"
+  fail "tcpdump was not listening within 5 s"
 }
