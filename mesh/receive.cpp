@@ -62,6 +62,37 @@ void DataWorker::receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& 
   }
 }
 
+// An IP packet: trimmed to its header's length, and only from a source
+// address the sending peer owns (cryptokey routing, inbound).
+[[gnu::always_inline]] inline void DataWorker::deliver_ip(const PeerTable& table, Peer& peer, uint8_t* plain, size_t plain_len, int64_t now) {
+  size_t ip_len = ip_packet_length(ByteSpan(plain, plain_len));
+  if (ip_len == 0) {
+    counters_.drop(Drop::kMalformed);
+    return;
+  }
+  if (table.lookup(plain[0] >> 4, ip_source(plain)) != &peer) {
+    counters_.drop(Drop::kAllowedIps);
+    return;
+  }
+  peer.last_rx_data_us.store(now, std::memory_order_relaxed);
+  if (::write(tun_fd_, plain, ip_len) != ssize_t(ip_len)) counters_.drop(Drop::kTunWrite);
+}
+
+// Cover packets are counted and dropped; control messages go to the control
+// thread.
+[[gnu::always_inline]] inline void DataWorker::deliver_other(Peer& peer, const uint8_t* plain, size_t plain_len, size_t msg_len) {
+  if (plain[0] == wire::PLAINTEXT_COVER) {
+    counters_.count(Received::kCover);
+    peer.cover_rx_packets.fetch_add(1, std::memory_order_relaxed);
+    peer.cover_rx_bytes.fetch_add(msg_len, std::memory_order_relaxed);
+  } else if (plain[0] == wire::PLAINTEXT_CONTROL) {
+    counters_.count(Received::kControl);
+    if (!plane_.inbox->deliver_control(peer.serial, ByteSpan(plain, plain_len))) counters_.drop(Drop::kControlQueue);
+  } else {
+    counters_.drop(Drop::kMalformed);
+  }
+}
+
 void DataWorker::receive_data(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now) {
   DataHeader h;
   if (!parse_data_header(ByteSpan(msg, len), h)) {
@@ -119,37 +150,6 @@ void DataWorker::receive_data(const PeerTable& table, uint8_t* msg, size_t len, 
     deliver_ip(table, peer, plain, plain_len, now);
   } else {
     deliver_other(peer, plain, plain_len, len);
-  }
-}
-
-// An IP packet: trimmed to its header's length, and only from a source
-// address the sending peer owns (cryptokey routing, inbound).
-void DataWorker::deliver_ip(const PeerTable& table, Peer& peer, uint8_t* plain, size_t plain_len, int64_t now) {
-  size_t ip_len = ip_packet_length(ByteSpan(plain, plain_len));
-  if (ip_len == 0) {
-    counters_.drop(Drop::kMalformed);
-    return;
-  }
-  if (table.lookup(plain[0] >> 4, ip_source(plain)) != &peer) {
-    counters_.drop(Drop::kAllowedIps);
-    return;
-  }
-  peer.last_rx_data_us.store(now, std::memory_order_relaxed);
-  if (::write(tun_fd_, plain, ip_len) != ssize_t(ip_len)) counters_.drop(Drop::kTunWrite);
-}
-
-// Cover packets are counted and dropped; control messages go to the control
-// thread.
-void DataWorker::deliver_other(Peer& peer, const uint8_t* plain, size_t plain_len, size_t msg_len) {
-  if (plain[0] == wire::PLAINTEXT_COVER) {
-    counters_.count(Received::kCover);
-    peer.cover_rx_packets.fetch_add(1, std::memory_order_relaxed);
-    peer.cover_rx_bytes.fetch_add(msg_len, std::memory_order_relaxed);
-  } else if (plain[0] == wire::PLAINTEXT_CONTROL) {
-    counters_.count(Received::kControl);
-    if (!plane_.inbox->deliver_control(peer.serial, ByteSpan(plain, plain_len))) counters_.drop(Drop::kControlQueue);
-  } else {
-    counters_.drop(Drop::kMalformed);
   }
 }
 

@@ -17,15 +17,15 @@ start_node a "$NS_A"
 start_node b "$NS_B"
 wait_ping "$NS_A" $TUN4_B 10 || fail "no ping A -> B"
 
-stat -c '%a %G' "$WORK/a.sock" | grep -qx "660 $CTL_GROUP" || fail "socket mode/group: $(stat -c '%a %G' "$WORK/a.sock")"
+stat -c '%a %G' "$WORK/a.sock" | holds -qx "660 $CTL_GROUP" || fail "socket mode/group: $(stat -c '%a %G' "$WORK/a.sock")"
 
 out=$(ctl a status)
 echo "$out"
-echo "$out" | grep -q "^node zeq-" || fail "status has no node line"
-echo "$out" | grep -q "interface: zeq0, listening on UDP $PORT" || fail "status lacks interface and port"
-echo "$out" | grep -q "Zeqond: [0-9]*, phase 0\.[0-9]" || fail "status lacks Zeqond and phase"
-echo "$out" | grep -q "^peer peer (zeq-[0-9a-f]*): up" || fail "status does not show the peer up"
-echo "$out" | grep -q "latest handshake: [0-9]* Zeqonds (.*) ago" || fail "status lacks the handshake age"
+echo "$out" | holds -q "^node zeq-" || fail "status has no node line"
+echo "$out" | holds -q "interface: zeq0, listening on UDP $PORT" || fail "status lacks interface and port"
+echo "$out" | holds -q "Zeqond: [0-9]*, phase 0\.[0-9]" || fail "status lacks Zeqond and phase"
+echo "$out" | holds -q "^peer peer (zeq-[0-9a-f]*): up" || fail "status does not show the peer up"
+echo "$out" | holds -q "latest handshake: [0-9]* Zeqonds (.*) ago" || fail "status lacks the handshake age"
 
 json=$(ctl a --json status)
 python3 - "$json" "$b_PUB" <<'PY' || fail "status --json is wrong"
@@ -41,14 +41,14 @@ PY
 ctl a --json peers | python3 -c 'import json,sys; assert len(json.load(sys.stdin)["peers"]) == 1' || fail "peers --json"
 
 metrics=$(ctl a metrics)
-echo "$metrics" | grep -q '^# TYPE zeqvpn_peer_rx_bytes_total counter' || fail "metrics lack peer byte counters"
-echo "$metrics" | grep -Eq '^zeqvpn_peer_up\{peer="peer",zid="zeq-[0-9a-f]+"\} 1$' || fail "metrics do not show the peer up"
-echo "$metrics" | grep -Eq '^zeqvpn_drops_total\{reason="bad_tag"\} 0$' || fail "metrics lack drop reasons"
-echo "$metrics" | grep -Eq '^zeqvpn_handshakes_completed_total [1-9]' || fail "metrics lack handshakes"
+echo "$metrics" | holds -q '^# TYPE zeqvpn_peer_rx_bytes_total counter' || fail "metrics lack peer byte counters"
+echo "$metrics" | holds -Eq '^zeqvpn_peer_up\{peer="peer",zid="zeq-[0-9a-f]+"\} 1$' || fail "metrics do not show the peer up"
+echo "$metrics" | holds -Eq '^zeqvpn_drops_total\{reason="bad_tag"\} 0$' || fail "metrics lack drop reasons"
+echo "$metrics" | holds -Eq '^zeqvpn_handshakes_completed_total [1-9]' || fail "metrics lack handshakes"
 
 log "down / up / rekey"
-ctl a down peer | grep -q "down" || fail "down did not answer"
-ctl a --json status | grep -q '"state": "admin_down"' || fail "peer not admin_down after down"
+ctl a down peer | holds -q "down" || fail "down did not answer"
+ctl a --json status | holds -q '"state": "admin_down"' || fail "peer not admin_down after down"
 if in_a ping -c1 -W1 $TUN4_B >/dev/null 2>&1; then fail "ping went through a downed peer"; fi
 ctl a up peer >/dev/null || fail "up failed"
 wait_ping "$NS_A" $TUN4_B 10 || fail "no ping after up"
@@ -65,10 +65,10 @@ wait_ping "$NS_A" $TUN4_B 5 || fail "no ping after rekey"
 log "exit codes"
 rc=0; out=$(ctl a down nosuchpeer 2>&1) || rc=$?
 [ $rc -eq 5 ] || fail "unknown peer: exit $rc, want 5 ($out)"
-echo "$out" | grep -q "unknown peer 'nosuchpeer'; configured peers: peer" || fail "unknown peer message: $out"
+echo "$out" | holds -q "unknown peer 'nosuchpeer'; configured peers: peer" || fail "unknown peer message: $out"
 rc=0; out=$("$ZEQVPNCTL" --socket "$WORK/none.sock" status 2>&1) || rc=$?
 [ $rc -eq 3 ] || fail "not running: exit $rc, want 3 ($out)"
-echo "$out" | grep -q "zeqvpnd is not running" || fail "not running message: $out"
+echo "$out" | holds -q "zeqvpnd is not running" || fail "not running message: $out"
 rc=0; out=$(ctl a frobnicate 2>&1) || rc=$?
 [ $rc -eq 2 ] || fail "bad arguments: exit $rc, want 2 ($out)"
 
@@ -81,7 +81,7 @@ rc=0; out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$ZEQVPNCTL" --so
 chmod 666 "$WORK/a.sock"
 rc=0; out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$ZEQVPNCTL" --socket "$WORK/a.sock" status 2>&1) || rc=$?
 [ $rc -eq 4 ] || fail "outsider past the file mode: exit $rc, want 4 ($out)"
-echo "$out" | grep -q "permission denied" || fail "outsider message: $out"
+echo "$out" | holds -q "permission denied" || fail "outsider message: $out"
 grep -q "control: refused a connection from uid 65534" "$WORK/a.log" || fail "the refusal was not logged"
 
 log "offline commands"
@@ -92,10 +92,10 @@ grep -Eq '^ZEQ_FIELD_KEY=[0-9a-f]{64}$' "$WORK/secrets.env" || fail "gen-secrets
 rc=0; "$ZEQVPNCTL" gen-secrets --output "$WORK/secrets.env" 2>/dev/null || rc=$?
 [ $rc -eq 1 ] || fail "gen-secrets overwrote without --force"
 "$ZEQVPNCTL" gen-secrets --output "$WORK/secrets.env" --force 2>/dev/null || fail "gen-secrets --force"
-"$ZEQVPNCTL" config check "$WORK/a.yaml" | grep -q "valid" || fail "config check rejected a valid file"
+"$ZEQVPNCTL" config check "$WORK/a.yaml" | holds -q "valid" || fail "config check rejected a valid file"
 sed 's|listen_port: .*|listen_port: 0|' "$WORK/a.yaml" > "$WORK/bad.yaml"
 rc=0; out=$("$ZEQVPNCTL" config check "$WORK/bad.yaml" 2>&1) || rc=$?
-[ $rc -eq 1 ] && echo "$out" | grep -q "interface.listen_port" || fail "config check accepted a bad file: $out"
+[ $rc -eq 1 ] && echo "$out" | holds -q "interface.listen_port" || fail "config check accepted a bad file: $out"
 
 stop_node a "$NS_A"
 [ ! -e "$WORK/a.sock" ] || fail "control socket left behind after stop"

@@ -80,19 +80,19 @@ read -r bytes packets < <(cover_of a tx_bytes tx_packets)
 log "overhead per peer (padding mtu): $(python3 -c "print(f'{$bytes / $packets * 10 * 1.287 * 8 / 1000:.1f} kbit/s of UDP payload, {$bytes / $packets:.0f} B per cover packet')")"
 
 log "cover off and on"
-ctl a cover off peer | grep -q "cover: off" || fail "cover off"
+ctl a cover off peer | holds -q "cover: off" || fail "cover off"
 sleep 0.5
 c0=$(cover_of a tx_packets); sleep 1.5; c1=$(cover_of a tx_packets)
 [ "$c1" = "$c0" ] || fail "cover packets still sent after off ($c0 -> $c1)"
-ctl a cover on peer | grep -q "cover: constant" || fail "cover on"
+ctl a cover on peer | holds -q "cover: constant" || fail "cover on"
 sleep 1.5
 [ "$(cover_of a tx_packets)" -gt "$c1" ] || fail "cover did not resume"
-ctl a metrics | grep -Eq '^zeqvpn_peer_cover_tx_packets_total\{peer="peer",zid="zeq-[0-9a-f]+"\} [1-9]' || fail "metrics lack cover"
-ctl b status | grep -q "cover: constant, padding mtu; sent [0-9]* packets (.*), received [1-9]" || fail "status lacks cover"
+ctl a metrics | holds -Eq '^zeqvpn_peer_cover_tx_packets_total\{peer="peer",zid="zeq-[0-9a-f]+"\} [1-9]' || fail "metrics lack cover"
+ctl b status | holds -q "cover: constant, padding mtu; sent [0-9]* packets (.*), received [1-9]" || fail "status lacks cover"
 
 log "padding buckets, probabilistic cover (reload)"
 for n in a b; do sed -i 's/^padding: mtu/padding: buckets/; s/^cover: constant/cover: probabilistic/' "$WORK/$n.yaml"; ctl $n reload >/dev/null; done
-ctl a cover status | grep -q "cover: probabilistic, padding buckets" || fail "reload did not switch cover and padding: $(ctl a cover status)"
+ctl a cover status | holds -q "cover: probabilistic, padding buckets" || fail "reload did not switch cover and padding: $(ctl a cover status)"
 bg "$NS_B" "$WORK/b.txt" timeout 5 tcpdump -i veth0 -n -w "$WORK/buckets.pcap" "udp port $PORT"
 CAP=$BG_PID
 wait_listening "$WORK/b.txt" $CAP

@@ -38,7 +38,7 @@ wait_status_json() {  # polls A's status until the Python expression on `s` hold
   return 1
 }
 wait_status_json "s['dns']['via_peer'] and s['dns']['servers'] == ['$TUN4_B']" || fail "A did not take B's resolver: $(ctl a status)"
-ctl a status | grep -q "dns: via peer (zeq-.*) ($TUN4_B) through /etc/resolv.conf; other DNS blocked" || fail "status: $(ctl a status)"
+ctl a status | holds -q "dns: via peer (zeq-.*) ($TUN4_B) through /etc/resolv.conf; other DNS blocked" || fail "status: $(ctl a status)"
 grep -q "^nameserver $TUN4_B$" "/etc/netns/$NS_A/resolv.conf" || fail "resolv.conf not pointed at the peer"
 
 log "resolving through the tunnel; capturing DNS on the underlay"

@@ -64,7 +64,7 @@ start_node a "$NS_A"
 start_node b "$NS_B"
 wait_ping "$NS_A" $TUN4_B 10 || fail "the tunnel's own packets do not pass the armed kill switch"
 wait_ping "$NS_A" $TUN6_B 5 || fail "no IPv6 through the tunnel with the kill switch armed"
-ctl a killswitch status | grep -q "kill switch: armed (mode always" || fail "status does not show armed: $(ctl a killswitch status)"
+ctl a killswitch status | holds -q "kill switch: armed (mode always" || fail "status does not show armed: $(ctl a killswitch status)"
 
 leaked "$LEAK_FILTER" 6; n=$LEAKS
 [ "$n" = 0 ] || { cat "$WORK/leak.pcap.txt"; fail "$n packets leaked to the underlay with the kill switch armed"; }
@@ -88,21 +88,21 @@ wait "$CAP_PID" 2>/dev/null || true
 grep -q "UDP" "$WORK/hs.txt" || fail "the kill switch blocked the tunnel's own handshakes"
 log "armed, peer stopped: 0 leaked, handshakes still sent"
 
-ctl a --json metrics | grep -q 'zeqvpn_killswitch_armed 1' || fail "metrics do not show the kill switch armed"
+ctl a --json metrics | holds -q 'zeqvpn_killswitch_armed 1' || fail "metrics do not show the kill switch armed"
 blocked=$(ctl a --json killswitch status | python3 -c 'import json,sys; print(json.load(sys.stdin)["kill_switch"]["blocked_packets"]["blocked_output"])')
 [ "$blocked" -gt 0 ] || fail "no blocked packets counted"
 
 log "SIGKILL: the rules stay and still block"
 kill -KILL "$a_PID"; wait "$a_PID" 2>/dev/null || true
-# nft writes its listing in small pieces, so `nft ... | grep -q` can fail
+# nft writes its listing in small pieces, so `nft ... | holds -q` can fail
 # with SIGPIPE (pipefail): grep the whole output instead.
 grep -q "chain killswitch_output" <<< "$(in_a nft list table inet zeqvpn)" || fail "rules gone after SIGKILL"
 leaked "$LEAK_FILTER" 6; n=$LEAKS
 [ "$n" = 0 ] || fail "$n packets leaked after the daemon died"
 rc=0; out=$(in_a "$ZEQVPNCTL" --socket "$WORK/a.sock" killswitch status) || rc=$?
-echo "$out" | grep -q "are installed and block traffic" || fail "offline status: $out"
+echo "$out" | holds -q "are installed and block traffic" || fail "offline status: $out"
 
-in_a "$ZEQVPNCTL" --socket "$WORK/a.sock" --config "$WORK/a.yaml" killswitch disarm | grep -q "disarmed" || fail "offline disarm"
+in_a "$ZEQVPNCTL" --socket "$WORK/a.sock" --config "$WORK/a.yaml" killswitch disarm | holds -q "disarmed" || fail "offline disarm"
 grep -q "table inet zeqvpn" <<< "$(in_a nft list tables)" && fail "table still there after disarm"
 in_a ping -c 1 -W 2 $UNDER4_B >/dev/null || fail "IPv4 still blocked after disarm"
 in_a ping -c 1 -W 2 $UNDER6_B >/dev/null || fail "IPv6 still blocked after disarm"
@@ -115,9 +115,9 @@ sed -i 's/^kill_switch: always/kill_switch: off/' "$WORK/a.yaml"
 in_a ip link del zeq0 2>/dev/null || true
 start_node a "$NS_A"
 in_a ping -c 1 -W 2 $UNDER4_B >/dev/null || fail "mode off blocks"
-ctl a killswitch arm | grep -q "armed (mode off, armed by operator" || fail "arm"
+ctl a killswitch arm | holds -q "armed (mode off, armed by operator" || fail "arm"
 in_a ping -c 1 -W 1 $UNDER4_B >/dev/null 2>&1 && fail "arm did not block"
-ctl a killswitch disarm | grep -q "disarmed" || fail "disarm"
+ctl a killswitch disarm | holds -q "disarmed" || fail "disarm"
 in_a ping -c 1 -W 2 $UNDER4_B >/dev/null || fail "disarm did not unblock"
 stop_node a "$NS_A"
 grep -q "table inet zeqvpn" <<< "$(in_a nft list tables)" && fail "mode off left the table behind"

@@ -25,6 +25,12 @@ TUN6_A=fd77::1; TUN6_B=fd77::2
 PORT=51820
 
 log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
+
+# holds GREP-ARGS...: grep on the whole of stdin. Tests write `cmd | holds -q
+# PATTERN`, not `cmd | holds -q PATTERN`: grep -q stops at the first match,
+# and under pipefail a cmd still writing then dies of SIGPIPE and fails the
+# check that matched.
+holds() { local input; input=$(cat); grep "$@" <<< "$input"; }
 fail() { log "FAIL: $*"; exit 1; }
 
 cleanup() {
@@ -163,7 +169,7 @@ wait_status() {
   local deadline=$(( $(date +%s%N) + $3 * 1000000000 ))
   while :; do
     LAST_STATUS=$(status_of "$1")
-    echo "$LAST_STATUS" | grep -Eq "$2" && return 0
+    echo "$LAST_STATUS" | holds -Eq "$2" && return 0
     [ "$(date +%s%N)" -lt $deadline ] || return 1
     sleep 0.5
   done

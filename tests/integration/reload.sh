@@ -27,9 +27,9 @@ cp "$WORK/a.yaml" "$WORK/a.orig"
 sed -i "/^peers:/r $WORK/peer_c" "$WORK/a.yaml"
 out=$(ctl a reload) || fail "reload with an added peer failed: $out"
 log "$out"
-echo "$out" | grep -q "added charlie (zeq-" || fail "reload did not add charlie: $out"
-in_a ip route show dev zeq0 | grep -q "^10.77.0.3 " || fail "no route for the added peer"
-in_a ip -6 route show dev zeq0 | grep -q "^fd77::3 " || fail "no IPv6 route for the added peer"
+echo "$out" | holds -q "added charlie (zeq-" || fail "reload did not add charlie: $out"
+in_a ip route show dev zeq0 | holds -q "^10.77.0.3 " || fail "no route for the added peer"
+in_a ip -6 route show dev zeq0 | holds -q "^fd77::3 " || fail "no IPv6 route for the added peer"
 [ "$(ctl a --json peers | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["peers"]))')" = 2 ] || fail "not two peers"
 
 log "SIGHUP with a changed peer"
@@ -37,18 +37,18 @@ sed -i "s|^    endpoint: \"$UNDER4_B:$PORT\"|    endpoint: \"$UNDER4_B:$PORT\"\n
 kill -HUP "$a_PID"
 for _ in $(seq 50); do grep -q "reload of .*updated peer (zeq-" "$WORK/a.log" && break; sleep 0.1; done
 grep -q "reload of .*updated peer (zeq-" "$WORK/a.log" || fail "SIGHUP did not update the changed peer"
-ctl a --json peers | grep -q '"persistent_keepalive": 7' || fail "the change is not in effect"
+ctl a --json peers | holds -q '"persistent_keepalive": 7' || fail "the change is not in effect"
 
 log "bad file and interface change are refused"
 cp "$WORK/a.yaml" "$WORK/a.good"
 sed -i 's|allowed_ips: \[10.77.0.3/32|allowed_ips: [10.77.0.333/32|' "$WORK/a.yaml"
 rc=0; out=$(ctl a reload 2>&1) || rc=$?
 [ $rc -eq 1 ] || fail "a bad file was not refused (exit $rc): $out"
-echo "$out" | grep -q "a.yaml:.*allowed_ips\[0\]: expected an IP prefix" || fail "refusal does not name the error: $out"
+echo "$out" | holds -q "a.yaml:.*allowed_ips\[0\]: expected an IP prefix" || fail "refusal does not name the error: $out"
 cp "$WORK/a.good" "$WORK/a.yaml"
 sed -i 's|mtu: .*||; s|  listen_port: .*|  listen_port: 51999|' "$WORK/a.yaml"
 rc=0; out=$(ctl a reload 2>&1) || rc=$?
-[ $rc -eq 1 ] && echo "$out" | grep -q "interface.listen_port cannot change while zeqvpnd runs" || fail "interface change: $out"
+[ $rc -eq 1 ] && echo "$out" | holds -q "interface.listen_port cannot change while zeqvpnd runs" || fail "interface change: $out"
 cp "$WORK/a.good" "$WORK/a.yaml"
 [ "$(ctl a --json peers | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["peers"]))')" = 2 ] \
   || fail "a refused reload changed the running peers"
@@ -56,8 +56,8 @@ cp "$WORK/a.good" "$WORK/a.yaml"
 log "removing the added peer"
 cp "$WORK/a.orig" "$WORK/a.yaml"
 out=$(ctl a reload) || fail "reload with a removed peer failed: $out"
-echo "$out" | grep -q "removed charlie (zeq-" || fail "reload did not remove charlie: $out"
-if in_a ip route show dev zeq0 | grep -q "^10.77.0.3 "; then fail "route of the removed peer is still there"; fi
+echo "$out" | holds -q "removed charlie (zeq-" || fail "reload did not remove charlie: $out"
+if in_a ip route show dev zeq0 | holds -q "^10.77.0.3 "; then fail "route of the removed peer is still there"; fi
 
 wait "$PING_PID" || true
 cat "$WORK/ping.log" | tail -n 3

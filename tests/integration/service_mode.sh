@@ -54,7 +54,7 @@ wait_ping "$NS_B" $TUN4_A 10 || fail "no tunnel with the unprivileged daemon"
 [ "$(awk '/^Uid:/{print $2}' /proc/$a_PID/status)" = $SVC_UID ] || fail "daemon does not run as uid $SVC_UID"
 capeff=$(awk '/^CapEff:/{print $2}' /proc/$a_PID/status)
 [ "$capeff" = 0000000000001000 ] || fail "unprivileged daemon has CapEff $capeff, want only CAP_NET_ADMIN"
-"$ZEQVPNCTL" --socket "$SVC/run/zeqvpnd.sock" status | grep -q ": up" || fail "status through the service socket"
+"$ZEQVPNCTL" --socket "$SVC/run/zeqvpnd.sock" status | holds -q ": up" || fail "status through the service socket"
 # wait_notify AWK SECONDS: true once the awk condition holds on notify.log.
 wait_notify() {
   local deadline=$(( $(date +%s%N) + $2 * 1000000000 ))

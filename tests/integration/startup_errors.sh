@@ -12,7 +12,7 @@ expect_error() {  # expect_error DESCRIPTION EXPECTED_TEXT -- command...
   out=$("$@" 2>&1 >/dev/null) || rc=$?
   [ $rc -ne 0 ] || fail "$what: zeqvpnd started"
   [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "$what: expected one line, got: $out"
-  printf '%s\n' "$out" | grep -qF -- "$text" || fail "$what: expected '$text' in: $out"
+  printf '%s\n' "$out" | holds -qF -- "$text" || fail "$what: expected '$text' in: $out"
   if in_a ip link show zeq0 >/dev/null 2>&1; then fail "$what: interface zeq0 left behind"; fi
   log "$what -> $out"
 }
@@ -48,11 +48,11 @@ kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true
 
 in_a ip link add zeq0 type bridge
 out=$(run_a ZEQ_MESH_SECRET=$MESH_SECRET 2>&1) && fail "started over an existing interface"
-printf '%s\n' "$out" | grep -q "interface zeq0 already exists" || fail "existing interface: $out"
-in_a ip link show zeq0 | grep -q zeq0 || fail "the existing interface was touched"
+printf '%s\n' "$out" | holds -q "interface zeq0 already exists" || fail "existing interface: $out"
+in_a ip link show zeq0 | holds -q zeq0 || fail "the existing interface was touched"
 in_a ip link del zeq0
 log "existing interface -> $out"
 
-in_a env ZEQ_MESH_SECRET=$MESH_SECRET ZEQ_FIELD_KEY=$FIELD_KEY_a "$ZEQVPND" --config "$WORK/a.yaml" --check | grep -q "configuration valid" \
+in_a env ZEQ_MESH_SECRET=$MESH_SECRET ZEQ_FIELD_KEY=$FIELD_KEY_a "$ZEQVPND" --config "$WORK/a.yaml" --check | holds -q "configuration valid" \
   || fail "--check rejected a valid configuration"
 log "PASS"

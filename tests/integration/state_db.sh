@@ -20,16 +20,16 @@ for t in reversed(json.load(sys.stdin)['tunnels']):
     print(t['id'], t['peer_zid'], t['state'], t['key_purpose_id'], t['end_reason'] or '-', t['rx_bytes'], t['total_zeq_charged'])"; }
 
 r=$(rows); echo "$r"
-echo "$r" | grep -qx "1 $B_ZID active vpn.tunnel.1.key - 0 None" || fail "no active row for the tunnel to B"
+echo "$r" | holds -qx "1 $B_ZID active vpn.tunnel.1.key - 0 None" || fail "no active row for the tunnel to B"
 
 in_a ping -c 20 -i 0.01 -s 1000 $TUN4_B >/dev/null || fail "ping with payload failed"
 ctl a down peer >/dev/null
 r=$(rows); echo "$r"
-echo "$r" | grep -Eq "^1 $B_ZID terminated vpn.tunnel.1.key admin_down [0-9]{5,} 3$" \
+echo "$r" | holds -Eq "^1 $B_ZID terminated vpn.tunnel.1.key admin_down [0-9]{5,} 3$" \
   || fail "row 1 not settled by down with its bytes and 3 (one started GB at 3)"
 ctl a up peer >/dev/null
 wait_ping "$NS_A" $TUN4_B 10 || fail "no ping after up"
-rows | grep -qx "2 $B_ZID active vpn.tunnel.2.key - 0 None" || fail "no new row after up"
+rows | holds -qx "2 $B_ZID active vpn.tunnel.2.key - 0 None" || fail "no new row after up"
 
 log "SIGKILL, restart from the vault alone"
 kill -KILL "$a_PID"; wait "$a_PID" 2>/dev/null || true
@@ -39,11 +39,11 @@ mv "$WORK/a.key" "$WORK/a.key.gone"
 sed -i '/identity_key_file/d' "$WORK/a.yaml"
 start_node a "$NS_A"
 wait_ping "$NS_A" $TUN4_B 15 || fail "no ping after the restart"
-ctl a status | grep -q "^node $A_ZID" || fail "the node key did not come from the vault"
+ctl a status | holds -q "^node $A_ZID" || fail "the node key did not come from the vault"
 r=$(rows); echo "$r"
-echo "$r" | grep -q "^2 $B_ZID terminated vpn.tunnel.2.key daemon_stopped_unexpectedly " || fail "row 2 not settled after SIGKILL"
-echo "$r" | grep -q "^3 $B_ZID active " || fail "no row for the tunnel after the restart"
-ctl a tunnels | grep -q "ID  PEER" || fail "tunnels has no table header"
+echo "$r" | holds -q "^2 $B_ZID terminated vpn.tunnel.2.key daemon_stopped_unexpectedly " || fail "row 2 not settled after SIGKILL"
+echo "$r" | holds -q "^3 $B_ZID active " || fail "no row for the tunnel after the restart"
+ctl a tunnels | holds -q "ID  PEER" || fail "tunnels has no table header"
 stop_node a "$NS_A"
 stop_node b "$NS_B"
 
@@ -72,7 +72,7 @@ PY
 
 log "wrong ZEQ_FIELD_KEY"
 rc=0; out=$(in_a env ZEQ_MESH_SECRET=$MESH_SECRET ZEQ_FIELD_KEY=$FIELD_KEY_b "$ZEQVPND" --config "$WORK/a.yaml" 2>&1) || rc=$?
-[ $rc -ne 0 ] && echo "$out" | grep -q "ZEQ_FIELD_KEY does not open the vault in $WORK/a.db" || fail "wrong field key: $out"
+[ $rc -ne 0 ] && echo "$out" | holds -q "ZEQ_FIELD_KEY does not open the vault in $WORK/a.db" || fail "wrong field key: $out"
 
 log "tampered identity row"
 python3 - "$WORK/a.db" <<'PY'
@@ -86,7 +86,7 @@ rc=0; out=$(in_a env ZEQ_MESH_SECRET=$MESH_SECRET ZEQ_FIELD_KEY=$FIELD_KEY_a "$Z
 echo "$out"
 [ $rc -ne 0 ] || fail "zeqvpnd started with a tampered vault row"
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "tampered row: expected one line"
-echo "$out" | grep -q "vault row 'identity.private_key' in $WORK/a.db failed authentication" || fail "tampered row message: $out"
+echo "$out" | holds -q "vault row 'identity.private_key' in $WORK/a.db failed authentication" || fail "tampered row message: $out"
 if in_a ip link show zeq0 >/dev/null 2>&1; then fail "interface left behind after the refusal"; fi
 python3 -c "
 import sqlite3, sys

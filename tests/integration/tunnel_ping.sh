@@ -17,14 +17,14 @@ in_b ping -c3 -i0.2 -W2 $TUN6_A >/dev/null || fail "B cannot ping A over IPv6"
 log "B -> A IPv6 ok"
 
 # The interface is configured as asked: MTU 1416, up, routes for allowed_ips.
-in_a ip link show zeq0 | grep -q 'mtu 1416' || fail "zeq0 MTU is not 1416"
-in_a ip route show dev zeq0 | grep -q "$TUN4_B" || fail "no route for B's allowed_ips"
-in_a ip -6 route show dev zeq0 | grep -q "$TUN6_B" || fail "no IPv6 route for B's allowed_ips"
+in_a ip link show zeq0 | holds -q 'mtu 1416' || fail "zeq0 MTU is not 1416"
+in_a ip route show dev zeq0 | holds -q "$TUN4_B" || fail "no route for B's allowed_ips"
+in_a ip -6 route show dev zeq0 | holds -q "$TUN6_B" || fail "no IPv6 route for B's allowed_ips"
 
 # A large packet crosses too (padding and MTU).
 in_a ping -c2 -W2 -s 1380 -M do $TUN4_B >/dev/null || fail "1408-byte IPv4 packet did not cross"
 
-status_of a | tee /dev/stderr | grep -q 'peer peer.*: up' || fail "A does not report the peer up"
+status_of a | tee /dev/stderr | holds -q 'peer peer.*: up' || fail "A does not report the peer up"
 
 stop_node a "$NS_A"
 stop_node b "$NS_B"

@@ -14,8 +14,8 @@ if wait_ping "$NS_A" $TUN4_B 4; then fail "A reached B although B has another me
 # 4.2 s): give it three retry periods to be answered by B and refused by A.
 wait_status a 'bad_noise=' 13 || { echo "$LAST_STATUS" >&2; fail "A did not count the failed handshakes"; }
 echo "$LAST_STATUS" >&2
-echo "$LAST_STATUS" | grep -q 'peer peer.*: down' || fail "A reports a session with the wrong-secret node"
-echo "$LAST_STATUS" | grep -q 'handshakes completed 0' || fail "A counts a completed handshake with the wrong-secret node"
+echo "$LAST_STATUS" | holds -q 'peer peer.*: down' || fail "A reports a session with the wrong-secret node"
+echo "$LAST_STATUS" | holds -q 'handshakes completed 0' || fail "A counts a completed handshake with the wrong-secret node"
 stop_node b "$NS_B"
 
 log "unlisted key on B"
@@ -26,5 +26,5 @@ start_node b "$NS_B"
 if wait_ping "$NS_B" $TUN4_A 4; then fail "a node with an unlisted key reached A"; fi
 wait_status a 'unknown_peer=' 13 || { echo "$LAST_STATUS" >&2; fail "A did not count the unknown key"; }
 echo "$LAST_STATUS" >&2
-echo "$LAST_STATUS" | grep -q 'peer peer.*: down' || fail "A reports a session with an unlisted key"
+echo "$LAST_STATUS" | holds -q 'peer peer.*: down' || fail "A reports a session with an unlisted key"
 log "PASS"

@@ -14,5 +14,5 @@ cat "$WORK/ping.txt"
 grep -q ' 0% packet loss' "$WORK/ping.txt" || fail "pings were lost across the rekey"
 sa=$(status_of a); sb=$(status_of b)
 printf '%s\n%s\n' "$sa" "$sb" >&2
-if ! echo "$sa$sb" | grep -q 'rekeys [1-9]'; then fail "no rekey happened within 52 s"; fi
+if ! echo "$sa$sb" | holds -q 'rekeys [1-9]'; then fail "no rekey happened within 52 s"; fi
 log "PASS"

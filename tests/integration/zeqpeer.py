@@ -526,6 +526,19 @@ def selftest(path):
 
 # ------------------------------------------------------------------- rounds
 
+def datagrams(sock, seconds):
+    """Yields the datagrams that arrive on sock within `seconds` from now."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        readable, _, _ = select.select([sock], [], [], left)
+        if not readable:
+            return
+        yield sock.recvfrom(2048)[0]
+
+
 class Peer:
     def __init__(self, args):
         with open(args.keyfile) as f:
@@ -563,15 +576,7 @@ class Peer:
         for _ in range(attempts):
             ini = Initiator(self.s, self.rs, self.mesh)
             sock.sendto(ini.write_init(), self.endpoint)
-            deadline = time.monotonic() + per_attempt
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                r, _, _ = select.select([sock], [], [], left)
-                if not r:
-                    break
-                data, addr = sock.recvfrom(2048)
+            for data in datagrams(sock, per_attempt):
                 if data[:1] == bytes([TYPE_RESPONSE]):
                     try:
                         return ini.read_response(data), foreign
@@ -598,15 +603,7 @@ class Peer:
         stats = {"foreign_old": 0, "foreign_other": 0, "reply_under_old": 0,
                  "keepalive": 0, "other": 0, "replay": 0}
         foreign_old_idx = set()
-        deadline = time.monotonic() + self.args.wait
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            r, _, _ = select.select([sock], [], [], left)
-            if not r:
-                break
-            data, addr = sock.recvfrom(2048)
+        for data in datagrams(sock, self.args.wait):
             try:
                 pt = sess.open(data)
             except ValueError as exc:
