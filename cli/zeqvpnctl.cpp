@@ -174,7 +174,7 @@ struct Args {
   bool force = false;
 };
 
-// status, peers, tunnels, reload and metrics: the node as it runs.
+// status, peers and tunnels: the node as it runs.
 void add_node_commands(CLI::App& app, Options& o, Args& a) {
   app.add_subcommand("status", "node, interface, uptime, Zeqond and every peer's tunnel")->callback([&] {
     show(o, call(o, "status"), zeq::ctl::format_status);
@@ -187,19 +187,10 @@ void add_node_commands(CLI::App& app, Options& o, Args& a) {
       ->capture_default_str()
       ->check(CLI::Range(1, zeq::control::MAX_TUNNEL_ROWS));
   tunnels->callback([&] { show(o, call(o, "tunnels", {{"limit", a.limit}}), zeq::ctl::format_tunnels); });
-  app.add_subcommand("reload", "re-read the configuration file (as SIGHUP does)")->callback([&] {
-    auto r = call(o, "reload");
-    if (o.json) print_json(r);
-    else std::printf("reloaded: %s\n", r.value("summary", "").c_str());
-  });
-  app.add_subcommand("metrics", "counters in Prometheus text format")->callback([&] {
-    auto r = call(o, "metrics");
-    if (o.json) print_json(r);
-    else std::fputs(r.value("text", "").c_str(), stdout);
-  });
 }
 
-// up, down, rekey, cover and killswitch: what the operator changes.
+// up, down, rekey, cover, killswitch, reload and metrics: acting on the
+// running node (in the order --help has always listed them).
 void add_operator_commands(CLI::App& app, Options& o, Args& a) {
   for (auto [name, help] : {std::pair{"up", "bring PEER's tunnel up (undoes down) and handshake now"},
                             std::pair{"down", "take PEER's tunnel down: keys wiped, handshakes refused until up"},
@@ -224,6 +215,16 @@ void add_operator_commands(CLI::App& app, Options& o, Args& a) {
       ->required()
       ->check(CLI::IsMember({"status", "arm", "disarm"}));
   killswitch->callback([&] { killswitch_command(o, a.killswitch_action); });
+  app.add_subcommand("reload", "re-read the configuration file (as SIGHUP does)")->callback([&] {
+    auto r = call(o, "reload");
+    if (o.json) print_json(r);
+    else std::printf("reloaded: %s\n", r.value("summary", "").c_str());
+  });
+  app.add_subcommand("metrics", "counters in Prometheus text format")->callback([&] {
+    auto r = call(o, "metrics");
+    if (o.json) print_json(r);
+    else std::fputs(r.value("text", "").c_str(), stdout);
+  });
 }
 
 // Keys, secrets and files: no daemon needed.

@@ -1,9 +1,9 @@
 #include "config/secrets.hpp"
 
-#include <sodium.h>
-
 #include <cstring>
 #include <string>
+
+#include "crypto/encoding.hpp"
 
 namespace zeq {
 
@@ -22,8 +22,8 @@ Result<SecretBuffer> decode_hex_secret(const char* hex_text, const char* where, 
   }
   SecretBytes<1024> raw;
   size_t bin_len = 0;
-  if (len / 2 > raw.size() ||
-      sodium_hex2bin(raw.data(), raw.size(), hex_text, len, nullptr, &bin_len, nullptr) != 0 || bin_len != len / 2) {
+  if (len / 2 > raw.size() || !hex_decode(std::string_view(hex_text, len), raw.mutable_span(), &bin_len) ||
+      bin_len != len / 2) {
     return Status::error(std::string(where) + " must contain only hex digits 0-9 and a-f" + fix);
   }
   return SecretBuffer(std::span<const uint8_t>(raw.data(), bin_len));

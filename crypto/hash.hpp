@@ -19,6 +19,11 @@ void hmac_sha256(std::span<const uint8_t> key, std::initializer_list<std::span<c
                  std::span<uint8_t, 32> out);
 Digest32 hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> data);
 
+// PBKDF2-HMAC-SHA256 (RFC 8018) of password and salt into out; false only
+// if OpenSSL fails.
+[[nodiscard]] bool pbkdf2_sha256(std::span<const uint8_t> password, std::span<const uint8_t> salt, int iterations,
+                                 std::span<uint8_t> out);
+
 // RFC 5869 HKDF-SHA256 extract-and-expand; fills out (at most 255*32 bytes).
 // Returns false only if OpenSSL fails.
 bool hkdf_sha256(std::span<const uint8_t> salt, std::span<const uint8_t> ikm,

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
@@ -175,10 +176,10 @@ int Daemon::run() {
       .on_ready = [this] { notify_ready("running; " + std::to_string(config_.peers.size()) + " peers"); },
       .on_stopping = [] { notify_stopping(); },
       .on_reload_signal = [this] { (void)reload(); },
+      // The resolver goes back while the TUN it was set on still exists.
+      .on_teardown = [this] { guard_->shutdown(); },
   });
-  int rc = node_->run();
-  guard_->shutdown();
-  return rc;
+  return node_->run();
 }
 
 Result<std::string> Daemon::reload() {
@@ -191,27 +192,37 @@ Result<std::string> Daemon::reload() {
   return r;
 }
 
-// The fixed settings must be as they run; then the guard (it can refuse,
-// and then keeps its state), then the node (if netlink refuses its routes,
-// the guard goes back), then the log level. Control and state settings stay
-// as they started.
+// The fixed settings must be as they run; then the node's routes, the guard
+// (either can refuse, and then nothing has changed), the rest of the node,
+// and the log level. Control and state settings stay as they started.
 Result<std::string> Daemon::apply(const Config& next) {
   if (next.control.socket != config_.control.socket || next.control.group != config_.control.group ||
       next.state.database != config_.state.database)
     spdlog::warn("reload: control and state settings take effect at the next start");
   if (Status s = check_reloadable(config_, next); !s) return s;
-  if (Status s = guard_->reconfigure(next); !s) return Status::error("reload: kill switch: " + s.message());
-  auto summary = node_->reload(node_settings(next));
-  if (!summary) {
-    if (Status s = guard_->reconfigure(config_); !s) spdlog::error("reload: restoring the kill switch: {}", s.message());
-    return summary.status();
+  auto change = node_->reload(node_settings(next), [&]() -> Status {
+    if (Status s = guard_->reconfigure(next); !s) return Status::error("reload: kill switch: " + s.message());
+    return Status::ok();
+  });
+  if (!change) return change.status();
+  // Billing is the daemon's, not the node's: a peer whose terms alone
+  // changed is updated all the same.
+  for (const auto& p : next.peers) {
+    std::string label = peer_settings(p).label();
+    for (const auto& was : config_.peers) {
+      if (was.zid != p.zid || (was.billing_unit == p.billing_unit && was.billing_price == p.billing_price)) continue;
+      auto listed = [&](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), label) != v.end(); };
+      if (listed(change->updated) || listed(change->added)) continue;
+      change->updated.push_back(label);
+      if (change->unchanged > 0) --change->unchanged;
+    }
   }
   spdlog::set_level(spdlog::level::from_str(next.log_level));
   Config running = next;
   running.control = config_.control;
   running.state = config_.state;
   config_ = std::move(running);
-  return summary;
+  return change->summary();
 }
 
 }  // namespace zeq

@@ -21,12 +21,10 @@ void HostEvents::tunnel_down(Peer& peer, const char* reason) {
 
 void HostEvents::tunnels_dropped(bool dropped) { guard_.set_tunnels_dropped(dropped); }
 
+bool HostEvents::wants_dns_offers() const { return guard_.dns_via_peer_allowed(); }
+
 void HostEvents::dns_offered(const std::string& peer_label, const std::string& peer_zid,
                              const std::vector<IpPrefix>& resolvers) {
-  if (!guard_.dns_via_peer_allowed()) {
-    spdlog::debug("peer {}: DNS offer ignored (dns_via_peer: false)", peer_label);
-    return;
-  }
   if (!guard_.dns_peer().empty() && guard_.dns_peer() != peer_label) {
     // Offers repeat every few Zeqonds: one line at debug, not a warning each time.
     spdlog::debug("peer {}: DNS offer ignored; names already resolve via {}", peer_label, guard_.dns_peer());

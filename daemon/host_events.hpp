@@ -27,6 +27,7 @@ class HostEvents final : public TunnelEvents, public NetworkPolicy {
   void tunnel_up(Peer& peer) override;
   void tunnel_down(Peer& peer, const char* reason) override;
   void tunnels_dropped(bool dropped) override;
+  bool wants_dns_offers() const override;
   // Names resolve via one peer at a time, and only with dns_via_peer.
   void dns_offered(const std::string& peer_label, const std::string& peer_zid,
                    const std::vector<IpPrefix>& resolvers) override;

@@ -14,7 +14,7 @@ std::pair<uint64_t, uint64_t> TunnelRecorder::tunnel_bytes(const OpenTunnel& t) 
 }
 
 void TunnelRecorder::tunnel_up(Peer& peer) {
-  const Keypair* kp = peer.current.load();
+  const Keypair* kp = peer.current_owned.get();
   const uint64_t z = clock_.zeqond();
   if (Status s = store_.upsert_peer(peer.key.zid, encode_key(peer.key.public_key), peer.settings.name, z); !s)
     spdlog::warn("state: peer {}: {}", peer.label(), s.message());

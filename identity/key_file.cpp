@@ -1,36 +1,24 @@
 #include "identity/key_file.hpp"
 
-#include <sodium.h>
+#include <cctype>
 
-#include "core/bytes.hpp"
+#include "crypto/encoding.hpp"
 #include "identity/zid.hpp"
 
 namespace zeq {
 
-std::string encode_key(std::span<const uint8_t, 32> key) {
-  char out[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
-  sodium_bin2base64(out, sizeof out, key.data(), key.size(), sodium_base64_VARIANT_ORIGINAL);
-  return out;
-}
+std::string encode_key(std::span<const uint8_t, 32> key) { return base64_encode(key); }
 
 std::optional<std::array<uint8_t, 32>> decode_key(std::string_view text) {
   while (!text.empty() && isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  // Decoded straight into the result: a private key leaves no copy behind.
   std::array<uint8_t, 32> key{};
-  if (text.size() == 64) {
-    auto bytes = from_hex(text);
-    if (!bytes) return std::nullopt;
-    std::copy(bytes->begin(), bytes->end(), key.begin());
-    return key;
-  }
-  if (text.size() != 44) return std::nullopt;
-  size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(key.data(), key.size(), text.data(), text.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      len != 32 || end != text.data() + text.size()) {
-    return std::nullopt;
-  }
+  size_t written = 0;
+  bool ok = text.size() == 64   ? hex_decode(text, key, &written) && written == key.size()
+            : text.size() == 44 ? base64_decode_exact(text, key)
+                                : false;
+  if (!ok) return std::nullopt;
   return key;
 }
 

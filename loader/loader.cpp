@@ -1,6 +1,8 @@
 #include "loader/loader.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -21,6 +23,22 @@ std::string octal_mode(mode_t m) {
   return buf;
 }
 
+// Reads at most cap bytes of path into buf with read(2): no stdio buffer
+// keeps a copy of a secret behind the caller's back. 0 or an errno.
+int read_secret_file(const std::string& path, char* buf, size_t cap, size_t& n) {
+  n = 0;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  while (n < cap) {
+    ssize_t got = ::read(fd, buf + n, cap - n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    n += size_t(got);
+  }
+  ::close(fd);
+  return 0;
+}
+
 using Decoder = Result<SecretBuffer> (*)(const char*, const char*);
 
 // Large enough for the longest mesh secret (2048 hex digits) as NAME=value.
@@ -32,10 +50,9 @@ Result<SecretBuffer> load_secret(const char* name, Decoder decode, const std::st
   }
   if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY"); dir && *dir) {
     std::string path = std::string(dir) + "/" + name;
-    if (FILE* f = fopen(path.c_str(), "re")) {
-      char buf[CREDENTIAL_MAX];
-      size_t n = fread(buf, 1, sizeof buf - 1, f);
-      fclose(f);
+    char buf[CREDENTIAL_MAX];
+    size_t n = 0;
+    if (read_secret_file(path, buf, sizeof buf - 1, n) == 0) {
       buf[n] = 0;
       // `zeqvpnctl gen-secrets --only mesh -o FILE` writes NAME=value lines;
       // such a file serves as the credential as it is.
@@ -73,12 +90,8 @@ Result<LocalIdentity> load_identity_key_file(const std::string& path) {
   // A fixed buffer we wipe ourselves: no stream or string copies of the key.
   char text[256];
   size_t n = 0;
-  if (FILE* f = fopen(path.c_str(), "re")) {
-    n = fread(text, 1, sizeof text, f);
-    fclose(f);
-  } else {
-    return Status::error("identity key file " + path + ": " + std::strerror(errno));
-  }
+  if (int err = read_secret_file(path, text, sizeof text, n); err != 0)
+    return Status::error("identity key file " + path + ": " + std::strerror(err));
   auto id = identity_from_private_key_text(std::string_view(text, n));
   secure_wipe(text, sizeof text);
   if (!id) return Status::error("identity key file " + path + ": " + id.message());

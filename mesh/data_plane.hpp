@@ -68,7 +68,7 @@ struct DataPlane {
   // Flags the peer for the control thread, posting at most one wake-up.
   void request_attention(Peer& peer, bool handshake) {
     if (handshake) peer.wants_handshake.store(true, std::memory_order_relaxed);
-    if (!peer.wants_attention.exchange(true, std::memory_order_acq_rel)) inbox->peer_needs_attention(peer.serial);
+    if (!peer.wants_attention.exchange(true, std::memory_order_seq_cst)) inbox->peer_needs_attention(peer.serial);
   }
 
  private:

@@ -25,13 +25,17 @@ void DnsOffers::on_control_message(const Peer& peer, ByteSpan plaintext) {
     spdlog::warn("peer {}: malformed DNS offer ignored", peer.label());
     return;
   }
+  if (!policy_ || !policy_->wants_dns_offers()) {
+    spdlog::debug("peer {}: DNS offer ignored (dns_via_peer: false)", peer.label());
+    return;
+  }
   for (const auto& r : offer->resolvers) {
     if (plane_.table()->lookup(r.family, r.addr.data()) != &peer) {
       spdlog::warn("peer {}: offered resolver {} is outside its allowed_ips; offer ignored", peer.label(), r.to_string());
       return;
     }
   }
-  if (policy_) policy_->dns_offered(peer.label(), peer.key.zid, offer->resolvers);
+  policy_->dns_offered(peer.label(), peer.key.zid, offer->resolvers);
 }
 
 }  // namespace zeq

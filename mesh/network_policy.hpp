@@ -19,6 +19,9 @@ class NetworkPolicy {
   // gave up); the kill switch's on_drop mode follows it. Called on every
   // timer tick: act on changes only.
   virtual void tunnels_dropped(bool dropped) = 0;
+  // Whether offered resolvers are wanted at all (dns_via_peer); offers are
+  // not checked otherwise.
+  virtual bool wants_dns_offers() const = 0;
   // The peer offered its resolvers inside the tunnel; every address lies in
   // that peer's allowed_ips (checked before the call).
   virtual void dns_offered(const std::string& peer_label, const std::string& peer_zid,

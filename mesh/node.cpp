@@ -204,8 +204,6 @@ boost::asio::io_context& Node::io() { return impl_->loop->io; }
 
 int Node::ifindex() const { return impl_->tun.ifindex(); }
 
-const NodeSettings& Node::settings() const { return impl_->settings; }
-
 int Node::run() {
   Impl& m = *impl_;
   for (int sig : {SIGINT, SIGTERM, SIGUSR1, SIGHUP}) m.loop->signals.add(sig);
@@ -220,6 +218,7 @@ int Node::run() {
   for (auto& w : m.workers) w->stop();
   spdlog::info("final status: {}", m.sessions->describe());
   m.sessions->shutdown();
+  if (m.hooks.on_teardown) m.hooks.on_teardown();
   m.tun.close();
   spdlog::info("tunnel torn down, keys wiped, interface {} removed", m.settings.interface_name);
   return 0;

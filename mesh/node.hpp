@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "crypto/secret_bytes.hpp"
@@ -47,6 +48,9 @@ class Node {
     std::function<void()> on_ready;          // workers running, first handshakes sent
     std::function<void()> on_stopping;       // SIGTERM/SIGINT received
     std::function<void()> on_reload_signal;  // SIGHUP
+    // Every tunnel is down, the interface not yet gone: the daemon puts the
+    // system resolver back while the link it was set on still exists.
+    std::function<void()> on_teardown;
   };
   void set_hooks(Hooks hooks);
 
@@ -71,13 +75,21 @@ class Node {
   // `zeqvpnctl cover on|off [PEER]` (empty: every peer): holds until the
   // next `cover` command or a restart.
   Status cover(const std::string& peer, bool on);
+  // What a reload changed, for the operator's one-line summary.
+  struct ReloadChange {
+    std::vector<std::string> added, removed, updated;  // peers, by label
+    size_t unchanged = 0;
+    size_t routes_added = 0, routes_removed = 0;
+    std::string summary() const;
+  };
   // Applies new peers, cover, padding and DNS offer; the interface settings
   // (name, addresses, port, MTU, workers, fwmark) must be the running ones
-  // (the daemon refuses a reload that changes them). Kernel routes are
-  // changed first: if netlink refuses, nothing has changed and the error
-  // says why. Returns a one-line summary of what changed.
-  Result<std::string> reload(const NodeSettings& next);
-  const NodeSettings& settings() const;
+  // (the daemon refuses a reload that changes them). Kernel routes change
+  // first, then `between` runs (the daemon changes its kill switch there),
+  // then the rest, which cannot fail. If netlink refuses a route or
+  // `between` fails, the routes are put back, nothing else has changed, and
+  // the error says why.
+  Result<ReloadChange> reload(const NodeSettings& next, const std::function<Status()>& between = {});
 
  private:
   struct Impl;

@@ -1,7 +1,8 @@
 // Node::reload: a new peer list, cover, padding and DNS offer applied to the
 // running node. Kernel routes change first, so that a refusal from netlink
-// leaves everything as it was; then the peer set (sessions of peers that
-// stay are kept, see SessionManager::apply_peers).
+// (or from the daemon's step in between) leaves everything as it was; then
+// the peer set (sessions of peers that stay are kept, see
+// SessionManager::apply_peers).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -30,7 +31,12 @@ std::set<IpPrefix> kernel_routes(const std::vector<PeerSettings>& peers) {
   return out;
 }
 
-Result<std::string> Node::reload(const NodeSettings& next) {
+std::string Node::ReloadChange::summary() const {
+  return "added " + joined(added) + "; removed " + joined(removed) + "; updated " + joined(updated) + "; unchanged " +
+         std::to_string(unchanged) + "; routes +" + std::to_string(routes_added) + " -" + std::to_string(routes_removed);
+}
+
+Result<Node::ReloadChange> Node::reload(const NodeSettings& next, const std::function<Status()>& between) {
   Impl& m = *impl_;
   auto old_routes = kernel_routes(m.settings.peers);
   auto new_routes = kernel_routes(next.peers);
@@ -41,18 +47,23 @@ Result<std::string> Node::reload(const NodeSettings& next) {
     (void)change_routes(m.tun.ifindex(), remove, add);  // put back what went through; the error below says why
     return Status::error("reload: " + s.message());
   }
+  if (between) {
+    if (Status s = between(); !s) {
+      if (Status back = change_routes(m.tun.ifindex(), remove, add); !back)
+        spdlog::error("reload: putting the routes back: {}", back.message());
+      return s;
+    }
+  }
 
-  auto change = m.sessions->apply_peers(next.peers);
+  auto peers = m.sessions->apply_peers(next.peers);
   m.settings.peers = next.peers;
   m.settings.cover = next.cover;
   m.settings.padding = next.padding;
   m.settings.dns_offer = next.dns_offer;
   m.dns->set_resolver(next.dns_offer);
   for (const auto& p : m.plane.peers) p->apply_traffic_shape(next.cover, next.padding);
-
-  return "added " + joined(change.added) + "; removed " + joined(change.removed) + "; updated " +
-         joined(change.updated) + "; unchanged " + std::to_string(change.unchanged) + "; routes +" +
-         std::to_string(add.size()) + " -" + std::to_string(remove.size());
+  return ReloadChange{std::move(peers.added), std::move(peers.removed), std::move(peers.updated), peers.unchanged,
+                      add.size(), remove.size()};
 }
 
 }  // namespace zeq

@@ -25,6 +25,8 @@ struct PeerSettings {
   std::optional<PaddingPolicy> padding;   // nullopt: the node's
 
   bool operator==(const PeerSettings&) const = default;
+  // How logs, errors and summaries name the peer.
+  std::string label() const { return name.empty() ? zid : name + " (" + zid + ")"; }
 };
 
 struct NodeSettings {

@@ -17,9 +17,9 @@ void Peer::await_confirmation(Keypair* kp) {
   awaiting_ = kp;
 }
 
-void Peer::unpublish(const Keypair* kp) {
+void Peer::unpublish(const Keypair* kp, Keypair* fallback) {
   std::lock_guard lock(switch_mutex_);
-  if (current.load(std::memory_order_relaxed) == kp) current.store(nullptr, std::memory_order_release);
+  if (current.load(std::memory_order_relaxed) == kp) current.store(fallback, std::memory_order_release);
   if (awaiting_ == kp) awaiting_ = nullptr;
 }
 

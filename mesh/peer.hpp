@@ -28,7 +28,7 @@ class Peer {
   PeerSettings settings;
   const uint64_t serial;  // never reused, so a late wake-up cannot hit another peer
   const PeerKey key;
-  std::string label() const { return settings.name.empty() ? key.zid : settings.name + " (" + key.zid + ")"; }
+  std::string label() const { return settings.label(); }
 
   // ---- shared with the workers ----
   // The session packets to this peer are sealed with. Written only through
@@ -64,8 +64,10 @@ class Peer {
   void publish_current(Keypair* kp);
   // Control thread: kp is a responder's session awaiting confirmation.
   void await_confirmation(Keypair* kp);
-  // Control thread: kp is going away; it stops being current or awaited.
-  void unpublish(const Keypair* kp);
+  // Control thread: kp is going away; it stops being awaited, and if it is
+  // current (a worker may have just confirmed it), `fallback` is current
+  // instead.
+  void unpublish(const Keypair* kp, Keypair* fallback = nullptr);
   // Worker: the first packet under kp authenticated. True when kp was
   // awaiting confirmation and is current now.
   bool confirm(Keypair* kp);

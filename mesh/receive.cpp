@@ -134,7 +134,9 @@ void DataWorker::receive_data(const PeerTable& table, uint8_t* msg, size_t len, 
     // Key confirmation. A new responder session becomes current here, before
     // this packet reaches the TUN, so whatever the kernel answers goes out
     // under it; the control thread catches up with the ownership later.
-    kp->received_any.store(true, std::memory_order_relaxed);
+    // seq_cst with request_attention's exchange and on_attention's store and
+    // load: either the control thread sees this flag or it gets a wake-up.
+    kp->received_any.store(true, std::memory_order_seq_cst);
     bool switched = peer.confirm(kp);
     if (switched || peer.current.load(std::memory_order_relaxed) != kp) plane_.request_attention(peer, false);
   }

@@ -76,6 +76,8 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
   peer->endpoint.store(from);
   // The new key waits as `next` until the initiator's first packet confirms
   // it; the worker that opens that packet makes it current (Peer::confirm).
+  // A `next` already confirmed is promoted, not thrown away.
+  catch_up_confirmed(*peer);
   retire(*peer, peer->next);
   peer->next = std::move(session.value());
   peer->await_confirmation(peer->next.get());
@@ -108,7 +110,7 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
   }
   // A responder session of ours the peer already confirmed goes into its
   // place first, so the rotation below keeps the newest key current.
-  if (peer->next && peer->next->received_any.load(std::memory_order_relaxed)) promote_next(*peer);
+  catch_up_confirmed(*peer);
   if (key_observer_) key_observer_(keys);
   peer->pending_handshake.reset();
   peer->handshake_started_us = 0;
@@ -183,14 +185,20 @@ void SessionManager::promote_next(Peer& peer) {
 void SessionManager::retire(Peer& peer, std::unique_ptr<Keypair>& slot) {
   if (!slot) return;
   plane_.index.release(slot->local_index);
-  peer.unpublish(slot.get());
+  // A `next` a worker confirmed a moment ago may already be current; the key
+  // the control thread owns as current takes its place again.
+  peer.unpublish(slot.get(), &slot == &peer.next ? peer.current_owned.get() : nullptr);
   plane_.quiescence.retire(std::move(slot));
 }
 
+void SessionManager::catch_up_confirmed(Peer& peer) {
+  if (peer.next && peer.next->received_any.load(std::memory_order_seq_cst)) promote_next(peer);
+}
+
 void SessionManager::on_attention(Peer& peer) {
-  peer.wants_attention.store(false, std::memory_order_release);
+  peer.wants_attention.store(false, std::memory_order_seq_cst);
   int64_t now = clock_.mono_us();
-  if (peer.next && peer.next->received_any.load(std::memory_order_relaxed)) promote_next(peer);
+  catch_up_confirmed(peer);
   sync_tunnel_state(peer, "");
   if (peer.wants_handshake.exchange(false) && !peer.admin_down) {
     Keypair* kp = peer.current_owned.get();

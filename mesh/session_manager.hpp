@@ -99,6 +99,8 @@ class SessionManager {
   void initiate(Peer& peer, int64_t now);
   void give_up(Peer& peer);
   void promote_next(Peer& peer);
+  // Promotes `next` when a worker has seen a packet under it.
+  void catch_up_confirmed(Peer& peer);
   void retire(Peer& peer, std::unique_ptr<Keypair>& slot);
   void reject(HandshakeReject r, const std::string& context);
   Peer* peer_by_static(const PublicKey& key);

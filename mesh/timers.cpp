@@ -51,7 +51,7 @@ void SessionManager::expire_keys(Peer& peer, int64_t now) {
     retire(peer, peer.current_owned);
     spdlog::info("peer {}: session key expired", peer.label());
   }
-  if (peer.next && peer.next->received_any.load(std::memory_order_relaxed)) promote_next(peer);
+  catch_up_confirmed(peer);
   sync_tunnel_state(peer, "key_expired");
 }
 

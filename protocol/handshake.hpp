@@ -13,7 +13,7 @@
 #include <string>
 
 #include "core/bytes.hpp"
-#include "crypto/random.hpp"
+#include "crypto/random_source.hpp"
 #include "crypto/secret_bytes.hpp"
 #include "identity/key_file.hpp"
 #include "protocol/handshake_messages.hpp"

@@ -1,6 +1,5 @@
 #include "store/vault.hpp"
 
-#include <openssl/evp.h>
 
 #include "crypto/aead.hpp"
 #include "crypto/hash.hpp"
@@ -50,8 +49,7 @@ Result<Vault> Vault::open(Database& db, const SecretBuffer& field_key, int itera
     salt.resize(16);
     random_fill(salt);
   }
-  if (PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(field_key.span().data()), int(field_key.size()), salt.data(),
-                        int(salt.size()), iterations, EVP_sha256(), 32, v.key_.data()) != 1) {
+  if (!pbkdf2_sha256(field_key.span(), salt, iterations, v.key_.mutable_span())) {
     return Status::error("vault: PBKDF2 failed");
   }
   if (!have_salt) {

@@ -38,6 +38,10 @@ kill -HUP "$a_PID"
 for _ in $(seq 50); do grep -q "reload of .*updated peer (zeq-" "$WORK/a.log" && break; sleep 0.1; done
 grep -q "reload of .*updated peer (zeq-" "$WORK/a.log" || fail "SIGHUP did not update the changed peer"
 ctl a --json peers | holds -q '"persistent_keepalive": 7' || fail "the change is not in effect"
+# Billing is the daemon's alone (the node never sees it): still an update.
+sed -i "s|^    persistent_keepalive: 7|    persistent_keepalive: 7\n    billing: {unit: zeqond, price: 3}|" "$WORK/a.yaml"
+out=$(ctl a reload) || fail "reload with new billing terms: $out"
+echo "$out" | holds -q "updated peer (zeq-[0-9a-f]*); unchanged 1" || fail "a billing change is not reported as an update: $out"
 
 log "bad file and interface change are refused"
 cp "$WORK/a.yaml" "$WORK/a.good"

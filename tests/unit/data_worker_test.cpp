@@ -138,7 +138,12 @@ TEST_F(DataWorkerTest, ReplyToANewSessionsFirstPacketUsesThatSession) {
   Bytes echo = ipv4_packet(A_ADDR, B_ADDR, 56);
   ASSERT_EQ(a2->send_ip(echo), 1);
   // B's worker handles the keepalive and the packet; no pump in between.
-  for (int i = 0; i < 2 && !b_->delivered(); ) i += b_->receive();
+  std::optional<Bytes> got;
+  for (int handled = 0, tries = 0; !got && handled < 2 && tries < 4; ++tries) {
+    handled += b_->receive();
+    got = b_->delivered();
+  }
+  EXPECT_EQ(got, echo);
   EXPECT_NE(b_->peer().current.load(), old_session);
   Bytes reply = ipv4_packet(B_ADDR, A_ADDR, 56);
   ASSERT_EQ(b_->send_ip(reply), 1);
@@ -147,6 +152,28 @@ TEST_F(DataWorkerTest, ReplyToANewSessionsFirstPacketUsesThatSession) {
   EXPECT_EQ(a2->delivered(), reply);
   b_->pump();  // the control thread catches up with the ownership
   EXPECT_EQ(b_->peer().current_owned.get(), b_->peer().current.load());
+}
+
+// A rekey's new session is confirmed by B's worker; before B's control
+// thread has caught up, A starts yet another handshake. The confirmed
+// session must stay B's current one (it is A's current), not be thrown away
+// with the `next` it still is in B's books.
+TEST_F(DataWorkerTest, ConfirmedSessionSurvivesTheNextInitiation) {
+  handshake(*a_, *b_);
+  ASSERT_TRUE(a_->sessions->rekey_now(a_->peer()));
+  ASSERT_GT(b_->receive(), 0);
+  b_->pump();  // B answers the rekey
+  ASSERT_GT(a_->receive(), 0);
+  a_->pump();  // A: new current, confirming keepalive sent
+  Keypair* a_current = a_->peer().current.load();
+  ASSERT_GT(b_->receive(), 0);  // B's worker confirms; no pump
+  ASSERT_TRUE(a_->sessions->rekey_now(a_->peer()));
+  ASSERT_GT(b_->receive(), 0);
+  b_->pump();  // the second initiation, then the attention request
+  Keypair* b_current = b_->peer().current.load();
+  ASSERT_NE(b_current, nullptr);
+  EXPECT_EQ(b_current, b_->peer().current_owned.get());
+  EXPECT_EQ(b_current->remote_index, a_current->local_index);
 }
 
 TEST_F(DataWorkerTest, DropsInnerSourcesOutsideTheSendersAllowedIps) {
@@ -211,6 +238,8 @@ TEST_F(DataWorkerTest, FailedSealSendsNothingAndKeepsTheCounter) {
   handshake(*a_, *b_);
   Tap tap;
   a_->peer().endpoint.store(tap.endpoint());
+  ASSERT_EQ(a_->send_ip(ipv4_packet(A_ADDR, B_ADDR, 20)), 1);
+  ASSERT_TRUE(tap.receive());  // the control: what A seals reaches the tap
   Keypair* kp = a_->peer().current.load();
   const uint64_t next = kp->next_counter();
   kp->return_counter(next);  // peeked

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/constants.hpp"
+#include "crypto/random.hpp"
 #include "protocol/handshake.hpp"
 #include "protocol/handshake_replay_guard.hpp"
 #include "identity/zid.hpp"

@@ -76,4 +76,19 @@ TEST(SessionSwitch, UnpublishedSessionIsNeverConfirmed) {
   EXPECT_EQ(peer.current.load(), nullptr);
 }
 
+// The control thread retires a `next` that a worker confirmed an instant
+// before (a race the control thread cannot see): the key it owns as current
+// is published again rather than none.
+TEST(SessionSwitch, RetiringAJustConfirmedSessionFallsBackToTheOwnedOne) {
+  Peer peer(PeerSettings{.zid = "zeq-000000000001"}, 1);
+  SessionKeys keys;
+  auto owned = std::move(Keypair::create(keys, &peer, 1, 0).value());
+  auto next = std::move(Keypair::create(keys, &peer, 1, 0).value());
+  peer.publish_current(owned.get());
+  peer.await_confirmation(next.get());
+  ASSERT_TRUE(peer.confirm(next.get()));
+  peer.unpublish(next.get(), owned.get());
+  EXPECT_EQ(peer.current.load(), owned.get());
+}
+
 }  // namespace zeq
