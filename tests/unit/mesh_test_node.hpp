@@ -64,13 +64,27 @@ struct Sent {
   UdpEndpoint to;
 };
 
-struct TestNode {
-  TestNode(LocalIdentity id, const std::vector<PeerSettings>& peers, Bytes secret, const Clock& clock)
+// What both kinds of test node hold: an identity, the mesh secret, a data
+// plane with the peers in it, and the inbox the workers report to.
+struct NodeBase {
+  NodeBase(LocalIdentity id, const std::vector<PeerSettings>& peers, Bytes secret)
       : identity(std::move(id)), mesh(secret), plane(1, DEFAULT_MTU) {
     plane.own_mac1_key = mac1_key_for(identity.keypair.public_key);
     plane.inbox = &inbox;
     for (const auto& p : peers) plane.add_peer(p);
     plane.publish_table();
+  }
+  LocalIdentity identity;
+  SecretBuffer mesh;
+  SystemRandom random;
+  RecordingInbox inbox;
+  DataPlane plane;
+  std::unique_ptr<SessionManager> sessions;
+};
+
+struct TestNode : NodeBase {
+  TestNode(LocalIdentity id, const std::vector<PeerSettings>& peers, Bytes secret, const Clock& clock)
+      : NodeBase(std::move(id), peers, std::move(secret)) {
     sessions = std::make_unique<SessionManager>(plane, identity, mesh, clock, random,
                                                 [this](ByteSpan m, const UdpEndpoint& to) {
                                                   sent.push_back({Bytes(m.begin(), m.end()), to});
@@ -78,23 +92,13 @@ struct TestNode {
                                                 });
   }
   ~TestNode() { sessions->shutdown(); }
-  LocalIdentity identity;
-  SecretBuffer mesh;
-  SystemRandom random;
-  RecordingInbox inbox;
-  DataPlane plane;
-  std::unique_ptr<SessionManager> sessions;
   std::vector<Sent> sent;
 };
 
-class WorkerNode {
+class WorkerNode : public NodeBase {
  public:
   WorkerNode(LocalIdentity id, const std::vector<PeerSettings>& peers, Bytes secret)
-      : identity(std::move(id)), mesh(secret), plane(1, DEFAULT_MTU) {
-    plane.own_mac1_key = mac1_key_for(identity.keypair.public_key);
-    plane.inbox = &inbox;
-    for (const auto& p : peers) plane.add_peer(p);
-    plane.publish_table();
+      : NodeBase(std::move(id), peers, std::move(secret)) {
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, tun_), 0);
     auto sock = UdpSocket::open(0);
     EXPECT_TRUE(sock) << sock.message();
@@ -152,14 +156,8 @@ class WorkerNode {
     return n;
   }
 
-  LocalIdentity identity;
-  SecretBuffer mesh;
   SystemClock clock;
-  SystemRandom random;
-  RecordingInbox inbox;
-  DataPlane plane;
   std::unique_ptr<DataWorker> worker;
-  std::unique_ptr<SessionManager> sessions;
 
  private:
   int tun_[2] = {-1, -1};
