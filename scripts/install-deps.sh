@@ -18,7 +18,7 @@ PACKAGES=(
   # the independent PROTOCOL.md peer of the netns tests (tests/integration/zeqpeer.py)
   python3-cryptography
   # benchmark comparison
-  wireguard-go wireguard-tools
+  wireguard-go wireguard-tools valgrind
 )
 
 missing=()
