@@ -62,9 +62,6 @@ std::string peer_block(const json& p) {
   return out + "\n";
 }
 
-
-
-
 std::string cover_line(const json& c) {
   return fmt::format("  cover: {}, padding {}; sent {} packets ({}), received {} packets ({})\n", c["mode"].get<std::string>(),
                      c["padding"].get<std::string>(), c["tx_packets"].get<uint64_t>(), format_bytes(c["tx_bytes"]),

@@ -10,7 +10,7 @@
 #include "control/control_server.hpp"
 #include "core/log.hpp"
 #include "daemon/control_handler.hpp"
-#include "daemon/host_events.hpp"
+#include "daemon/host_network.hpp"
 #include "daemon/mesh_settings.hpp"
 #include "daemon/network_guard.hpp"
 #include "daemon/node_identity.hpp"
@@ -92,8 +92,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   if (Status s = d->open_state(std::move(field_key.value())); !s) return s;
   if (Status s = d->start_node(std::move(secret.value())); !s) return s;
   if (Status s = d->start_guard(); !s) return s;
-  d->events_ = std::make_unique<HostEvents>(*d->guard_, d->recorder_.get(), d->vault_.get(), d->clock_);
-  d->node_->set_observers({.tunnels = d->events_.get(), .network = d->events_.get()});
+  d->network_ = std::make_unique<HostNetwork>(*d->guard_, d->vault_.get(), d->clock_);
+  d->node_->set_observers({.tunnels = d->recorder_.get(), .network = d->network_.get()});
   d->recorder_->settle_orphans();
   if (Status s = d->serve_control(); !s) return s;
 

@@ -17,7 +17,7 @@
 namespace zeq {
 
 class Database;
-class HostEvents;
+class HostNetwork;
 class NetworkGuard;
 class Node;
 class PeriodicTask;
@@ -68,7 +68,7 @@ class Daemon {
   std::unique_ptr<TunnelStore> store_;
   std::unique_ptr<TunnelRecorder> recorder_;
   std::unique_ptr<NetworkGuard> guard_;
-  std::unique_ptr<HostEvents> events_;
+  std::unique_ptr<HostNetwork> network_;
   std::unique_ptr<Node> node_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<PeriodicTask> watchdog_, checkpoint_;

@@ -2,7 +2,7 @@
 // a peer. It decides the firewall policy from the kill-switch state and from
 // whether DNS goes via a peer (then DNS leaving by any other interface is
 // blocked), and applies the policy only when it changes, as one transaction.
-// The daemon builds it and feeds it what the node announces (HostEvents).
+// The daemon builds it and feeds it what the node announces (HostNetwork).
 // Control thread only.
 #pragma once
 

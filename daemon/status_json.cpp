@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-
 #include "core/constants.hpp"
 
 namespace zeq {

@@ -1,6 +1,5 @@
 #include "store/vault.hpp"
 
-
 #include "crypto/aead.hpp"
 #include "crypto/hash.hpp"
 #include "crypto/random.hpp"

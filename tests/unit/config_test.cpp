@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-
 #include "config/config.hpp"
 #include "config/secrets.hpp"
 #include "identity/key_file.hpp"

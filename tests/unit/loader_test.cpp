@@ -32,7 +32,6 @@ TEST(Secrets, CredentialFileWithOrWithoutNamePrefix) {
   EXPECT_EQ(m->span()[0], 0xbb);
 }
 
-
 TEST(Secrets, MissingFieldKeySaysWhatItIs) {
   unsetenv("ZEQ_FIELD_KEY");
   unsetenv("CREDENTIALS_DIRECTORY");
@@ -52,14 +51,12 @@ TEST(MeshSecret, MissingSecretSaysHowToFix) {
   unsetenv("ZEQ_MESH_SECRET");
 }
 
-
 TEST(Config, ExampleFileIsValid) {
   auto c = load_config_file(ZEQ_EXAMPLE_CONFIG);
   ASSERT_TRUE(c) << c.message();
   EXPECT_EQ(c->peers.size(), 1u);
   EXPECT_EQ(c->control.group, "zeqvpn");
 }
-
 
 TEST(Config, UnreadableFileIsNamed) {
   auto c = load_config_file("/nonexistent/zeqvpn.yaml");

@@ -1,29 +1,20 @@
-#include "daemon/host_events.hpp"
+#include "daemon/host_network.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include "daemon/network_guard.hpp"
-#include "daemon/tunnel_recorder.hpp"
 #include "store/vault.hpp"
 
 namespace zeq {
 
-HostEvents::HostEvents(NetworkGuard& guard, TunnelRecorder* recorder, Vault* vault, const Clock& clock)
-    : guard_(guard), recorder_(recorder), vault_(vault), clock_(clock) {}
+HostNetwork::HostNetwork(NetworkGuard& guard, Vault* vault, const Clock& clock)
+    : guard_(guard), vault_(vault), clock_(clock) {}
 
-void HostEvents::tunnel_up(Peer& peer) {
-  if (recorder_) recorder_->tunnel_up(peer);
-}
+void HostNetwork::tunnels_dropped(bool dropped) { guard_.set_tunnels_dropped(dropped); }
 
-void HostEvents::tunnel_down(Peer& peer, const char* reason) {
-  if (recorder_) recorder_->tunnel_down(peer, reason);
-}
+bool HostNetwork::wants_dns_offers() const { return guard_.dns_via_peer_allowed(); }
 
-void HostEvents::tunnels_dropped(bool dropped) { guard_.set_tunnels_dropped(dropped); }
-
-bool HostEvents::wants_dns_offers() const { return guard_.dns_via_peer_allowed(); }
-
-void HostEvents::dns_offered(const std::string& peer_label, const std::string& peer_zid,
+void HostNetwork::dns_offered(const std::string& peer_label, const std::string& peer_zid,
                              const std::vector<IpPrefix>& resolvers) {
   if (!guard_.dns_peer().empty() && guard_.dns_peer() != peer_label) {
     // Offers repeat every few Zeqonds: one line at debug, not a warning each time.
@@ -35,7 +26,7 @@ void HostEvents::dns_offered(const std::string& peer_label, const std::string& p
     spdlog::warn("dns: offer from {} not used: {}", peer_label, s.message());
 }
 
-void HostEvents::remember_offer(const std::string& peer_label, const std::string& peer_zid,
+void HostNetwork::remember_offer(const std::string& peer_label, const std::string& peer_zid,
                                 const std::vector<IpPrefix>& resolvers) {
   std::string text;
   for (const auto& r : resolvers) text += (text.empty() ? "" : " ") + r.to_string();

@@ -1,8 +1,9 @@
-// The daemon's answer to what the node announces: tunnel rows go to the
-// state store (TunnelRecorder), "a tunnel dropped" to the kill switch, and
-// a peer's DNS offer, when this node takes it, into the vault and to the
-// network guard (resolver and DNS-leak block). This is where mesh/ meets
-// SQLite, nftables and resolv.conf, so mesh/ never has to. Control thread.
+// The daemon's answer to the network policy the node asks for
+// (NetworkPolicy): "a tunnel dropped" goes to the kill switch, and a peer's
+// DNS offer, when this node takes it, into the vault and to the network
+// guard (resolver and DNS-leak block). With the TunnelRecorder (tunnel rows)
+// this is where mesh/ meets SQLite, nftables and resolv.conf, so mesh/ never
+// has to. Control thread.
 #pragma once
 
 #include <map>
@@ -11,21 +12,17 @@
 
 #include "core/clock.hpp"
 #include "mesh/network_policy.hpp"
-#include "mesh/tunnel_events.hpp"
 
 namespace zeq {
 
 class NetworkGuard;
-class TunnelRecorder;
 class Vault;
 
-class HostEvents final : public TunnelEvents, public NetworkPolicy {
+class HostNetwork final : public NetworkPolicy {
  public:
-  // recorder and vault may be null (no state store).
-  HostEvents(NetworkGuard& guard, TunnelRecorder* recorder, Vault* vault, const Clock& clock);
+  // vault may be null (no state store): offers are then not remembered.
+  HostNetwork(NetworkGuard& guard, Vault* vault, const Clock& clock);
 
-  void tunnel_up(Peer& peer) override;
-  void tunnel_down(Peer& peer, const char* reason) override;
   void tunnels_dropped(bool dropped) override;
   bool wants_dns_offers() const override;
   // Names resolve via one peer at a time, and only with dns_via_peer.
@@ -40,7 +37,6 @@ class HostEvents final : public TunnelEvents, public NetworkPolicy {
                       const std::vector<IpPrefix>& resolvers);
 
   NetworkGuard& guard_;
-  TunnelRecorder* recorder_;
   Vault* vault_;
   const Clock& clock_;
   std::map<std::string, std::string> stored_offers_;  // vault name -> what it holds
