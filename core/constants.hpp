@@ -28,6 +28,11 @@ inline constexpr int64_t HANDSHAKE_RETRY_Z = 5;
 inline constexpr int64_t HANDSHAKE_RETRY_JITTER_US = 333000;
 inline constexpr int64_t HANDSHAKE_GIVE_UP_Z = 90;
 
+// Load-time handshake defence (docs/protocol.md "Cookie reply and mac2"). The
+// cookie secret lives two minutes, as WireGuard's; an initiator uses a cookie
+// for as long as it can still be valid.
+inline constexpr int64_t COOKIE_SECRET_LIFETIME_US = 120'000'000;
+
 // Drift tolerance for Zeqond-stamped messages: |z - Z(now)| <= 1.
 inline constexpr int64_t ZEQOND_DRIFT_TOLERANCE = 1;
 

@@ -93,7 +93,12 @@ json status_json(const NodeStatus& s, const GuardStatus& g) {
             {"uptime_s", seconds(s.uptime_us)},
             {"zeqond", s.zeqond},
             {"phase", s.phase}}},
-          {"handshakes", {{"completed", s.handshakes_completed}, {"answered", s.handshakes_answered}, {"rejected", s.handshake_rejects}}},
+          {"handshakes",
+           {{"completed", s.handshakes_completed},
+            {"answered", s.handshakes_answered},
+            {"rejected", s.handshake_rejects},
+            {"under_load", s.handshakes_under_load},
+            {"cookies_received", s.cookies_received}}},
           {"drops", s.drops},
           {"received", s.received},
           {"kill_switch", guard["kill_switch"]},
@@ -140,6 +145,10 @@ void node_metrics(std::string& out, const NodeStatus& s, const GuardStatus& g) {
   out += fmt::format("zeqvpn_handshakes_completed_total {}\n", s.handshakes_completed);
   family(out, "zeqvpn_handshakes_answered_total", "counter", "Handshake initiations answered.");
   out += fmt::format("zeqvpn_handshakes_answered_total {}\n", s.handshakes_answered);
+  family(out, "zeqvpn_handshakes_under_load", "gauge", "1 while handshake messages need mac2 (cookie replies sent).");
+  out += fmt::format("zeqvpn_handshakes_under_load {}\n", s.handshakes_under_load ? 1 : 0);
+  family(out, "zeqvpn_cookies_received_total", "counter", "Cookie replies accepted from peers under load.");
+  out += fmt::format("zeqvpn_cookies_received_total {}\n", s.cookies_received);
   family(out, "zeqvpn_handshakes_rejected_total", "counter", "Handshake messages refused, by reason.");
   for (const auto& [reason, n] : s.handshake_rejects)
     out += fmt::format("zeqvpn_handshakes_rejected_total{{reason=\"{}\"}} {}\n", label(reason), n);

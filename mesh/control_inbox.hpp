@@ -19,6 +19,9 @@ class ControlInbox {
   // An authenticated in-tunnel control message (plaintext starting 0x01)
   // from the peer; copied, false when dropped.
   virtual bool deliver_control(uint64_t peer_serial, ByteSpan plaintext) = 0;
+  // Messages handed over and not yet taken: how far behind the control
+  // thread is (the handshake guard's sign of load).
+  virtual int queued() const = 0;
 };
 
 }  // namespace zeq

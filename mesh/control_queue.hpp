@@ -25,6 +25,7 @@ class ControlQueue final : public ControlInbox {
 
   // Run on the control thread, with the copied bytes.
   struct Handlers {
+    // Handshake messages (mac1 checked, mac2 stripped) and cookie replies.
     std::function<void(ByteSpan message, const UdpEndpoint& from)> handshake;
     std::function<void(uint64_t peer_serial, ByteSpan plaintext)> control;
     std::function<void(uint64_t peer_serial)> attention;
@@ -34,6 +35,7 @@ class ControlQueue final : public ControlInbox {
   bool deliver_handshake(ByteSpan message, const UdpEndpoint& from) override;
   void peer_needs_attention(uint64_t peer_serial) override;
   bool deliver_control(uint64_t peer_serial, ByteSpan plaintext) override;
+  int queued() const override { return queued_.load(std::memory_order_relaxed); }
 
  private:
   // Reserves a place in the queue; false when it is full.

@@ -14,6 +14,9 @@ const char* to_string(Drop d) {
     case Drop::kNoSession: return "no_session";
     case Drop::kNoEndpoint: return "no_endpoint";
     case Drop::kHandshakeMac1: return "handshake_mac1";
+    case Drop::kHandshakeCookie: return "handshake_cookie_sent";
+    case Drop::kHandshakeUnderLoad: return "handshake_unanswered";
+    case Drop::kHandshakeRateLimited: return "handshake_rate_limited";
     case Drop::kControlQueue: return "control_queue_full";
     case Drop::kTunWrite: return "tun_write";
     case Drop::kUdpSend: return "udp_send";

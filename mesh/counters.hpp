@@ -19,6 +19,9 @@ enum class Drop : uint8_t {
   kNoSession,        // outgoing packet for a peer without a session yet
   kNoEndpoint,       // peer has no known endpoint
   kHandshakeMac1,    // handshake message with a wrong mac1
+  kHandshakeCookie,  // under load, no valid mac2: answered with a cookie reply instead
+  kHandshakeUnderLoad,  // the same, but over the cookie-reply budget: not even answered
+  kHandshakeRateLimited,  // under load, its source address over the handshake rate
   kControlQueue,     // control thread saturated with handshake or in-tunnel control messages
   kTunWrite,         // writing to the TUN device failed
   kUdpSend,          // sending on the UDP socket failed

@@ -14,6 +14,7 @@
 #include "mesh/allowed_ips.hpp"
 #include "mesh/control_inbox.hpp"
 #include "mesh/counters.hpp"
+#include "mesh/handshake_guard.hpp"
 #include "mesh/index_table.hpp"
 #include "mesh/peer.hpp"
 #include "mesh/quiescence.hpp"
@@ -40,6 +41,8 @@ struct DataPlane {
   IndexTable index;
   Quiescence quiescence;
   Digest32 own_mac1_key{};
+  // Load-time defence for handshake messages (cookies, mac2, rate limits).
+  std::unique_ptr<HandshakeGuard> handshake_guard;
   ControlInbox* inbox = nullptr;
   // One per worker, then one for the control thread's own sends.
   std::vector<WorkerCounters> counters;

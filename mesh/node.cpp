@@ -156,6 +156,7 @@ Status Node::Impl::build() {
                           if (Peer* p = plane.find_by_serial(serial)) sessions->on_attention(*p);
                         }});
   plane.own_mac1_key = mac1_key_for(identity.keypair.public_key);
+  plane.handshake_guard = std::make_unique<HandshakeGuard>(identity.keypair.public_key, random);
   plane.inbox = queue.get();
   for (const auto& peer : settings.peers) plane.add_peer(peer).apply_traffic_shape(settings.cover, settings.padding);
   plane.publish_table();

@@ -70,6 +70,8 @@ NodeStatus Node::status() const {
   s.phase = zeqond_phase(unix_now);
   s.handshakes_completed = m.sessions->handshakes_completed();
   s.handshakes_answered = m.sessions->handshakes_answered();
+  s.handshakes_under_load = m.plane.handshake_guard->under_load(now);
+  s.cookies_received = m.sessions->cookies_received();
   for (size_t r = 1; r < size_t(HandshakeReject::kCount); ++r)
     if (uint64_t n = m.sessions->rejects(HandshakeReject(r))) s.handshake_rejects[to_string(HandshakeReject(r))] = n;
   for (size_t d = 0; d < size_t(Drop::kCount); ++d) {

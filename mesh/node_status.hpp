@@ -37,6 +37,10 @@ struct NodeStatus {
   uint64_t zeqond = 0;
   double phase = 0;
   uint64_t handshakes_completed = 0, handshakes_answered = 0;
+  // The handshake guard demands mac2 (docs/protocol.md); cookie replies
+  // we accepted from peers under load.
+  bool handshakes_under_load = false;
+  uint64_t cookies_received = 0;
   std::map<std::string, uint64_t> handshake_rejects;  // by reason, non-zero only
   std::map<std::string, uint64_t> drops;              // by reason, every reason
   std::map<std::string, uint64_t> received;           // keepalive, cover, control

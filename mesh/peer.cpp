@@ -2,7 +2,8 @@
 
 namespace zeq {
 
-Peer::Peer(const PeerSettings& s, uint64_t peer_serial) : settings(s), serial(peer_serial), key{s.zid, s.public_key} {
+Peer::Peer(const PeerSettings& s, uint64_t peer_serial)
+    : settings(s), serial(peer_serial), key{s.zid, s.public_key}, cookie(s.public_key) {
   if (s.endpoint) endpoint.store(*s.endpoint);
 }
 

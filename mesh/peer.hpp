@@ -14,6 +14,7 @@
 #include "mesh/endpoint_cell.hpp"
 #include "mesh/keypair.hpp"
 #include "mesh/node_settings.hpp"
+#include "protocol/cookie.hpp"
 #include "protocol/handshake.hpp"
 #include "protocol/handshake_replay_guard.hpp"
 
@@ -83,6 +84,9 @@ class Peer {
   int64_t next_retry_us = 0;
   int64_t last_handshake_us = 0;     // last completed
   HandshakeReplayGuard replay_guard;
+  // The cookie the peer handed us while under load: mac2 for our handshake
+  // messages to it.
+  PeerCookie cookie;
   uint64_t handshakes = 0, rekeys = 0;
   bool gave_up = false;
   bool admin_down = false;           // `zeqvpnctl down`: no keys, no handshakes

@@ -1,11 +1,13 @@
 // UDP -> TUN: receive a batch with recvmmsg, open data messages in place,
 // check the replay window and allowed_ips, and write the inner packets to the
-// TUN queue. Handshake messages that pass mac1 go to the control thread.
+// TUN queue. Handshake messages that pass mac1 and the handshake guard, and
+// cookie replies, go to the control thread.
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/clock.hpp"
 #include "mesh/data_worker.hpp"
+#include "protocol/cookie.hpp"
 #include "protocol/data_message.hpp"
 #include "protocol/handshake_messages.hpp"
 #include "protocol/ip_packet.hpp"
@@ -41,7 +43,10 @@ int DataWorker::receive_batch() {
         break;
       case wire::kHandshakeInit:
       case wire::kHandshakeResponse:
-        receive_handshake(msg, len, from);
+        receive_handshake(msg, len, from, now);
+        break;
+      case wire::kCookieReply:
+        receive_cookie_reply(msg, len, from);
         break;
       default:
         counters_.drop(Drop::kMalformed);
@@ -51,15 +56,35 @@ int DataWorker::receive_batch() {
   return n;
 }
 
-void DataWorker::receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& from) {
-  size_t expect = msg[0] == wire::kHandshakeInit ? wire::INIT_SIZE : wire::RESPONSE_SIZE;
-  if (len != expect) {
-    counters_.drop(Drop::kMalformed);
-  } else if (!verify_mac1(plane_.own_mac1_key, ByteSpan(msg, len))) {
-    counters_.drop(Drop::kHandshakeMac1);
-  } else if (!plane_.inbox->deliver_handshake(ByteSpan(msg, len), from)) {
-    counters_.drop(Drop::kControlQueue);
+// mac1, then the handshake guard (cookies and rate limits while under
+// load), then the control thread gets the message without mac2.
+void DataWorker::receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now) {
+  if (mac2_presence(msg[0], len) == Mac2Presence::kBadSize) return counters_.drop(Drop::kMalformed);
+  const size_t base = handshake_base_size(msg[0]);
+  if (!verify_mac1(plane_.own_mac1_key, ByteSpan(msg, base))) return counters_.drop(Drop::kHandshakeMac1);
+  std::array<uint8_t, wire::COOKIE_REPLY_SIZE> reply;
+  switch (plane_.handshake_guard->check(ByteSpan(msg, len), from, plane_.inbox->queued(), now, reply)) {
+    case HandshakeGuard::Verdict::kPass:
+      if (!plane_.inbox->deliver_handshake(ByteSpan(msg, base), from)) counters_.drop(Drop::kControlQueue);
+      return;
+    case HandshakeGuard::Verdict::kCookieReply:
+      counters_.drop(Drop::kHandshakeCookie);
+      if (!socket_.send_to(reply.data(), reply.size(), from)) counters_.drop(Drop::kUdpSend);
+      return;
+    case HandshakeGuard::Verdict::kUnanswered:
+      return counters_.drop(Drop::kHandshakeUnderLoad);
+    case HandshakeGuard::Verdict::kRateLimited:
+      return counters_.drop(Drop::kHandshakeRateLimited);
+    case HandshakeGuard::Verdict::kFailed:
+      return counters_.drop(Drop::kSealFailed);
   }
+}
+
+// The control thread opens it against the mac1 it last sent that peer; here
+// only its size is checked.
+void DataWorker::receive_cookie_reply(const uint8_t* msg, size_t len, const UdpEndpoint& from) {
+  if (len != wire::COOKIE_REPLY_SIZE) return counters_.drop(Drop::kMalformed);
+  if (!plane_.inbox->deliver_handshake(ByteSpan(msg, len), from)) counters_.drop(Drop::kControlQueue);
 }
 
 // An IP packet: trimmed to its header's length, and only from a source

@@ -24,8 +24,11 @@ void SessionManager::reject(HandshakeReject r, const std::string& context) {
   spdlog::debug("handshake rejected ({}): {}", to_string(r), context);
 }
 
-void SessionManager::send_handshake(ByteSpan message, const UdpEndpoint& to, const char* what) {
-  if (send_(message, to)) return;
+void SessionManager::send_handshake(PeerCookie& cookie, MutableByteSpan buffer, size_t base_size,
+                                    const UdpEndpoint& to, const char* what) {
+  cookie.remember_sent(buffer.first(base_size));
+  const size_t size = cookie.add_mac2(buffer, base_size, clock_.mono_us());
+  if (send_(buffer.first(size), to)) return;
   plane_.control_counters().drop(Drop::kUdpSend);
   spdlog::debug("sending a handshake {} to {} failed; the handshake timers retry", what, to.to_string());
 }
@@ -36,6 +39,36 @@ void SessionManager::on_handshake_message(ByteSpan message, const UdpEndpoint& f
     on_initiation(message, from);
   } else if (message[0] == wire::kHandshakeResponse) {
     on_response(message, from);
+  } else if (message[0] == wire::kCookieReply) {
+    on_cookie_reply(message, from);
+  }
+}
+
+// The peer is under load and wants mac2 on our handshake messages. A cookie
+// for our initiation is used at once: the initiation is sent again with
+// mac2 (at most once per reply, and a reply is good only against the last
+// mac1 we sent, so an off-path sender cannot make us send). A cookie for our
+// response waits for the initiator's retry.
+void SessionManager::on_cookie_reply(ByteSpan message, const UdpEndpoint& from) {
+  const uint32_t index = cookie_reply_receiver(message);
+  Peer* peer = nullptr;
+  bool for_initiation = false;
+  for (auto& p : plane_.peers) {
+    if (p->pending_handshake && p->pending_handshake->sender_index() == index) {
+      peer = p.get();
+      for_initiation = true;
+    } else if (p->next && p->next->local_index == index) {
+      peer = p.get();
+    }
+  }
+  const int64_t now = clock_.mono_us();
+  if (!peer || !peer->cookie.accept_reply(message, now))
+    return reject(HandshakeReject::kBadCookieReply, "cookie reply from " + from.to_string());
+  ++cookies_received_;
+  spdlog::debug("peer {}: under load, handed us a cookie", peer->label());
+  if (for_initiation) {
+    peer->next_retry_us = 0;
+    initiate(*peer, now);
   }
 }
 
@@ -58,9 +91,10 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
   auto index = plane_.index.reserve();
   if (!index) return reject(HandshakeReject::kUnexpected, "index table full");
   HandshakeRandomness rnd = HandshakeRandomness::draw(random_, *index);
-  std::array<uint8_t, wire::RESPONSE_SIZE> out{};
+  std::array<uint8_t, wire::RESPONSE_WITH_MAC2_SIZE> out{};
   SessionKeys keys;
-  if (!write_response(init, local_, mesh_.span(), now_z, rnd, out, keys)) {
+  auto response = std::span<uint8_t, wire::RESPONSE_SIZE>(out.data(), wire::RESPONSE_SIZE);
+  if (!write_response(init, local_, mesh_.span(), now_z, rnd, response, keys)) {
     plane_.index.release(*index);
     return reject(HandshakeReject::kBadNoise, "could not answer " + peer->label());
   }
@@ -82,7 +116,7 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
   peer->next = std::move(session.value());
   peer->await_confirmation(peer->next.get());
   plane_.index.publish(keys.local_index, peer->next.get());
-  send_handshake(out, from, "response");
+  send_handshake(peer->cookie, out, wire::RESPONSE_SIZE, from, "response");
   // Not yet completed: a responder cannot tell a peer with another mesh
   // secret from a good one until the first data message opens (promote_next).
   ++answered_;
@@ -143,9 +177,10 @@ void SessionManager::initiate(Peer& peer, int64_t now) {
   }
   auto index = plane_.index.reserve();
   if (!index) return;
-  std::array<uint8_t, wire::INIT_SIZE> out{};
+  std::array<uint8_t, wire::INIT_WITH_MAC2_SIZE> out{};
   auto hs = InitiatorHandshake::start(local_, peer.key, mesh_.span(), clock_.zeqond(),
-                                      HandshakeRandomness::draw(random_, *index), out);
+                                      HandshakeRandomness::draw(random_, *index),
+                                      std::span<uint8_t, wire::INIT_SIZE>(out.data(), wire::INIT_SIZE));
   if (!hs) {
     plane_.index.release(*index);
     return;
@@ -153,7 +188,7 @@ void SessionManager::initiate(Peer& peer, int64_t now) {
   peer.pending_handshake = std::move(hs);
   if (peer.handshake_started_us == 0) peer.handshake_started_us = now;
   peer.next_retry_us = now + zeqonds_to_us(HANDSHAKE_RETRY_Z) + int64_t(random_.uniform(HANDSHAKE_RETRY_JITTER_US));
-  send_handshake(out, ep, "initiation");
+  send_handshake(peer.cookie, out, wire::INIT_SIZE, ep, "initiation");
   spdlog::debug("peer {}: handshake initiation sent to {}", peer.label(), ep.to_string());
 }
 

@@ -37,7 +37,8 @@ class SessionManager {
                  RandomSource& random, SendFn send);
   ~SessionManager();
 
-  // A handshake message that already passed size and mac1 checks.
+  // A handshake message that already passed size and mac1 checks (and
+  // lost its mac2), or a cookie reply of the right size.
   void on_handshake_message(ByteSpan message, const UdpEndpoint& from);
   // A worker flagged this peer.
   void on_attention(Peer& peer);
@@ -89,6 +90,8 @@ class SessionManager {
   // data message opened). Answered: initiations we responded to.
   uint64_t handshakes_completed() const { return completed_; }
   uint64_t handshakes_answered() const { return answered_; }
+  // Cookie replies accepted: peers under load asked us for mac2.
+  uint64_t cookies_received() const { return cookies_received_; }
   // One line per peer and the counters, for logs (never any key material).
   std::string describe() const;
 
@@ -96,6 +99,7 @@ class SessionManager {
   // session_manager.cpp
   void on_initiation(ByteSpan message, const UdpEndpoint& from);
   void on_response(ByteSpan message, const UdpEndpoint& from);
+  void on_cookie_reply(ByteSpan message, const UdpEndpoint& from);
   void initiate(Peer& peer, int64_t now);
   void give_up(Peer& peer);
   void promote_next(Peer& peer);
@@ -109,7 +113,10 @@ class SessionManager {
   void sync_tunnel_state(Peer& peer, const char* down_reason);
   // A handshake message to the network; a failure is counted and logged,
   // and the handshake timers retry.
-  void send_handshake(ByteSpan message, const UdpEndpoint& to, const char* what);
+  // buffer holds the message in its first base_size bytes and has room for
+  // mac2, which is added when the peer's cookie is fresh.
+  void send_handshake(PeerCookie& cookie, MutableByteSpan buffer, size_t base_size, const UdpEndpoint& to,
+                      const char* what);
 
   // session_send.cpp
   void send_keepalive(Peer& peer, int64_t now) { (void)send_plaintext(peer, now, {}); }
@@ -138,6 +145,7 @@ class SessionManager {
   std::array<uint64_t, size_t(HandshakeReject::kCount)> rejects_{};
   uint64_t completed_ = 0;
   uint64_t answered_ = 0;
+  uint64_t cookies_received_ = 0;
 };
 
 }  // namespace zeq

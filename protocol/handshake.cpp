@@ -20,6 +20,7 @@ const char* to_string(HandshakeReject r) {
     case HandshakeReject::kReplay: return "replay";
     case HandshakeReject::kUnexpected: return "unexpected";
     case HandshakeReject::kPeerDown: return "peer_down";
+    case HandshakeReject::kBadCookieReply: return "bad_cookie_reply";
     case HandshakeReject::kCount: break;
   }
   return "unknown";

@@ -36,6 +36,7 @@ enum class HandshakeReject : uint8_t {
   kReplay,         // (Zeqond, nonce) seen before
   kUnexpected,     // a response nobody waits for
   kPeerDown,       // the peer is administratively down (zeqvpnctl down)
+  kBadCookieReply, // a cookie reply for no handshake of ours, or not for our last mac1
   kCount,
 };
 const char* to_string(HandshakeReject r);

@@ -10,7 +10,7 @@ namespace zeq::wire {
 enum MessageType : uint8_t {
   kHandshakeInit = 0x01,
   kHandshakeResponse = 0x02,
-  kCookieReply = 0x03,  // reserved
+  kCookieReply = 0x03,  // load-time DoS defence (docs/protocol.md)
   kData = 0x04,
 };
 
@@ -43,6 +43,25 @@ inline constexpr size_t RESPONSE_HEADER_SIZE = 12;
 inline constexpr size_t RESPONSE_NOISE_SIZE = 32 + PAYLOAD_SIZE + 16;
 inline constexpr size_t RESPONSE_SIZE = RESPONSE_HEADER_SIZE + RESPONSE_NOISE_SIZE + MAC1_SIZE;
 
+// mac2: an optional 16 bytes after mac1 of either handshake message, keyed
+// by a cookie the receiver handed out; required while the receiver is under
+// load (docs/protocol.md, "Cookie reply and mac2").
+inline constexpr size_t MAC2_SIZE = 16;
+inline constexpr size_t INIT_WITH_MAC2_SIZE = INIT_SIZE + MAC2_SIZE;
+inline constexpr size_t RESPONSE_WITH_MAC2_SIZE = RESPONSE_SIZE + MAC2_SIZE;
+
+// CookieReply: type(1) zero(3) receiver_index(4) nonce(12) tag(16)
+// encrypted cookie(16). receiver_index is the sender_index of the handshake
+// message it answers.
+inline constexpr size_t COOKIE_SIZE = 16;
+inline constexpr size_t COOKIE_RECEIVER_INDEX_OFFSET = 4;
+inline constexpr size_t COOKIE_NONCE_OFFSET = 8;
+inline constexpr size_t COOKIE_NONCE_SIZE = 12;
+inline constexpr size_t COOKIE_TAG_OFFSET = COOKIE_NONCE_OFFSET + COOKIE_NONCE_SIZE;
+inline constexpr size_t COOKIE_TAG_SIZE = 16;
+inline constexpr size_t COOKIE_CIPHERTEXT_OFFSET = COOKIE_TAG_OFFSET + COOKIE_TAG_SIZE;
+inline constexpr size_t COOKIE_REPLY_SIZE = COOKIE_CIPHERTEXT_OFFSET + COOKIE_SIZE;
+
 // Data: type(1) zero(3) receiver_index(4) iv(12) tag(16) ciphertext(n).
 inline constexpr size_t DATA_HEADER_SIZE = 8;
 inline constexpr size_t DATA_IV_SIZE = 12;
@@ -61,6 +80,7 @@ inline constexpr size_t MAX_MESSAGE_SIZE = 65535 - 8 - 40;
 static_assert(INIT_SIZE == 177);
 static_assert(RESPONSE_SIZE == 133);
 static_assert(DATA_OVERHEAD == 36);
+static_assert(COOKIE_REPLY_SIZE == 52);
 static_assert(PAYLOAD_NONCE_OFFSET + NONCE_SIZE == PAYLOAD_SIZE);
 
 }  // namespace zeq::wire

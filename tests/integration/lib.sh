@@ -11,6 +11,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TAG=zq$$
 NS_A=${TAG}a
 NS_B=${TAG}b
+NS_C=${TAG}c   # a third party, for the tests that need one (setup_third)
 WORK=$(mktemp -d /tmp/zeqvpn-it.XXXXXX)
 PIDS=()
 MESH_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -45,13 +46,14 @@ cleanup() {
     for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 40 "$f"; }; done
   fi
   # Anything still running inside our namespaces, by PID, before deleting them.
-  for ns in "$NS_A" "$NS_B"; do
+  for ns in "$NS_A" "$NS_B" "$NS_C"; do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
   done
   ip netns del "$NS_A" 2>/dev/null
   ip netns del "$NS_B" 2>/dev/null
+  ip netns del "$NS_C" 2>/dev/null
   # Per-namespace files (resolv.conf) that `ip netns exec` mounts over /etc.
-  rm -rf "/etc/netns/$NS_A" "/etc/netns/$NS_B"
+  rm -rf "/etc/netns/$NS_A" "/etc/netns/$NS_B" "/etc/netns/$NS_C"
   rm -rf "$WORK"
   exit $rc
 }
@@ -70,6 +72,7 @@ bg() {
 
 in_a() { ip netns exec "$NS_A" "$@"; }
 in_b() { ip netns exec "$NS_B" "$@"; }
+in_c() { ip netns exec "$NS_C" "$@"; }
 
 # Two namespaces joined by a veth pair, IPv4 and IPv6 on the underlay.
 setup_namespaces() {
@@ -80,6 +83,17 @@ setup_namespaces() {
   in_a ip addr add $UNDER4_A/24 dev veth0; in_b ip addr add $UNDER4_B/24 dev veth0
   in_a ip addr add $UNDER6_A/64 dev veth0 nodad; in_b ip addr add $UNDER6_B/64 dev veth0 nodad
   in_a ip link set veth0 up; in_b ip link set veth0 up
+}
+
+# A third namespace C on its own veth link to B (veth1 in both):
+# $UNDER4_C <-> $UNDER4_BC. C reaches only B.
+UNDER4_C=198.19.0.1; UNDER4_BC=198.19.0.2
+setup_third() {
+  ip netns add "$NS_C"
+  ip link add veth1 netns "$NS_C" type veth peer name veth1 netns "$NS_B"
+  in_c ip link set lo up
+  in_c ip addr add $UNDER4_C/24 dev veth1; in_b ip addr add $UNDER4_BC/24 dev veth1
+  in_c ip link set veth1 up; in_b ip link set veth1 up
 }
 
 # make_key NAME: writes $WORK/NAME.key (0600) and sets NAME_PUB.

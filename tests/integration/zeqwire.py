@@ -89,6 +89,45 @@ def mac1(receiver_static_public, preceding):
     return hmac256(sha256(b"zeqvpn/mac1" + receiver_static_public), preceding)[:16]
 
 
+
+# ------------------------------------------- cookie reply and mac2 (type 0x03)
+# From docs/protocol.md "Cookie reply and mac2".
+
+COOKIE_REPLY_LEN = 52                # type, 3 zero, receiver_index, nonce 12, tag 16, cookie 16
+MAC2_LEN = 16
+
+
+def cookie_key(static_public):
+    """Key of cookie replies from the holder of static_public."""
+    return sha256(b"zeqvpn/cookie" + static_public)
+
+
+def make_cookie(secret, address16, port):
+    """HMAC(secret, address(16, IPv4 v4-mapped) || be16(port))[0:16]."""
+    return hmac256(secret, address16 + struct.pack(">H", port))[:16]
+
+
+def mac2(cookie, preceding):
+    """mac2 = HMAC(cookie, every byte before it, mac1 included)[0:16]."""
+    return hmac256(cookie, preceding)[:16]
+
+
+def cookie_reply(responder_static_public, receiver_index, mac1_bytes, cookie, nonce):
+    """The responder's answer to a handshake message it will not run while under load."""
+    sealed = AESGCM(cookie_key(responder_static_public)).encrypt(nonce, cookie, mac1_bytes)
+    return bytes([0x03, 0, 0, 0]) + struct.pack(">I", receiver_index) + nonce + sealed[16:] + sealed[:16]
+
+
+def open_cookie_reply(responder_static_public, mac1_bytes, reply):
+    """The cookie in a reply to the message whose mac1 is given, or None."""
+    if len(reply) != COOKIE_REPLY_LEN or reply[0] != 0x03:
+        return None
+    nonce, tag, ct = reply[8:20], reply[20:36], reply[36:52]
+    try:
+        return AESGCM(cookie_key(responder_static_public)).decrypt(nonce, ct + tag, mac1_bytes)
+    except InvalidTag:
+        return None
+
 def make_payload(zid, zeqond, nonce):
     return bytes([PAYLOAD_VERSION]) + zid + struct.pack(">Q", zeqond) + nonce
 

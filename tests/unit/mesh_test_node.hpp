@@ -54,6 +54,10 @@ struct RecordingInbox : ControlInbox {
     control.push_back({serial, Bytes(plaintext.begin(), plaintext.end())});
     return true;
   }
+  // What the handshake guard sees as the control thread's backlog: a test
+  // sets it to put the node under load.
+  int queued() const override { return depth; }
+  int depth = 0;
   std::vector<std::pair<Bytes, UdpEndpoint>> handshakes;
   std::vector<uint64_t> attention;
   std::vector<std::pair<uint64_t, Bytes>> control;
@@ -70,6 +74,7 @@ struct NodeBase {
   NodeBase(LocalIdentity id, const std::vector<PeerSettings>& peers, Bytes secret)
       : identity(std::move(id)), mesh(secret), plane(1, DEFAULT_MTU) {
     plane.own_mac1_key = mac1_key_for(identity.keypair.public_key);
+    plane.handshake_guard = std::make_unique<HandshakeGuard>(identity.keypair.public_key, random);
     plane.inbox = &inbox;
     for (const auto& p : peers) plane.add_peer(p);
     plane.publish_table();

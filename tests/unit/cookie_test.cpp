@@ -1,0 +1,104 @@
+// Cookie replies and mac2 (docs/protocol.md "Cookie reply and mac2"): the
+// byte layout against vectors written by the Python implementation
+// (tests/integration/zeqwire.py), and what a forged or misdirected reply
+// does.
+#include <gtest/gtest.h>
+
+#include "core/constants.hpp"
+#include "protocol/cookie.hpp"
+#include "test_data.hpp"
+
+namespace zeq {
+namespace {
+
+using test::hex;
+using test::hex_array;
+
+class CookieVectors : public ::testing::Test {
+ protected:
+  void SetUp() override { v_ = test::load_json("cookie-vectors.json"); }
+  nlohmann::json v_;
+};
+
+TEST_F(CookieVectors, CookieIsTheMacOfTheSendersAddressAndPort) {
+  Key32 secret(hex(v_["cookie_secret"]));
+  UdpEndpoint sender = *parse_udp_endpoint(v_["sender"].get<std::string>());
+  Cookie cookie = make_cookie(secret, sender);
+  EXPECT_EQ(to_hex(cookie), v_["cookie"].get<std::string>());
+  UdpEndpoint other_port = *parse_udp_endpoint(v_["sender_other_port"].get<std::string>());
+  EXPECT_NE(make_cookie(secret, other_port), cookie);
+}
+
+TEST_F(CookieVectors, Mac2CoversTheMessageAndMac1) {
+  Bytes with_mac2 = hex(v_["initiation_with_mac2"]);
+  ASSERT_EQ(with_mac2.size(), wire::INIT_WITH_MAC2_SIZE);
+  Cookie cookie = hex_array<16>(v_["cookie"]);
+  EXPECT_TRUE(verify_mac2(cookie, with_mac2));
+  Bytes rewritten = with_mac2;
+  std::fill(rewritten.end() - 16, rewritten.end(), 0);
+  write_mac2(cookie, rewritten);
+  EXPECT_EQ(rewritten, with_mac2);
+  with_mac2[wire::INIT_SIZE - 1] ^= 1;  // mac1 is under mac2
+  EXPECT_FALSE(verify_mac2(cookie, with_mac2));
+}
+
+TEST_F(CookieVectors, ReplyIsByteExactAndOpensOnlyAgainstItsMac1) {
+  auto responder_public = hex_array<32>(v_["responder_static_public"]);
+  Bytes initiation = hex(v_["initiation"]);
+  ASSERT_EQ(initiation.size(), wire::INIT_SIZE);
+  Cookie cookie = hex_array<16>(v_["cookie"]);
+  auto nonce = hex_array<wire::COOKIE_NONCE_SIZE>(v_["reply_nonce"]);
+  std::array<uint8_t, wire::COOKIE_REPLY_SIZE> reply{};
+  const uint32_t sender_index = load_be32(initiation.data() + wire::SENDER_INDEX_OFFSET);
+  ASSERT_TRUE(write_cookie_reply(cookie_key_for(responder_public), sender_index, mac1_of(initiation), cookie, nonce, reply));
+  EXPECT_EQ(to_hex(reply), v_["cookie_reply"].get<std::string>());
+  EXPECT_EQ(cookie_reply_receiver(reply), sender_index);
+
+  Digest32 key = cookie_key_for(responder_public);
+  EXPECT_EQ(open_cookie_reply(key, mac1_of(initiation), reply), cookie);
+  Bytes other_mac1(16, 0x11);
+  EXPECT_FALSE(open_cookie_reply(key, other_mac1, reply));
+  auto tampered = reply;
+  tampered[wire::COOKIE_CIPHERTEXT_OFFSET] ^= 0x80;
+  EXPECT_FALSE(open_cookie_reply(key, mac1_of(initiation), tampered));
+  EXPECT_FALSE(open_cookie_reply(key, mac1_of(initiation), ByteSpan(reply).first(wire::COOKIE_REPLY_SIZE - 1)));
+}
+
+TEST(Mac2Presence, OnlyTheTwoSizesOfEachHandshakeMessage) {
+  EXPECT_EQ(mac2_presence(wire::kHandshakeInit, wire::INIT_SIZE), Mac2Presence::kAbsent);
+  EXPECT_EQ(mac2_presence(wire::kHandshakeInit, wire::INIT_WITH_MAC2_SIZE), Mac2Presence::kPresent);
+  EXPECT_EQ(mac2_presence(wire::kHandshakeInit, wire::INIT_SIZE + 1), Mac2Presence::kBadSize);
+  EXPECT_EQ(mac2_presence(wire::kHandshakeResponse, wire::RESPONSE_SIZE), Mac2Presence::kAbsent);
+  EXPECT_EQ(mac2_presence(wire::kHandshakeResponse, wire::RESPONSE_WITH_MAC2_SIZE), Mac2Presence::kPresent);
+  EXPECT_EQ(mac2_presence(wire::kHandshakeResponse, wire::INIT_SIZE), Mac2Presence::kBadSize);
+  EXPECT_EQ(mac2_presence(wire::kData, wire::INIT_SIZE), Mac2Presence::kBadSize);
+}
+
+// The sender's side: a reply is taken once and only for the last message
+// sent; the cookie is used while the responder's secret can still hold.
+TEST(PeerCookie, TakesOneReplyForTheLastMessageAndAgesOut) {
+  std::array<uint8_t, 32> responder_public{};
+  responder_public.fill(7);
+  PeerCookie jar(responder_public);
+  Bytes first(wire::INIT_SIZE, 0x01), second(wire::INIT_SIZE, 0x02);
+  jar.remember_sent(first);
+  jar.remember_sent(second);
+  Key32 secret(Bytes(32, 9));
+  Cookie cookie = make_cookie(secret, *parse_udp_endpoint("192.0.2.1:1"));
+  std::array<uint8_t, wire::COOKIE_NONCE_SIZE> nonce{};
+  std::array<uint8_t, wire::COOKIE_REPLY_SIZE> for_first{}, for_second{};
+  Digest32 key = cookie_key_for(responder_public);
+  ASSERT_TRUE(write_cookie_reply(key, 1, mac1_of(first), cookie, nonce, for_first));
+  ASSERT_TRUE(write_cookie_reply(key, 1, mac1_of(second), cookie, nonce, for_second));
+  EXPECT_FALSE(jar.accept_reply(for_first, 0));  // not our last mac1
+  EXPECT_TRUE(jar.accept_reply(for_second, 0));
+  EXPECT_FALSE(jar.accept_reply(for_second, 0));  // good once
+
+  Bytes buffer(wire::INIT_WITH_MAC2_SIZE, 0x03);
+  EXPECT_EQ(jar.add_mac2(buffer, wire::INIT_SIZE, COOKIE_SECRET_LIFETIME_US - 1), wire::INIT_WITH_MAC2_SIZE);
+  EXPECT_TRUE(verify_mac2(cookie, buffer));
+  EXPECT_EQ(jar.add_mac2(buffer, wire::INIT_SIZE, COOKIE_SECRET_LIFETIME_US), wire::INIT_SIZE);
+}
+
+}  // namespace
+}  // namespace zeq
