@@ -1,12 +1,14 @@
 #include "mesh/data_worker.hpp"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <string>
 
 #include <spdlog/spdlog.h>
 
@@ -44,7 +46,14 @@ DataWorker::~DataWorker() {
   close(wake_fd_);
 }
 
-void DataWorker::start() { thread_ = std::thread([this] { run(); }); }
+void DataWorker::start() {
+  thread_ = std::thread([this] {
+    // Named, so `top -H` and /proc tell workers from the control thread
+    // (the process's main thread).
+    pthread_setname_np(pthread_self(), ("zeq-worker-" + std::to_string(id_)).c_str());
+    run();
+  });
+}
 
 void DataWorker::stop() {
   if (!thread_.joinable()) return;
