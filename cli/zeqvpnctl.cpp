@@ -159,6 +159,7 @@ void config_check(const std::string& file) {
   if (!c->interface.identity_key_file.empty()) {
     auto id = zeq::load_identity_key_file(c->interface.identity_key_file);
     if (!id) die(kFailed, id.message());
+    if (zeq::Status s = zeq::refuse_own_key_as_peer(*c, id->keypair.public_key); !s) die(kFailed, s.message());
     identity = "node " + id->zid;
   }
   std::printf("%s: valid; %s, interface %s, UDP %u, %zu peers, control socket %s, state %s\n", file.c_str(),

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -105,14 +106,30 @@ class Parser {
     return *p;
   }
 
-  std::vector<IpPrefix> prefix_list(const YAML::Node& n, const std::string& field) const {
+  // An interface address: the host's address and its subnet's length, both
+  // written out. A bare 10.77.0.1 would silently be a /32, a subnet of one,
+  // so that no peer is reachable through the interface's own route.
+  IpPrefix address_of(const YAML::Node& n, const std::string& field) const {
+    IpPrefix p = prefix_of(n, field);
+    if (n.Scalar().find('/') == std::string::npos)
+      fail(n, field, "'" + n.Scalar() + "' has no prefix length; write the address with its subnet's length, like " +
+                         n.Scalar() + (p.family == 4 ? "/24" : "/64"));
+    return p;
+  }
+
+  // allowed_ips takes a bare address as one host (/32 or /128), as wg-quick
+  // does; interface.addresses requires the length (address_of).
+  std::vector<IpPrefix> prefix_list(const YAML::Node& n, const std::string& field, bool length_required = false) const {
     std::vector<IpPrefix> out;
+    auto one = [&](const YAML::Node& item, const std::string& name) {
+      return length_required ? address_of(item, name) : prefix_of(item, name);
+    };
     if (n.IsScalar()) {
-      out.push_back(prefix_of(n, field));
+      out.push_back(one(n, field));
       return out;
     }
     if (!n.IsSequence()) fail(n, field, "expected a list of IP prefixes, got " + shown(n));
-    for (size_t i = 0; i < n.size(); ++i) out.push_back(prefix_of(n[i], field + "[" + std::to_string(i) + "]"));
+    for (size_t i = 0; i < n.size(); ++i) out.push_back(one(n[i], field + "[" + std::to_string(i) + "]"));
     return out;
   }
 
@@ -125,7 +142,7 @@ class Parser {
         fail(n["name"], "interface.name", "expected an interface name of 1 to 15 characters without '/', ':' or spaces, got '" + c.name + "'");
     }
     if (!n["addresses"]) fail(n, "interface.addresses", "missing; list the tunnel addresses, e.g. [10.77.0.1/24, fd77::1/64]");
-    c.addresses = prefix_list(n["addresses"], "interface.addresses");
+    c.addresses = prefix_list(n["addresses"], "interface.addresses", true);
     if (c.addresses.empty()) fail(n["addresses"], "interface.addresses", "expected at least one address");
     if (n["listen_port"]) c.listen_port = uint16_t(integer_of(n["listen_port"], "interface.listen_port", 1, 65535));
     if (n["mtu"]) c.mtu = int(integer_of(n["mtu"], "interface.mtu", 1280, 9000));
@@ -235,18 +252,28 @@ class Parser {
     fail(n, "log_level", "expected one of " + list + ", got '" + level + "'");
   }
 
-  // Every peer once: no ZID, key or allowed_ips prefix may appear twice.
+  // Every peer once: no name, ZID, key or allowed_ips prefix may appear
+  // twice, and no name may be another peer's ZID (`zeqvpnctl down PEER`
+  // takes either and must mean one peer).
   std::vector<PeerConfig> peers_of(const YAML::Node& peers) const {
     if (!peers.IsSequence()) fail(peers, "peers", "expected a list of peers, got " + shown(peers));
     std::vector<PeerConfig> out;
-    std::set<std::string> zids;
-    std::set<PublicKey> keys;
+    std::map<std::string, std::string> zids, names;  // -> the peer that has it
+    std::map<PublicKey, std::string> keys;
     std::vector<std::pair<IpPrefix, std::string>> seen_prefixes;
     for (size_t i = 0; i < peers.size(); ++i) {
       std::string field = "peers[" + std::to_string(i) + "]";
       PeerConfig p = peer_of(peers[i], field);
-      if (!zids.insert(p.zid).second) fail(peers[i], field + ".zid", "ZID " + p.zid + " is listed twice; each peer once");
-      if (!keys.insert(p.public_key).second) fail(peers[i]["public_key"], field + ".public_key", "this key is listed for another peer too");
+      if (auto [at, fresh] = zids.emplace(p.zid, field); !fresh)
+        fail(peers[i], field + ".zid", "ZID " + p.zid + " is listed twice (also " + at->second + "); list each peer once");
+      if (auto [at, fresh] = keys.emplace(p.public_key, field); !fresh)
+        fail(peers[i]["public_key"], field + ".public_key",
+             "this key is listed twice (also " + at->second + "); list each peer once");
+      if (!p.name.empty()) {
+        if (auto [at, fresh] = names.emplace(p.name, field); !fresh)
+          fail(peers[i]["name"], field + ".name",
+               "'" + p.name + "' is also the name of " + at->second + "; give each peer its own name");
+      }
       for (const auto& a : p.allowed_ips) {
         for (const auto& [q, owner] : seen_prefixes) {
           if (q == a) fail(peers[i]["allowed_ips"], field + ".allowed_ips", a.to_string() + " is already routed to " + owner + "; a prefix may belong to one peer only");
@@ -255,11 +282,44 @@ class Parser {
       }
       out.push_back(std::move(p));
     }
+    for (size_t i = 0; i < out.size(); ++i) {
+      auto owner = zids.find(out[i].name);
+      if (owner != zids.end() && owner->second != "peers[" + std::to_string(i) + "]")
+        fail(peers[i]["name"], "peers[" + std::to_string(i) + "].name",
+             "'" + out[i].name + "' is the ZID of " + owner->second + "; give this peer a name that is not a ZID");
+    }
     return out;
+  }
+
+  // yaml-cpp keeps both entries of a key given twice and `node[key]` finds
+  // the first, so the second would be ignored without a word. Every mapping
+  // of the file is checked, in the file's order; a node reached again
+  // through an alias (same position) is walked once.
+  void refuse_duplicate_keys(const YAML::Node& n, const std::string& field, std::set<size_t>& walked) const {
+    if (!n.IsMap() && !n.IsSequence()) return;
+    if (!walked.insert(size_t(n.Mark().pos)).second) return;
+    if (n.IsSequence()) {
+      for (size_t i = 0; i < n.size(); ++i) refuse_duplicate_keys(n[i], field + "[" + std::to_string(i) + "]", walked);
+      return;
+    }
+    std::map<std::string, int> lines;  // key -> line it was first given on
+    for (const auto& kv : n) {
+      std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+      std::string path = field.empty() ? name : field + "." + name;
+      if (kv.first.IsScalar()) {
+        auto [first, fresh] = lines.emplace(name, kv.first.Mark().line + 1);
+        if (!fresh)
+          fail(kv.first, path, "given twice (first on line " + std::to_string(first->second) +
+                                   "); give each key once and delete or merge the other");
+      }
+      refuse_duplicate_keys(kv.second, path, walked);
+    }
   }
 
   Config config_of(const YAML::Node& root) const {
     if (!root.IsMap()) fail(root, "(top level)", "expected a mapping with 'interface' and 'peers'");
+    std::set<size_t> walked;
+    refuse_duplicate_keys(root, "", walked);
     only_keys(root, "", {"interface", "peers", "control", "state", "kill_switch", "allow_lan", "fwmark", "dns_via_peer",
                          "dns", "cover", "padding", "log_level"});
     Config c;
@@ -282,6 +342,19 @@ class Parser {
 };
 
 }  // namespace
+
+Status refuse_own_key_as_peer(const Config& config, const PublicKey& own_key) {
+  std::string own_zid = zid_from_public_key(own_key);
+  for (size_t i = 0; i < config.peers.size(); ++i) {
+    const PeerConfig& p = config.peers[i];
+    if (p.public_key != own_key && p.zid != own_zid) continue;
+    std::string field = "peers[" + std::to_string(i) + "]" + (p.name.empty() ? "" : " (" + p.name + ")");
+    return Status::error(config.source + ": " + field + ": " + (p.public_key == own_key ? "public_key" : "zid") +
+                         " is this node's own (" + own_zid + "); remove that peer from this node's file, a node "
+                         "does not peer with itself");
+  }
+  return Status::ok();
+}
 
 Result<Config> parse_config(const std::string& yaml_text, const std::string& source) {
   try {

@@ -82,7 +82,15 @@ inline constexpr char DEFAULT_CONFIG_PATH[] = "/etc/zeqvpn/zeqvpn.yaml";
 // The valid log levels, for the error that names them.
 inline constexpr const char* LOG_LEVELS[] = {"trace", "debug", "info", "warn", "error"};
 
-// Parses YAML text; `source` (the file's path) names it in errors.
+// Parses YAML text; `source` (the file's path) names it in errors. Any
+// bytes will do (the config fuzz target calls it); the file's size is
+// bounded by loader/ before it gets here.
 Result<Config> parse_config(const std::string& yaml_text, const std::string& source);
+
+// A peer with the node's own key (or its ZID) would make the node build a
+// tunnel with itself. The text alone does not say whose node it is (the key
+// file or the vault does), so whoever holds both calls this: the daemon at
+// start, --check and reload, and `zeqvpnctl config check`.
+Status refuse_own_key_as_peer(const Config& config, const PublicKey& own_key);
 
 }  // namespace zeq

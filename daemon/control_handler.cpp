@@ -20,7 +20,24 @@ NodeStatus full_status(const ControlContext& c) {
   return s;
 }
 
-Reply status(const ControlContext& c, const json&) { return Reply::success(status_json(full_status(c), c.guard.status())); }
+control::ControlCounters control_counters(const ControlContext& c) {
+  return c.control_counters ? c.control_counters() : control::ControlCounters{};
+}
+
+// What happened to control connections, by outcome, for status and metrics.
+std::vector<std::pair<const char*, uint64_t>> connection_outcomes(const control::ControlCounters& k) {
+  return {{"accepted", k.accepted},         {"refused_permission", k.refused_permission},
+          {"refused_busy", k.refused_busy}, {"evicted_for_root", k.evicted},
+          {"timed_out", k.timed_out},       {"bad_request", k.bad_requests}};
+}
+
+Reply status(const ControlContext& c, const json&) {
+  json j = status_json(full_status(c), c.guard.status());
+  json connections = json::object();
+  for (const auto& [outcome, n] : connection_outcomes(control_counters(c))) connections[outcome] = n;
+  j["control"] = {{"connections", connections}};
+  return Reply::success(std::move(j));
+}
 
 Reply peers(const ControlContext& c, const json&) {
   json list = json::array();
@@ -29,7 +46,12 @@ Reply peers(const ControlContext& c, const json&) {
 }
 
 Reply metrics(const ControlContext& c, const json&) {
-  return Reply::success({{"text", metrics_text(full_status(c), c.guard.status())}});
+  std::string text = metrics_text(full_status(c), c.guard.status());
+  text += "# HELP zeqvpn_control_connections_total Control socket connections by outcome.\n"
+          "# TYPE zeqvpn_control_connections_total counter\n";
+  for (const auto& [outcome, n] : connection_outcomes(control_counters(c)))
+    text += "zeqvpn_control_connections_total{outcome=\"" + std::string(outcome) + "\"} " + std::to_string(n) + "\n";
+  return Reply::success({{"text", text}});
 }
 
 Reply tunnels(const ControlContext& c, const json& args) {

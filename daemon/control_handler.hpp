@@ -28,6 +28,9 @@ struct ControlContext {
   TunnelStore& tunnels;
   TunnelRecorder& recorder;
   ReloadFn reload;
+  // The control socket's own counters (refused, evicted, timed out), shown
+  // by status and metrics; may be empty.
+  std::function<control::ControlCounters()> control_counters;
 };
 
 control::Handler make_control_handler(ControlContext context);

@@ -73,6 +73,7 @@ Result<std::string> Daemon::check(const Options& options) {
   if (!config->interface.identity_key_file.empty()) {
     auto id = load_identity_key_file(config->interface.identity_key_file);
     if (!id) return id.status();
+    if (Status s = refuse_own_key_as_peer(*config, id->keypair.public_key); !s) return s;
     who = "node " + id->zid;
   }
   return options.config_path + ": configuration valid; " + who + ", " + std::to_string(config->peers.size()) + " peers";
@@ -125,6 +126,7 @@ Status Daemon::open_state(SecretBuffer field_key) {
   if (!identity) return identity.status();
   import_needed_ = identity->needs_import;
   identity_ = std::move(identity->identity);
+  if (Status s = refuse_own_key_as_peer(config_, identity_->keypair.public_key); !s) return s;
   store_ = std::make_unique<TunnelStore>(*db_, *vault_, identity_->zid);
   recorder_ = std::make_unique<TunnelRecorder>(*store_, clock_, identity_->zid, [this](const std::string& zid) {
     TunnelTerms terms;
@@ -158,7 +160,8 @@ Status Daemon::start_guard() {
 Status Daemon::serve_control() {
   auto server = control::ControlServer::listen(
       node_->io(), config_.control.socket, config_.control.group,
-      make_control_handler({*node_, *guard_, *store_, *recorder_, [this] { return reload(); }}));
+      make_control_handler({*node_, *guard_, *store_, *recorder_, [this] { return reload(); },
+                            [this] { return control_ ? control_->counters() : control::ControlCounters{}; }}));
   if (!server) return server.status();
   control_ = std::move(server.value());
   return Status::ok();
@@ -200,6 +203,8 @@ Result<std::string> Daemon::apply(const Config& next) {
       next.state.database != config_.state.database)
     spdlog::warn("reload: control and state settings take effect at the next start");
   if (Status s = check_reloadable(config_, next); !s) return s;
+  if (auto own = decode_key(node_->status().public_key))
+    if (Status s = refuse_own_key_as_peer(next, *own); !s) return s;
   auto change = node_->reload(node_settings(next), [&]() -> Status {
     if (Status s = guard_->reconfigure(next); !s) return Status::error("reload: kill switch: " + s.message());
     return Status::ok();

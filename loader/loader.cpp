@@ -8,10 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "config/secrets.hpp"
+#include "loader/regular_file.hpp"
 
 namespace zeq {
 
@@ -21,22 +20,6 @@ std::string octal_mode(mode_t m) {
   char buf[8];
   snprintf(buf, sizeof buf, "%04o", unsigned(m & 07777));
   return buf;
-}
-
-// Reads at most cap bytes of path into buf with read(2): no stdio buffer
-// keeps a copy of a secret behind the caller's back. 0 or an errno.
-int read_secret_file(const std::string& path, char* buf, size_t cap, size_t& n) {
-  n = 0;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  while (n < cap) {
-    ssize_t got = ::read(fd, buf + n, cap - n);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    n += size_t(got);
-  }
-  ::close(fd);
-  return 0;
 }
 
 using Decoder = Result<SecretBuffer> (*)(const char*, const char*);
@@ -51,8 +34,17 @@ Result<SecretBuffer> load_secret(const char* name, Decoder decode, const std::st
   if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY"); dir && *dir) {
     std::string path = std::string(dir) + "/" + name;
     char buf[CREDENTIAL_MAX];
-    size_t n = 0;
-    if (read_secret_file(path, buf, sizeof buf - 1, n) == 0) {
+    auto read = read_regular_file(path, std::span<char>(buf, sizeof buf - 1));
+    if (read.problem == RegularFileRead::kNotRegular || read.problem == RegularFileRead::kTooLarge) {
+      secure_wipe(buf, sizeof buf);
+      return Status::error("credential " + path + (read.problem == RegularFileRead::kNotRegular
+                                                       ? " is " + read.detail + ", not a regular file"
+                                                       : " holds more than " + std::to_string(sizeof buf - 1) +
+                                                             " bytes") +
+                           "; it must hold the value alone or NAME=value (`zeqvpnctl gen-secrets --only` writes one)");
+    }
+    if (read) {
+      size_t n = read.size;
       buf[n] = 0;
       // `zeqvpnctl gen-secrets --only mesh -o FILE` writes NAME=value lines;
       // such a file serves as the credential as it is.
@@ -70,29 +62,47 @@ Result<SecretBuffer> load_secret(const char* name, Decoder decode, const std::st
 }  // namespace
 
 Result<Config> load_config_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::error(path + ": cannot read the config file; check the path given to --config and its permissions");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return parse_config(buf.str(), path);
+  std::string text(MAX_CONFIG_BYTES, '\0');
+  auto read = read_regular_file(path, text);
+  switch (read.problem) {
+    case RegularFileRead::kNone: break;
+    case RegularFileRead::kCannotOpen:
+      return Status::error(path + ": cannot read the config file (" + read.detail +
+                           "); check the path given to --config and its permissions");
+    case RegularFileRead::kNotRegular:
+      return Status::error(path + ": the config file is " + read.detail +
+                           ", not a regular file; give the path of the YAML file to --config");
+    case RegularFileRead::kTooLarge:
+      return Status::error(path + ": the config file holds more than " + std::to_string(MAX_CONFIG_BYTES) +
+                           " bytes (1 MiB), far more than any configuration; check that --config names the YAML "
+                           "file");
+  }
+  text.resize(read.size);
+  return parse_config(text, path);
 }
 
 Result<LocalIdentity> load_identity_key_file(const std::string& path) {
-  struct stat st{};
-  if (stat(path.c_str(), &st) != 0) {
-    return Status::error("identity key file " + path + ": " + std::strerror(errno) +
-                         "; create one with `zeqvpnctl genkey > " + path + "` (umask 077)");
-  }
-  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    return Status::error("identity key file " + path + " is readable by group or others (mode " +
-                         octal_mode(st.st_mode) + "); run `chmod 600 " + path + "`");
-  }
   // A fixed buffer we wipe ourselves: no stream or string copies of the key.
+  // A key is 44 characters (64 in hex) and a newline; anything much longer
+  // is not a key file.
   char text[256];
-  size_t n = 0;
-  if (int err = read_secret_file(path, text, sizeof text, n); err != 0)
-    return Status::error("identity key file " + path + ": " + std::strerror(err));
-  auto id = identity_from_private_key_text(std::string_view(text, n));
+  auto read = read_regular_file(path, std::span<char>(text, sizeof text));
+  if (!read) {
+    secure_wipe(text, sizeof text);
+    std::string what = read.problem == RegularFileRead::kCannotOpen
+                           ? read.detail
+                           : read.problem == RegularFileRead::kNotRegular
+                                 ? "is " + read.detail + ", not a regular file"
+                                 : "holds more than " + std::to_string(sizeof text) + " bytes, more than one key";
+    return Status::error("identity key file " + path + ": " + what + "; create one with `zeqvpnctl genkey > " +
+                         path + "` (umask 077)");
+  }
+  if (read.mode & (S_IRWXG | S_IRWXO)) {
+    secure_wipe(text, sizeof text);
+    return Status::error("identity key file " + path + " is readable by group or others (mode " +
+                         octal_mode(read.mode) + "); run `chmod 600 " + path + "`");
+  }
+  auto id = identity_from_private_key_text(std::string_view(text, read.size));
   secure_wipe(text, sizeof text);
   if (!id) return Status::error("identity key file " + path + ": " + id.message());
   return id;

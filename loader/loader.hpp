@@ -5,6 +5,7 @@
 // checks on files (permissions) and the error messages are the same in both.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "config/config.hpp"
@@ -14,10 +15,17 @@
 
 namespace zeq {
 
-// Reads and parses the YAML file at path.
+// A configuration is a few KiB; the bound keeps /dev/zero or a wrong path
+// from filling memory.
+inline constexpr size_t MAX_CONFIG_BYTES = 1 << 20;
+
+// Reads and parses the YAML file at path: a regular file (symlinks are
+// followed) of at most MAX_CONFIG_BYTES; a FIFO or device is refused without
+// blocking.
 Result<Config> load_config_file(const std::string& path);
 
-// Reads a private key file; refuses one that group or others may read.
+// Reads a private key file (a regular file, as for the config); refuses one
+// that group or others may read.
 // Errors name the file and say how to fix it.
 Result<LocalIdentity> load_identity_key_file(const std::string& path);
 

@@ -34,6 +34,40 @@ sed -i 's|listen_port: .*|listen_port: 70000|' "$WORK/a.yaml"
 expect_error "bad port" "interface.listen_port: expected an integer from 1 to 65535, got '70000'" -- run_a ZEQ_MESH_SECRET=$MESH_SECRET
 cp "$WORK/a.good" "$WORK/a.yaml"
 
+# Files that are not a config file are refused at once: /dev/zero is not read
+# forever, a FIFO is not waited on (timeout: a hang fails the check).
+run_a_on() {  # run_a_on CONFIG: zeqvpnd with every secret set
+  timeout 10 ip netns exec "$NS_A" env ZEQ_MESH_SECRET=$MESH_SECRET ZEQ_FIELD_KEY=$FIELD_KEY_a "$ZEQVPND" --config "$1"
+}
+expect_error "config /dev/zero" "/dev/zero: the config file is a character device, not a regular file" -- run_a_on /dev/zero
+mkfifo "$WORK/fifo.yaml"
+expect_error "config FIFO" "fifo.yaml: the config file is a FIFO (named pipe), not a regular file" -- run_a_on "$WORK/fifo.yaml"
+expect_error "config check /dev/zero" "/dev/zero: the config file is a character device" -- \
+  timeout 10 "$ZEQVPNCTL" config check /dev/zero
+expect_error "config check FIFO" "the config file is a FIFO (named pipe)" -- timeout 10 "$ZEQVPNCTL" config check "$WORK/fifo.yaml"
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' '#' > "$WORK/big.yaml"
+expect_error "config over 1 MiB" "big.yaml: the config file holds more than 1048576 bytes" -- run_a_on "$WORK/big.yaml"
+
+# Accepted until issue 9, each silently wrong: a key given twice (the first
+# won), the node's own key as a peer, two peers with one name, an interface
+# address without its prefix length.
+echo "log_level: info" >> "$WORK/a.yaml"
+expect_error "key given twice" "a.yaml:14:1: log_level: given twice (first on line 6)" -- run_a ZEQ_MESH_SECRET=$MESH_SECRET
+cp "$WORK/a.good" "$WORK/a.yaml"
+sed -i "s|public_key: .*|public_key: $a_PUB|" "$WORK/a.yaml"
+expect_error "own key as peer" "a.yaml: peers[0] (peer): public_key is this node's own (zeq-" -- run_a ZEQ_MESH_SECRET=$MESH_SECRET
+expect_error "own key as peer (config check)" "public_key is this node's own" -- "$ZEQVPNCTL" config check "$WORK/a.yaml"
+cp "$WORK/a.good" "$WORK/a.yaml"
+make_key c
+awk -v key="$c_PUB" '/^control:/ { print "  - name: peer"; print "    public_key: " key; print "    allowed_ips: [10.77.0.9/32]" } { print }' \
+  "$WORK/a.good" > "$WORK/a.yaml"
+expect_error "two peers named alike" "peers[1].name: 'peer' is also the name of peers[0]; give each peer its own name" -- \
+  run_a ZEQ_MESH_SECRET=$MESH_SECRET
+cp "$WORK/a.good" "$WORK/a.yaml"
+sed -i "s|addresses: \[$TUN4_A/24|addresses: [$TUN4_A|" "$WORK/a.yaml"
+expect_error "address without length" "interface.addresses[0]: '$TUN4_A' has no prefix length" -- run_a ZEQ_MESH_SECRET=$MESH_SECRET
+cp "$WORK/a.good" "$WORK/a.yaml"
+
 chmod 644 "$WORK/a.key"
 expect_error "readable key" "chmod 600" -- run_a ZEQ_MESH_SECRET=$MESH_SECRET
 chmod 600 "$WORK/a.key"

@@ -140,6 +140,63 @@ TEST(Config, RejectsDuplicatePeersAndPrefixes) {
   expect_error(y + other_key, "peers[1].allowed_ips", "already routed to peers[0]");
 }
 
+TEST(Config, RejectsTwoPeersWithOneName) {
+  std::string y = valid_yaml();
+  std::string same_name = "  - name: beta\n    public_key: WGmv9FBUlzLLqu1eXfmzCm2jHLDldCutWtShp2jxpns=\n"
+                          "    allowed_ips: [10.77.0.3/32]\n";
+  expect_error(y + same_name, "test.yaml:12:", "peers[1].name: 'beta' is also the name of peers[0]; give each peer its own name");
+  // A name that is another peer's ZID: `down NAME` would mean two peers.
+  std::string zid_name = "  - name: zeq-aaa8fff703b5\n    public_key: WGmv9FBUlzLLqu1eXfmzCm2jHLDldCutWtShp2jxpns=\n"
+                         "    allowed_ips: [10.77.0.3/32]\n";
+  expect_error(y + zid_name, "peers[1].name", "'zeq-aaa8fff703b5' is the ZID of peers[0]");
+  std::string same_key = "  - name: gamma\n    public_key: " + PEER_KEY + "\n    zid: zeq-000000000001\n"
+                         "    allowed_ips: [10.77.0.3/32]\n";
+  expect_error(y + same_key, "peers[1].public_key", "this key is listed twice (also peers[0])");
+}
+
+TEST(Config, RejectsKeysGivenTwiceInAnyMapping) {
+  std::string y = valid_yaml();
+  expect_error(y + "log_level: info\nlog_level: debug\n", "test.yaml:13:1: log_level",
+               "given twice (first on line 12); give each key once");
+  // The second `interface:` would be ignored whole.
+  expect_error("interface: {addresses: [10.77.0.1/24]}\n" + y, "test.yaml:2:1: interface", "given twice (first on line 1)");
+  std::string mtu_twice = std::string(y).insert(y.find("  listen_port"), "  mtu: 1400\n  mtu: 1300\n");
+  expect_error(mtu_twice, "test.yaml:5:3: interface.mtu", "given twice (first on line 4)");
+  expect_error(y + "    name: gamma\n", "peers[0].name", "given twice (first on line 7)");
+  expect_error(y + "    billing: {unit: gb, unit: zeqond}\n", "peers[0].billing.unit", "given twice");
+  // A mapping reused through an alias is one mapping, not a key given twice.
+  auto aliased = parse_config(y + "    billing: &terms {unit: gb, price: 3}\n"
+                                  "  - name: gamma\n    public_key: WGmv9FBUlzLLqu1eXfmzCm2jHLDldCutWtShp2jxpns=\n"
+                                  "    allowed_ips: [10.77.0.3/32]\n    billing: *terms\n",
+                              "test.yaml");
+  EXPECT_TRUE(aliased) << aliased.message();
+}
+
+TEST(Config, InterfaceAddressesNeedAPrefixLength) {
+  std::string y = valid_yaml();
+  expect_error(std::string(y).replace(y.find("10.77.0.1/24"), 12, "10.1.2.3"), "test.yaml:3:",
+               "interface.addresses[0]: '10.1.2.3' has no prefix length; write the address with its subnet's length, like 10.1.2.3/24");
+  expect_error(std::string(y).replace(y.find("[10.77.0.1/24, fd77::1/64]"), 26, "fd77::1"),
+               "interface.addresses", "like fd77::1/64");
+  // allowed_ips: a bare address is one host, as in wg-quick.
+  auto bare = parse_config(std::string(y).replace(y.find("10.77.0.2/32"), 12, "10.77.0.2"), "test.yaml");
+  ASSERT_TRUE(bare) << bare.message();
+  EXPECT_EQ(bare->peers[0].allowed_ips[0].to_string(), "10.77.0.2/32");
+}
+
+TEST(Config, RefusesTheNodesOwnKeyAsAPeer) {
+  auto c = parse_config(valid_yaml(), "test.yaml");
+  ASSERT_TRUE(c) << c.message();
+  auto own = decode_key(PEER_KEY);
+  ASSERT_TRUE(own);
+  Status s = refuse_own_key_as_peer(*c, *own);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(), "test.yaml: peers[0] (beta): public_key is this node's own (zeq-aaa8fff703b5); remove that peer "
+                         "from this node's file, a node does not peer with itself");
+  auto other = decode_key("WGmv9FBUlzLLqu1eXfmzCm2jHLDldCutWtShp2jxpns=");
+  EXPECT_TRUE(refuse_own_key_as_peer(*c, *other));
+}
+
 TEST(MeshSecret, ValidatesLengthAndHexWithoutEchoingValue) {
   std::string good(64, 'a');
   auto s = decode_mesh_secret(good.c_str(), "ZEQ_MESH_SECRET");

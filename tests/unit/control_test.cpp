@@ -10,14 +10,17 @@
 #include <utility>  // before Boost.Asio
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <filesystem>
+#include <future>
 #include <regex>
 #include <sstream>
 #include <thread>
 
 #include "control/control_client.hpp"
 #include "control/control_protocol.hpp"
+#include "control/control_request.hpp"
 #include "control/control_server.hpp"
 #include "control/peer_credentials.hpp"
 #include "daemon/control_handler.hpp"
@@ -59,8 +62,8 @@ class ControlSocket : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void start(control::Handler handler) {
-    auto s = control::ControlServer::listen(io_, path_, "root", std::move(handler));
+  void start(control::Handler handler, control::ControlServer::Limits limits = {}) {
+    auto s = control::ControlServer::listen(io_, path_, "root", std::move(handler), limits);
     ASSERT_TRUE(s) << s.message();
     server_ = std::move(s.value());
     thread_ = std::thread([this] { io_.run(); });
@@ -73,13 +76,34 @@ class ControlSocket : public ::testing::Test {
     server_.reset();
   }
 
-  // A raw exchange, for requests the client would never send.
-  std::string raw(const std::string& line) {
+  // A connection that sends nothing. With uid (the test runs as root), it
+  // is made under that effective uid and gid 0, the control group here, so
+  // SO_PEERCRED shows a group member who is not root.
+  int connect_one(uid_t uid = 0) {
+    if (uid != 0) {
+      EXPECT_EQ(seteuid(uid), 0);
+    }
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un sa{};
     sa.sun_family = AF_UNIX;
     std::strncpy(sa.sun_path, path_.c_str(), sizeof sa.sun_path - 1);
     EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    if (uid != 0) {
+      EXPECT_EQ(seteuid(0), 0);
+    }
+    return fd;
+  }
+
+  // The server's counters, read on its own thread.
+  control::ControlCounters counters() {
+    std::promise<control::ControlCounters> p;
+    boost::asio::post(io_, [&] { p.set_value(server_->counters()); });
+    return p.get_future().get();
+  }
+
+  // A raw exchange, for requests the client would never send.
+  std::string raw(const std::string& line) {
+    int fd = connect_one();
     EXPECT_EQ(write(fd, line.data(), line.size()), ssize_t(line.size()));
     std::string reply = read_line(fd);
     close(fd);
@@ -131,30 +155,120 @@ TEST_F(ControlSocket, RoundTripErrorsAndVersioning) {
   EXPECT_EQ(r["result"]["args"]["n"], 1);
 }
 
-TEST_F(ControlSocket, IdleConnectionsAreBounded) {
+// True once the server has closed fd (end of file), within `within`.
+bool closed_by_server(int fd, std::chrono::milliseconds within) {
+  auto deadline = std::chrono::steady_clock::now() + within;
+  for (;;) {
+    int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+    pollfd p{fd, POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, left) <= 0) return false;
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    if (n <= 0) return true;  // anything sent before closing is skipped
+  }
+}
+
+TEST_F(ControlSocket, NonRootIsBoundedAndRootAlwaysGetsIn) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to connect as another uid";
   start(echo);
-  auto connect_one = [&] {
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    std::strncpy(sa.sun_path, path_.c_str(), sizeof sa.sun_path - 1);
-    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-    return fd;
-  };
   std::vector<int> idle;
-  for (int i = 0; i < control::ControlServer::MAX_CONNECTIONS; ++i) idle.push_back(connect_one());
-  int extra = connect_one();
+  for (int i = 0; i < control::ControlServer::MAX_CONNECTIONS; ++i) idle.push_back(connect_one(65534));
+  int extra = connect_one(65534);
   std::string reply = read_line(extra);
   close(extra);
   EXPECT_NE(reply.find("too many control connections"), std::string::npos) << reply;
+  // Root takes the oldest idle connection's slot, at once.
+  auto r = control::call(path_, "echo", json::object(), 2000);
+  EXPECT_EQ(r.kind, control::CallResult::kOk) << r.message;
+  EXPECT_TRUE(closed_by_server(idle[0], std::chrono::seconds(5))) << "the oldest idle connection was not closed";
+  EXPECT_FALSE(closed_by_server(idle[1], std::chrono::milliseconds(0)));
+  auto k = counters();
+  EXPECT_EQ(k.refused_busy, 1u);
+  EXPECT_EQ(k.evicted, 1u);
+  EXPECT_EQ(k.accepted, uint64_t(control::ControlServer::MAX_CONNECTIONS) + 1);
   for (int fd : idle) close(fd);
-  // Once they are gone, requests are served again.
+  // Once they are gone, anyone's requests are served again.
   for (int i = 0; i < 50; ++i) {
-    auto r = control::call(path_, "echo", json::object());
-    if (r.kind == control::CallResult::kOk) return;
+    int fd = connect_one(65534);
+    std::string line = "{\"v\":1,\"cmd\":\"echo\"}\n";
+    EXPECT_EQ(write(fd, line.data(), line.size()), ssize_t(line.size()));
+    std::string answer = read_line(fd);
+    close(fd);
+    if (answer.find("\"ok\":true") != std::string::npos) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   FAIL() << "the server did not recover after the idle connections closed";
+}
+
+TEST_F(ControlSocket, RootAmongRootConnectionsGetsInToo) {
+  start(echo, {.max_connections = 4});
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) idle.push_back(connect_one());
+  auto r = control::call(path_, "echo", json::object(), 2000);
+  EXPECT_EQ(r.kind, control::CallResult::kOk) << r.message;
+  EXPECT_TRUE(closed_by_server(idle[0], std::chrono::seconds(5)));
+  for (int fd : idle) close(fd);
+}
+
+TEST_F(ControlSocket, IdleAndTricklingConnectionsAreClosedAfterTheTimeout) {
+  start(echo, {.request_timeout = std::chrono::milliseconds(300)});
+  int idle = connect_one();
+  int trickle = connect_one();
+  int served = connect_one();
+  std::string line = "{\"v\":1,\"cmd\":\"echo\"}\n";
+  EXPECT_EQ(send(served, line.data(), line.size(), MSG_NOSIGNAL), ssize_t(line.size()));
+  EXPECT_NE(read_line(served).find("\"ok\":true"), std::string::npos);
+  // A request sent a byte at a time, never finished: the deadline is per
+  // request, not per byte.
+  for (int i = 0; i < 8; ++i) {
+    (void)send(trickle, "{", 1, MSG_NOSIGNAL);  // fails once the server has closed it
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(closed_by_server(idle, std::chrono::seconds(5))) << "idle connection still open";
+  EXPECT_TRUE(closed_by_server(trickle, std::chrono::seconds(5))) << "trickling connection still open";
+  // After a reply the next request has its own deadline.
+  EXPECT_TRUE(closed_by_server(served, std::chrono::seconds(5))) << "connection idle after its reply still open";
+  close(idle);
+  close(trickle);
+  close(served);
+  EXPECT_GE(counters().timed_out, 3u);
+}
+
+TEST_F(ControlSocket, NulOrTrailingBytesAreABadRequest) {
+  start(echo);
+  json r = json::parse(raw(std::string("{\"v\":1,\"id\":3,\"cmd\":\"echo\"}\0garbage\n", 36)));
+  EXPECT_EQ(r["ok"], false);
+  EXPECT_EQ(r["error"]["code"], control::BAD_REQUEST);
+  EXPECT_EQ(r["error"]["message"], "request has a NUL byte at offset 27; send one JSON object per line and nothing else");
+  r = json::parse(raw("{\"v\":1,\"cmd\":\"echo\"} {\"v\":1}\n"));
+  EXPECT_EQ(r["error"]["code"], control::BAD_REQUEST);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("trailing bytes"), std::string::npos) << r;
+  r = json::parse(raw("{\"v\":1,\"cmd\":\"echo\"} \r\n"));  // white space after it is fine
+  EXPECT_EQ(r["ok"], true) << r;
+  EXPECT_EQ(counters().bad_requests, 2u);
+}
+
+TEST(ControlRequest, ParsesOneObjectAndNothingElse) {
+  auto ok = control::parse_request(R"({"v":1,"id":"a","cmd":"up","args":{"peer":"beta"}})");
+  ASSERT_TRUE(ok.ok) << ok.message;
+  EXPECT_EQ(ok.request.id, "a");
+  EXPECT_EQ(ok.request.cmd, "up");
+  EXPECT_EQ(ok.request.args["peer"], "beta");
+  EXPECT_TRUE(control::parse_request(R"({"v":1,"cmd":"status"})").request.args.is_object());
+
+  auto nul = control::parse_request(std::string_view("{\"v\":1,\"cmd\":\"status\"}\0garbage", 30));
+  EXPECT_FALSE(nul.ok);
+  EXPECT_EQ(nul.code, control::BAD_REQUEST);
+  EXPECT_NE(nul.message.find("NUL byte at offset 22"), std::string::npos) << nul.message;
+  for (std::string bad : {R"({"v":1,"cmd":"status"}x)", R"({"v":1,"cmd":"status"}{})", "[1]", "", "nul",
+                          R"({"v":1,"cmd":7})", R"({"v":1,"cmd":"s","args":[]})", "\xff"}) {
+    auto p = control::parse_request(bad);
+    EXPECT_FALSE(p.ok) << bad;
+    EXPECT_EQ(p.code, control::BAD_REQUEST) << bad;
+  }
+  auto version = control::parse_request(R"({"v":2,"id":9,"cmd":"status"})");
+  EXPECT_EQ(version.code, control::UNSUPPORTED_VERSION);
+  EXPECT_EQ(version.request.id, 9);
 }
 
 TEST_F(ControlSocket, SecondDaemonIsRefusedAndStaleSocketReplaced) {

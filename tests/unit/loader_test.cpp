@@ -2,6 +2,7 @@
 // secrets from the environment and systemd credentials, with real files.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -62,6 +63,78 @@ TEST(Config, UnreadableFileIsNamed) {
   auto c = load_config_file("/nonexistent/zeqvpn.yaml");
   ASSERT_FALSE(c);
   EXPECT_NE(c.message().find("/nonexistent/zeqvpn.yaml: cannot read the config file"), std::string::npos) << c.message();
+}
+
+// Files that are not a config file must be refused at once, not read
+// forever (/dev/zero) or waited on (a FIFO with no writer).
+class OddFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = "/tmp/zeqvpn-odd-" + std::to_string(getpid());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(OddFileTest, ConfigFromDeviceFifoOrDirectoryIsRefused) {
+  auto zero = load_config_file("/dev/zero");
+  ASSERT_FALSE(zero);
+  EXPECT_EQ(zero.message(), "/dev/zero: the config file is a character device, not a regular file; give the path of "
+                            "the YAML file to --config");
+  std::string fifo = dir_ + "/fifo.yaml";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto from_fifo = load_config_file(fifo);  // would block here without O_NONBLOCK
+  ASSERT_FALSE(from_fifo);
+  EXPECT_NE(from_fifo.message().find(fifo + ": the config file is a FIFO (named pipe), not a regular file"),
+            std::string::npos) << from_fifo.message();
+  auto dir = load_config_file(dir_);
+  ASSERT_FALSE(dir);
+  EXPECT_NE(dir.message().find("is a directory"), std::string::npos) << dir.message();
+}
+
+TEST_F(OddFileTest, ConfigOverTheSizeBoundIsRefused) {
+  std::string big = dir_ + "/big.yaml";
+  std::ofstream(big) << "# " << std::string(MAX_CONFIG_BYTES, 'x') << "\n";
+  auto c = load_config_file(big);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.message().find(big + ": the config file holds more than 1048576 bytes"), std::string::npos) << c.message();
+  // Exactly at the bound is read (and then parsed).
+  std::filesystem::resize_file(big, MAX_CONFIG_BYTES);
+  auto at_bound = load_config_file(big);
+  ASSERT_FALSE(at_bound);
+  EXPECT_EQ(at_bound.message().find("holds more"), std::string::npos) << at_bound.message();
+}
+
+TEST_F(OddFileTest, SymlinkToConfigIsFollowed) {
+  std::string link = dir_ + "/link.yaml";
+  std::filesystem::create_symlink(ZEQ_EXAMPLE_CONFIG, link);
+  auto c = load_config_file(link);
+  EXPECT_TRUE(c) << c.message();
+}
+
+TEST_F(OddFileTest, KeyFileAndCredentialMustBeRegularFiles) {
+  std::string fifo = dir_ + "/node.key";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto id = load_identity_key_file(fifo);
+  ASSERT_FALSE(id);
+  EXPECT_NE(id.message().find("identity key file " + fifo + ": is a FIFO (named pipe), not a regular file"),
+            std::string::npos) << id.message();
+  std::string long_key = dir_ + "/long.key";
+  std::ofstream(long_key) << std::string(300, 'a');
+  chmod(long_key.c_str(), 0600);
+  auto too_long = load_identity_key_file(long_key);
+  ASSERT_FALSE(too_long);
+  EXPECT_NE(too_long.message().find("holds more than 256 bytes"), std::string::npos) << too_long.message();
+
+  ASSERT_EQ(mkfifo((dir_ + "/ZEQ_MESH_SECRET").c_str(), 0600), 0);
+  unsetenv("ZEQ_MESH_SECRET");
+  setenv("CREDENTIALS_DIRECTORY", dir_.c_str(), 1);
+  auto secret = load_mesh_secret();
+  unsetenv("CREDENTIALS_DIRECTORY");
+  ASSERT_FALSE(secret);
+  EXPECT_NE(secret.message().find("credential " + dir_ + "/ZEQ_MESH_SECRET is a FIFO (named pipe), not a regular file"),
+            std::string::npos) << secret.message();
 }
 
 class KeyFileTest : public ::testing::Test {

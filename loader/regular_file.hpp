@@ -1,0 +1,40 @@
+// Reading a file that an operator named, without trusting what it is: the
+// path is opened without blocking (a FIFO would otherwise wait for a writer
+// forever), checked with fstat on the opened descriptor (no race with a
+// rename between a stat and the open), refused unless it is a regular file,
+// and read up to a bound (/dev/zero or a runaway file would otherwise grow
+// without end). Symbolic links are followed: a config or key file linked
+// from elsewhere is normal.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <span>
+#include <string>
+
+namespace zeq {
+
+struct RegularFileRead {
+  enum Problem { kNone, kCannotOpen, kNotRegular, kTooLarge } problem = kNone;
+  // kCannotOpen: strerror; kNotRegular: what it is instead ("a FIFO (named
+  // pipe)"); kTooLarge: empty. Never any content.
+  std::string detail;
+  size_t size = 0;  // bytes read into the buffer
+  mode_t mode = 0;  // st_mode of the opened file (permission checks)
+
+  explicit operator bool() const { return problem == kNone; }
+};
+
+// Reads the whole of path into buf, which must have room for all of it: a
+// file with more than buf.size() bytes is refused (kTooLarge), not
+// truncated. read(2) into the caller's buffer only, so a secret leaves no
+// copy behind. Callers turn a problem into an error that names the file and
+// says how to fix it.
+RegularFileRead read_regular_file(const std::string& path, std::span<char> buf);
+
+// "a FIFO (named pipe)", "a character device", ...: what a non-regular
+// st_mode is, for errors.
+std::string file_type_name(mode_t mode);
+
+}  // namespace zeq
