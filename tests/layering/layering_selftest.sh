@@ -16,7 +16,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 copy_tree() {
   rm -rf "$WORK/tree"
   mkdir -p "$WORK/tree"
-  (cd "$ROOT" && find . -path ./build -prune -o -path ./tests -prune -o -path ./.git -prune -o \
+  # Sources only: not tests/, .git, or any build tree (a folder holding
+  # CMakeCache.txt, whatever its name).
+  (cd "$ROOT" && find . \( -path ./tests -o -path ./.git -o -type d -exec test -e '{}/CMakeCache.txt' ';' \) -prune -o \
     \( -name '*.cpp' -o -name '*.hpp' \) -print | tar -cf - -T -) | tar -xf - -C "$WORK/tree"
 }
 check() { python3 "$HERE/check_layering.py" "$WORK/tree" --edges "$HERE/allowed_edges.txt"; }
