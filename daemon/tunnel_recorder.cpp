@@ -23,7 +23,10 @@ void TunnelRecorder::tunnel_up(Peer& peer) {
     spdlog::warn("state: recording the tunnel to {}: {}", peer.label(), id.message());
     return;
   }
-  open_[peer.serial] = OpenTunnel{&peer, *id, peer.rx_bytes.load(), peer.tx_bytes.load()};
+  OpenTunnel t{&peer, *id, peer.rx_bytes.load(), peer.tx_bytes.load()};
+  t.ledger_z = z;  // the first signed checkpoint comes LEDGER_EVERY_Z later
+  t.handshake_written_us = peer.last_handshake_us;  // noted just below
+  open_[peer.serial] = t;
   if (Status s = store_.note_handshake(peer.key.zid, z); !s)
     spdlog::warn("state: peer {}: {}", peer.label(), s.message());
 }
@@ -37,19 +40,65 @@ void TunnelRecorder::tunnel_down(Peer& peer, const char* reason) {
   open_.erase(it);
 }
 
-void TunnelRecorder::checkpoint() {
-  const uint64_t z = clock_.zeqond();
-  for (const auto& [serial, t] : open_) {
-    auto [rx, tx] = tunnel_bytes(t);
-    if (Status s = store_.checkpoint(t.id, rx, tx, z); !s)
-      spdlog::warn("state: checkpoint of tunnel {}: {}", t.id, s.message());
-    // Rekeys complete handshakes too: keep peers.last_handshake_zeqond current.
-    if (int64_t at = t.peer->last_handshake_us) {
-      uint64_t handshake_z = zeqond_of(clock_.unix_us() - (clock_.mono_us() - at));
-      if (Status s = store_.note_handshake(t.peer->key.zid, handshake_z); !s)
-        spdlog::warn("state: peer {}: {}", t.peer->label(), s.message());
-    }
+Status TunnelRecorder::write_checkpoint(OpenTunnel& t, uint64_t z) {
+  auto [rx, tx] = tunnel_bytes(t);
+  if (rx != t.rx_written || tx != t.tx_written) {
+    bool signed_row = z >= t.ledger_z + LEDGER_EVERY_Z;
+    if (Status s = signed_row ? store_.checkpoint(t.id, rx, tx, z) : store_.record_counters(t.id, rx, tx); !s)
+      return Status::error("checkpoint of tunnel " + std::to_string(t.id) + ": " + s.message());
+    t.rx_written = rx;
+    t.tx_written = tx;
+    if (signed_row) t.ledger_z = z;
   }
+  // Rekeys complete handshakes too: keep peers.last_handshake_zeqond current.
+  if (int64_t at = t.peer->last_handshake_us; at && at != t.handshake_written_us) {
+    uint64_t handshake_z = zeqond_of(clock_.unix_us() - (clock_.mono_us() - at));
+    if (Status s = store_.note_handshake(t.peer->key.zid, handshake_z); !s)
+      return Status::error("peer " + t.peer->label() + ": " + s.message());
+    t.handshake_written_us = at;
+  }
+  return Status::ok();
+}
+
+bool TunnelRecorder::checkpoint() {
+  const uint64_t z = clock_.zeqond();
+  // Work on copies: a transaction that fails leaves nothing in the database,
+  // so nothing may count as written either.
+  std::map<uint64_t, OpenTunnel> next = open_;
+  bool moved = false;
+  for (auto& [serial, t] : next) {
+    auto [rx, tx] = tunnel_bytes(t);
+    moved |= rx != t.rx_written || tx != t.tx_written || t.peer->last_handshake_us != t.handshake_written_us;
+  }
+  if (!moved) return true;  // an idle node writes nothing
+  const bool synced = z >= synced_z_ + LEDGER_EVERY_Z;
+  Status s = store_.in_one_transaction(
+      [&]() -> Status {
+        for (auto& [serial, t] : next)
+          if (Status w = write_checkpoint(t, z); !w) return w;
+        return Status::ok();
+      },
+      synced);
+  if (!s) {
+    if (failed_checkpoints_++ == 0) {
+      // Most store errors name the file already.
+      const std::string& path = store_.database_path();
+      std::string what = s.message().find(path) == std::string::npos ? path + ": " + s.message() : s.message();
+      spdlog::error("state: writing tunnel usage failed: {}; tunnels carry on, the counts are kept in memory and "
+                    "retried every Zeqond (logged once until a write works; free space or fix the file)",
+                    what);
+    }
+    return false;
+  }
+  if (failed_checkpoints_) {
+    spdlog::info("state: tunnel usage written to {} again after {} failed checkpoint(s)", store_.database_path(),
+                 failed_checkpoints_);
+    failed_checkpoints_ = 0;
+  }
+  if (synced) synced_z_ = z;
+  for (auto& [serial, t] : next)
+    if (auto it = open_.find(serial); it != open_.end()) it->second = t;
+  return true;
 }
 
 int TunnelRecorder::settle_orphans() {

@@ -1,12 +1,22 @@
 // Writes the vpn_tunnels lifecycle of every peer to the state store: a row
 // opened (pending -> active) when a tunnel comes up, byte checkpoints while it
 // runs, settlement when it goes down. A store error is logged and the tunnel
-// carries on: accounting must never take the VPN down. The node reaches it
+// carries on: accounting must never take the VPN down.
+//
+// Checkpoints run every Zeqond (the daemon's timer) so a crash loses at most
+// about one Zeqond of counted bytes: only rows whose counters moved are
+// written, all in one transaction; a signed usage_ledger row is added at most
+// every LEDGER_EVERY_Z per tunnel so the ledger does not grow by a row per
+// Zeqond. Commits wait for the disk (fsync) once every LEDGER_EVERY_Z and not
+// in between: a killed process loses at most the last Zeqond, a power cut at
+// most the last LEDGER_EVERY_Z Zeqonds. A failing checkpoint (a full disk) is logged once, retried every
+// time, and its recovery logged once; the counters stay in memory meanwhile. The node reaches it
 // through TunnelEvents; it keeps its own record of each open tunnel (row,
 // and the byte counters when it opened). Control thread only.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 #include <functional>
 #include <map>
 #include <string>
@@ -19,6 +29,9 @@ namespace zeq {
 
 class TunnelRecorder final : public TunnelEvents {
  public:
+  // A signed checkpoint row per tunnel at most this often (Zeqonds); the
+  // counters in vpn_tunnels are written every checkpoint.
+  static constexpr uint64_t LEDGER_EVERY_Z = 13;
   // The billing terms of a peer by ZID, asked when its tunnel opens.
   using TermsOf = std::function<TunnelTerms(const std::string& zid)>;
   TunnelRecorder(TunnelStore& store, const Clock& clock, std::string local_zid, TermsOf terms_of);
@@ -27,7 +40,8 @@ class TunnelRecorder final : public TunnelEvents {
   void tunnel_down(Peer& peer, const char* reason) override;
   // Writes the byte counters of every open tunnel, and when each peer last
   // completed a handshake.
-  void checkpoint();
+  // Returns false when the store refused the write.
+  bool checkpoint();
   // Settles rows a crashed earlier run left active; returns how many.
   int settle_orphans();
   // The vpn_tunnels row of the peer's open tunnel; 0 when none is open.
@@ -41,7 +55,16 @@ class TunnelRecorder final : public TunnelEvents {
     const Peer* peer;
     int64_t id;
     uint64_t rx_base, tx_base;
+    // What the row holds now: bytes, the Zeqond of the last signed ledger
+    // row, and the handshake last noted in peers.
+    uint64_t rx_written = 0, tx_written = 0;
+    uint64_t ledger_z = 0;
+    int64_t handshake_written_us = 0;
   };
+  // Writes one tunnel's moved counters (and handshake) inside the caller's
+  // transaction and marks them written in `t`, a copy the caller keeps only
+  // if the whole transaction commits.
+  Status write_checkpoint(OpenTunnel& t, uint64_t z);
   static std::pair<uint64_t, uint64_t> tunnel_bytes(const OpenTunnel& t);
 
   TunnelStore& store_;
@@ -49,6 +72,8 @@ class TunnelRecorder final : public TunnelEvents {
   std::string local_zid_;
   TermsOf terms_of_;
   std::map<uint64_t, OpenTunnel> open_;  // by peer serial
+  uint64_t failed_checkpoints_ = 0;      // in a row; the first is logged, then silence until one works
+  uint64_t synced_z_ = 0;                // the last checkpoint committed with a disk sync
 };
 
 }  // namespace zeq

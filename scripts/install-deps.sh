@@ -16,6 +16,8 @@ PACKAGES=(
   # integration tests and the demo
   iproute2 iputils-ping iperf3 tcpdump procps psmisc python3 kmod nftables dnsmasq-base
   # the independent PROTOCOL.md peer of the netns tests (tests/integration/zeqpeer.py)
+  # fault tests: the state database read back (sqlite3), a faked wall clock for one daemon (faketime)
+  sqlite3 faketime
   python3-cryptography
   # benchmark comparison
   wireguard-go wireguard-tools valgrind

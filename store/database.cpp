@@ -65,11 +65,50 @@ Result<Database> Database::open(const std::string& path) {
   }
   Database db(raw, path);
   sqlite3_busy_timeout(raw, 5000);
+  if (Status s = db.check_intact(); !s) return s;
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
                              "PRAGMA secure_delete=ON"}) {
     if (Status s = db.exec(pragma); !s) return s;
   }
   return db;
+}
+
+namespace {
+constexpr const char* kCheckAccess =
+    "check that the file and its directory exist and are readable and writable (state.database in the config)";
+}  // namespace
+
+// A damaged file is found here, before anything reads or writes it, and
+// named with the way out, instead of surfacing later as "database disk image
+// is malformed" from whichever query hits the bad page. quick_check reads
+// every page once (milliseconds for a state database of a few MB).
+Status Database::check_intact() {
+  auto damaged = [&](std::string what) {
+    // quick_check reports on several lines ("*** in database main ***\nPage 10: ..."): keep one.
+    if (auto at = what.find("***\n"); at != std::string::npos) what.erase(0, at + 4);
+    for (char& c : what)
+      if (c == '\n') c = ' ';
+    return Status::error("state database " + path_ + " is damaged (" + what +
+                         "); restore it from a backup, or move it aside to start with a new one (the vault in it, "
+                         "with the node key and tunnel records, is then gone: set identity_key_file to bring the key back)");
+  };
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA quick_check(1)", -1, &stmt, nullptr) != SQLITE_OK) {
+    int code = sqlite3_errcode(db_);
+    std::string msg = sqlite3_errmsg(db_);
+    sqlite3_finalize(stmt);
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) return damaged(msg);
+    return Status::error("state database " + path_ + ": " + msg + "; " + kCheckAccess);
+  }
+  int rc = sqlite3_step(stmt);
+  std::string result = rc == SQLITE_ROW && sqlite3_column_text(stmt, 0)
+                           ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))
+                           : sqlite3_errmsg(db_);
+  int code = sqlite3_errcode(db_);
+  sqlite3_finalize(stmt);
+  if (rc == SQLITE_ROW && result == "ok") return Status::ok();
+  if (rc == SQLITE_ROW || code == SQLITE_NOTADB || code == SQLITE_CORRUPT) return damaged(result);
+  return Status::error("state database " + path_ + ": " + result + "; " + kCheckAccess);
 }
 
 Database::~Database() {

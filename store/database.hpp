@@ -45,7 +45,8 @@ class Statement {
 
 class Database {
  public:
-  // Opens (creating if needed) the file with mode 0600, WAL, synchronous=FULL.
+  // Opens (creating if needed) the file with mode 0600, WAL, synchronous=FULL;
+  // refuses a file that is not SQLite or fails PRAGMA quick_check.
   static Result<Database> open(const std::string& path);
   Database(Database&& o) noexcept : db_(o.db_), path_(std::move(o.path_)) { o.db_ = nullptr; }
   Database(const Database&) = delete;
@@ -72,9 +73,16 @@ class Database {
     return exec(nested ? "RELEASE nested" : "COMMIT");
   }
   bool in_transaction() const;
+  // synchronous=FULL (the default: a commit is on disk when it returns) or
+  // NORMAL (in WAL mode a commit survives the process dying, not a power
+  // cut, until the next FULL commit or WAL checkpoint syncs the log).
+  Status set_full_sync(bool full) { return exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); }
 
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  // PRAGMA quick_check: a file that is not SQLite or has a damaged page is
+  // refused with one line naming it and what to do.
+  Status check_intact();
   sqlite3* db_;
   std::string path_;
 };

@@ -115,6 +115,21 @@ Status TunnelStore::checkpoint(int64_t id, uint64_t rx, uint64_t tx, uint64_t ze
   });
 }
 
+Status TunnelStore::in_one_transaction(const std::function<Status()>& fn, bool synced) {
+  if (synced || db_.in_transaction()) return db_.transaction(fn);
+  if (Status s = db_.set_full_sync(false); !s) return s;
+  Status s = db_.transaction(fn);
+  Status back = db_.set_full_sync(true);
+  return !s ? s : back;
+}
+
+Status TunnelStore::record_counters(int64_t id, uint64_t rx, uint64_t tx) {
+  auto st = db_.prepare("UPDATE vpn_tunnels SET rx_bytes = ?, tx_bytes = ? WHERE id = ? AND state = 'active'");
+  if (!st) return st.status();
+  st->bind(1, int64_t(rx)).bind(2, int64_t(tx)).bind(3, id);
+  return st->done();
+}
+
 Status TunnelStore::terminate(int64_t id, uint64_t rx, uint64_t tx, uint64_t zeqond, const std::string& reason) {
   auto row = get(id);
   if (!row) return row.status();

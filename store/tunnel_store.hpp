@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,6 +45,15 @@ class TunnelStore {
   // Writes the counters and a signed checkpoint row (nothing when they have
   // not moved since the last one).
   Status checkpoint(int64_t id, uint64_t rx_bytes, uint64_t tx_bytes, uint64_t zeqond);
+  // Writes only the counters of an active row, no ledger row: the cheap
+  // write a frequent checkpoint makes between signed ones. Settlement after
+  // a crash uses these counters.
+  Status record_counters(int64_t id, uint64_t rx_bytes, uint64_t tx_bytes);
+  // Runs fn in one transaction (one commit for many rows); when fn fails
+  // nothing of it stays. synced=false commits without waiting for the disk
+  // (synchronous=NORMAL: safe against a crash of the process, and made
+  // durable against a power cut by the next synced commit).
+  Status in_one_transaction(const std::function<Status()>& fn, bool synced = true);
   // Settles and terminates: cost into total_zeq_charged and a settlement row.
   Status terminate(int64_t id, uint64_t rx_bytes, uint64_t tx_bytes, uint64_t zeqond, const std::string& reason);
   // Rows left active by a crash are settled with what they recorded.
@@ -55,6 +65,7 @@ class TunnelStore {
   Status upsert_peer(const std::string& zid, const std::string& public_key, const std::string& name, uint64_t zeqond);
   Status note_handshake(const std::string& zid, uint64_t zeqond);
   Vault& vault() { return vault_; }
+  const std::string& database_path() const { return db_.path(); }
 
  private:
   // The receipt key of a tunnel, read from the vault once and kept (locked,

@@ -6,6 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "crypto/random.hpp"
 #include "daemon/tunnel_recorder.hpp"
@@ -22,6 +26,24 @@ using test::peer_settings_for;
 using test::TestNode;
 using TunnelRecording = test::VectorIdentities;
 
+namespace {
+// One node's real state: database file, vault, tunnel store and recorder.
+struct State {
+  static Database migrated(const std::filesystem::path& path) {
+    Database d = std::move(*Database::open(path.string()));
+    EXPECT_TRUE(migrate(d));
+    return d;
+  }
+  State(const std::filesystem::path& path, const SecretBuffer& key, const std::string& zid, const Clock& clock)
+      : db(migrated(path)), vault(std::move(*Vault::open(db, key, 1000))), store(db, vault, zid),
+        recorder(store, clock, zid, [](const std::string&) { return TunnelTerms{}; }) {}
+  Database db;
+  Vault vault;
+  TunnelStore store;
+  TunnelRecorder recorder;
+};
+}  // namespace
+
 // Two nodes with real state databases: tunnel rows follow the sessions, and
 // no session key, pre-shared key, static key or mesh secret of the run is
 // anywhere in the database files.
@@ -33,21 +55,6 @@ TEST_F(TunnelRecording, RowsFollowSessionsAndNoKeyReachesTheDatabase) {
   std::array<uint8_t, 32> field{};
   random_fill(field);
   SecretBuffer field_key(field);
-  struct State {
-    static Database migrated(const fs::path& path) {
-      Database d = std::move(*Database::open(path.string()));
-      EXPECT_TRUE(migrate(d));
-      return d;
-    }
-    State(const fs::path& path, const SecretBuffer& key, const std::string& zid, const Clock& clock)
-        : db(migrated(path)), vault(std::move(*Vault::open(db, key, 1000))), store(db, vault, zid),
-          recorder(store, clock, zid, [](const std::string&) { return TunnelTerms{}; }) {}
-    Database db;
-    Vault vault;
-    TunnelStore store;
-    TunnelRecorder recorder;
-  };
-
   Bytes secret = hex(v_["mesh_secret"]);
   TestNode a(init_, {peer_settings_for(resp_, "198.18.0.2:51820", "10.200.0.2/32")}, secret, clock_);
   TestNode b(resp_, {peer_settings_for(init_, nullptr, "10.200.0.1/32")}, secret, clock_);
@@ -123,6 +130,80 @@ TEST_F(TunnelRecording, RowsFollowSessionsAndNoKeyReachesTheDatabase) {
     EXPECT_EQ(disk.find(std::string(k.begin(), k.end())), std::string::npos) << "raw key " << to_hex(k);
     EXPECT_EQ(disk.find(to_hex(k)), std::string::npos) << "hex key " << to_hex(k);
   }
+  fs::remove_all(dir);
+}
+
+// The every-Zeqond checkpoint: moved counters are written each time, a signed
+// ledger row only every LEDGER_EVERY_Z; a store that refuses writes (here a
+// read-only connection, as a full disk would) is logged once, loses nothing
+// already committed, and the counts kept in memory land once it works again.
+TEST_F(TunnelRecording, CheckpointsEveryZeqondAndAFailingStoreIsLoggedOnce) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("zeqvpn-recorder-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::array<uint8_t, 32> field{};
+  random_fill(field);
+  SecretBuffer field_key(field);
+  // Declared before the nodes: a node going away still reports its tunnel down.
+  State sa(dir / "a.db", field_key, init_.zid, clock_);
+  Bytes secret = hex(v_["mesh_secret"]);
+  TestNode a(init_, {peer_settings_for(resp_, "198.18.0.2:51820", "10.200.0.2/32")}, secret, clock_);
+  TestNode b(resp_, {peer_settings_for(init_, nullptr, "10.200.0.1/32")}, secret, clock_);
+  a.sessions->set_events(&sa.recorder);
+  a.sessions->start_all();
+  b.sessions->on_handshake_message(a.sent.back().bytes, from_);
+  a.sessions->on_handshake_message(b.sent.back().bytes, *parse_udp_endpoint("198.18.0.2:51820"));
+  const int64_t id = sa.recorder.tunnel_id(resp_.zid);
+  ASSERT_EQ(id, 1);
+  Peer& pa = *a.plane.peers[0];
+  auto ledger_rows = [&] {
+    auto st = sa.db.prepare("SELECT count(*) FROM usage_ledger WHERE kind = 'checkpoint'");
+    EXPECT_TRUE(st && st->step());
+    return st->int64(0);
+  };
+  auto rx_in_row = [&] { return sa.store.get(id)->rx_bytes; };
+
+  pa.rx_bytes += 1000;
+  clock_.advance_us(zeqonds_to_us(1));
+  EXPECT_TRUE(sa.recorder.checkpoint());
+  EXPECT_EQ(rx_in_row(), 1000);
+  EXPECT_EQ(ledger_rows(), 0);  // counters only, one Zeqond in
+  for (int z = 0; z < int(TunnelRecorder::LEDGER_EVERY_Z); ++z) {
+    pa.rx_bytes += 100;
+    clock_.advance_us(zeqonds_to_us(1));
+    EXPECT_TRUE(sa.recorder.checkpoint());
+  }
+  EXPECT_EQ(rx_in_row(), 1000 + 100 * int64_t(TunnelRecorder::LEDGER_EVERY_Z));
+  EXPECT_EQ(ledger_rows(), 1);  // one signed row in LEDGER_EVERY_Z Zeqonds
+  const int64_t committed = rx_in_row();
+
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
+  ASSERT_TRUE(sa.db.exec("PRAGMA query_only = 1"));
+  for (int z = 0; z < 5; ++z) {
+    pa.rx_bytes += 10;
+    clock_.advance_us(zeqonds_to_us(1));
+    EXPECT_FALSE(sa.recorder.checkpoint());
+  }
+  EXPECT_EQ(rx_in_row(), committed);  // what was committed stays
+  ASSERT_TRUE(sa.db.exec("PRAGMA query_only = 0"));
+  EXPECT_TRUE(sa.recorder.checkpoint());
+  EXPECT_TRUE(sa.recorder.checkpoint());
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(rx_in_row(), committed + 50);  // the counts kept in memory landed
+  std::string log = captured.str();
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("writing tunnel usage failed"), 1u) << log;
+  EXPECT_NE(log.find((dir / "a.db").string()), std::string::npos) << log;
+  EXPECT_EQ(count("again after 5 failed checkpoint(s)"), 1u) << log;
+  a.sessions->set_admin_down(pa, true);
+  EXPECT_EQ(sa.store.get(id)->state, "terminated");
   fs::remove_all(dir);
 }
 
