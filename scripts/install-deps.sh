@@ -15,12 +15,14 @@ PACKAGES=(
   systemd man-db groff-base
   # integration tests and the demo
   iproute2 iputils-ping iperf3 tcpdump procps psmisc python3 kmod nftables dnsmasq-base
-  # the independent PROTOCOL.md peer of the netns tests (tests/integration/zeqpeer.py)
   # fault tests: the state database read back (sqlite3), a faked wall clock for one daemon (faketime)
   sqlite3 faketime
+  # the independent PROTOCOL.md peer of the netns tests (tests/integration/zeqpeer.py)
   python3-cryptography
   # benchmark comparison
   wireguard-go wireguard-tools valgrind
+  # fuzzing (scripts/fuzz.sh): clang's libFuzzer runtime and the symbolizer for its reports
+  clang-14 libclang-rt-14-dev llvm-14
 )
 
 missing=()

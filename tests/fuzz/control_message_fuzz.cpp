@@ -1,0 +1,20 @@
+// Fuzz target: an in-tunnel control message (plaintext 0x01, a type, a body)
+// as the peer's side reads it after the data message opened. Only the DNS
+// offer exists; a parsed offer must encode back to exactly the bytes it was
+// read from (the rest is the data message's zero padding).
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "protocol/control_message.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  zeq::ByteSpan plaintext(data, size);
+  auto offer = zeq::parse_dns_offer(plaintext);
+  if (!offer) return 0;
+  if (offer->resolvers.empty() || offer->resolvers.size() > zeq::DNS_OFFER_MAX) __builtin_trap();
+  for (const auto& r : offer->resolvers) (void)r.to_string();
+  zeq::Bytes again = zeq::encode_dns_offer(*offer);
+  if (again.size() > size || !std::equal(again.begin(), again.end(), data)) __builtin_trap();
+  return 0;
+}

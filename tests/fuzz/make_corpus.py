@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""Writes the fuzz targets' seed corpora (tests/fuzz/corpus/TARGET/).
+
+Deterministic: the handshake and data seeds are the shared vectors
+(tests/data/zeqvpn-vectors.json) and messages built from the same keys by
+the independent PROTOCOL.md implementation of the netns tests
+(tests/integration/zeqwire.py), including valid Noise carrying the payloads
+the C++ side must refuse (unknown version, bad ZID, wrong peer, clock
+drift), which no fuzzer reaches through AES-GCM by itself. Run it again after
+changing the vectors; it rewrites the same files.
+
+    python3 tests/fuzz/make_corpus.py
+"""
+
+import json
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import zeqwire  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+
+V = json.load(open(os.path.join(HERE, "..", "data", "zeqvpn-vectors.json")))
+H = bytes.fromhex
+MESH = H(V["mesh_secret"])
+Z = V["zeqond"]
+I_PRIV = X25519PrivateKey.from_private_bytes(H(V["initiator"]["static_private"]))
+R_PRIV = X25519PrivateKey.from_private_bytes(H(V["responder"]["static_private"]))
+R_PUB = H(V["responder"]["static_public"])
+OTHER_PRIV = X25519PrivateKey.from_private_bytes(bytes(range(0x61, 0x81)))  # not a configured peer
+
+
+def eph(side):
+    return X25519PrivateKey.from_private_bytes(H(V[side]["ephemeral_private"]))
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def with_payload(make):
+    """Runs make() with zeqwire.make_payload replaced, for payloads a correct
+    sender never writes."""
+    def wrap(payload_fn):
+        saved = zeqwire.make_payload
+        zeqwire.make_payload = payload_fn
+        try:
+            return make()
+        finally:
+            zeqwire.make_payload = saved
+    return wrap
+
+
+def initiator(static=I_PRIV, zeqond=Z):
+    return zeqwire.Initiator(static, R_PUB, MESH, eph("initiator"), H(V["initiator"]["nonce"]),
+                             V["initiator"]["sender_index"], zeqond)
+
+
+def handshake_seeds():
+    t = "handshake_initiation"
+    write(t, "vector_init", H(V["handshake_init"]))
+    write(t, "unknown_initiator", initiator(OTHER_PRIV).write_init())
+    write(t, "clock_drift", initiator(zeqond=Z + 5).write_init())
+    bad_version = lambda zid, z, n: bytes([2]) + zid + struct.pack(">Q", z) + n
+    write(t, "payload_version_2", with_payload(lambda: initiator().write_init())(bad_version))
+    bad_zid = lambda zid, z, n: bytes([1]) + b"zeq-XYZ!\x00\xff" + zid[10:] + struct.pack(">Q", z) + n
+    write(t, "payload_bad_zid", with_payload(lambda: initiator().write_init())(bad_zid))
+
+    t = "handshake_response"
+    write(t, "vector_response", H(V["handshake_response"]))
+
+    def response(zeqond=Z, zid=None, payload_fn=None):
+        m1 = initiator().write_init()
+        r = zeqwire.Responder(R_PRIV, MESH, eph("responder"), H(V["responder"]["nonce"]),
+                              V["responder"]["sender_index"], zeqond)
+        if zid:  # valid Noise from the right key, naming another node in the payload
+            r.zid = zid
+        if payload_fn:
+            return with_payload(lambda: r.read_init_write_response(m1)[0])(payload_fn)
+        return r.read_init_write_response(m1)[0]
+
+    write(t, "clock_drift", response(zeqond=Z + 5))
+    write(t, "wrong_peer_zid", response(zid=zeqwire.zid_of(zeqwire.pub_bytes(OTHER_PRIV))))
+    write(t, "payload_version_2", response(payload_fn=bad_version))
+    write(t, "payload_bad_zid", response(payload_fn=bad_zid))
+
+
+def seal(key, receiver, counter, plaintext, zeqond=Z):
+    header = bytes([4, 0, 0, 0]) + struct.pack(">I", receiver)
+    iv = struct.pack(">IQ", zeqond & 0xffffffff, counter)
+    ct = AESGCM(key).encrypt(iv, plaintext, header)
+    return header + iv + ct[-16:] + ct[:-16]
+
+
+def pad16(b):
+    return b + bytes(-len(b) % 16)
+
+
+DNS_OFFERS = {
+    "dns_offer_v4": bytes([1, 1, 1, 4, 10, 77, 0, 1]),
+    "dns_offer_v6": bytes([1, 1, 1, 6]) + H("fd770000000000000000000000000001"),
+    "dns_offer_four": bytes([1, 1, 4, 4, 10, 77, 0, 1, 6]) + H("fd770000000000000000000000000053")
+                      + bytes([4, 192, 0, 2, 53, 4, 198, 51, 100, 53]),
+}
+
+
+def data_seeds():
+    t = "data_message"
+    write(t, "vector_data_i2r", H(V["data_i2r_counter0"]["message"]))
+    write(t, "vector_keepalive_r2i", H(V["keepalive_r2i_counter0"]["message"]))
+    key = H(V["key_i2r"])
+    receiver = V["responder"]["sender_index"]
+    ipv6 = H("6000000000083a40fd770000000000000000000000000001fd77000000000000000000000000000280000000"
+             "00010001")
+    write(t, "ipv6_echo_padded", seal(key, receiver, 1, pad16(ipv6)))
+    write(t, "cover", seal(key, receiver, 2, bytes([0]) + bytes(range(1, 48))))
+    write(t, "dns_offer", seal(key, receiver, 3, pad16(DNS_OFFERS["dns_offer_four"])))
+    write(t, "keepalive_counter_high", seal(key, receiver, 20000, b""))
+
+    t = "control_message"
+    for name, body in DNS_OFFERS.items():
+        write(t, name, body)
+    write(t, "dns_offer_v4_padded", pad16(DNS_OFFERS["dns_offer_v4"]))
+
+
+CONTROL_REQUESTS = {
+    "status": '{"v":1,"id":7,"cmd":"status","args":{}}',
+    "peers_json": '{"v":1,"id":"a-1","cmd":"peers"}',
+    "down_peer": '{"v":1,"id":3,"cmd":"down","args":{"peer":"beta"}}',
+    "tunnels_limit": '{"v":1,"id":9,"cmd":"tunnels","args":{"limit":100,"peer":"zeq-445713479455"}}',
+    "cover_on": '{"v":1,"id":null,"cmd":"cover","args":{"action":"on","peer":"b\\u00e9ta\\ud83d\\ude00"}}',
+    "old_version": '{"v":2,"id":[1,{"x":true}],"cmd":"status"}',
+    "numbers": '{"v":1.0e0,"id":-1.5e300,"cmd":"metrics","args":{"n":18446744073709551615}}',
+    "nul_then_garbage": '{"v":1,"cmd":"status"}\x00garbage',
+    "spaces": ' \t{ "v" : 1 , "cmd" : "killswitch" , "args" : { "action" : "status" } } \r',
+}
+
+MINIMAL_CONFIG = """interface:
+  addresses: [10.77.0.1/24]
+peers:
+  - public_key: B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=
+    allowed_ips: [10.77.0.2/32]
+"""
+
+FLOW_CONFIG = """{interface: {name: zq1, addresses: ["fd77::1/64"], listen_port: 1, mtu: 1280, workers: 2},
+ kill_switch: always, allow_lan: false, fwmark: 23, cover: constant, padding: buckets,
+ dns: {offer: 10.77.0.53/32}, log_level: debug,
+ peers: [{name: a, public_key: 07a37cbc142093c8b755dc1b10e86cb426374ad16aa853ed0bdfc0b2b86d1c7c,
+          endpoint: "[fd00::2]:51820", allowed_ips: [0.0.0.0/0, "::/0"], cover: probabilistic,
+          padding: mtu, billing: {unit: zeqond, price: 3}}]}
+"""
+
+ANCHOR_CONFIG = """interface: &i
+  addresses: [10.77.0.1/24]
+  listen_port: 51820
+peers:
+  - &p
+    name: one
+    public_key: B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=
+    allowed_ips: [10.77.0.2/32]
+    persistent_keepalive: 25
+  - <<: *p
+    name: two
+"""
+
+
+def text_seeds():
+    for name, line in CONTROL_REQUESTS.items():
+        write("control_request", name, line.encode())
+    write("config", "example", open(os.path.join(HERE, "..", "..", "examples", "zeqvpn.yaml"), "rb").read())
+    write("config", "minimal", MINIMAL_CONFIG.encode())
+    write("config", "flow_style", FLOW_CONFIG.encode())
+    write("config", "anchors", ANCHOR_CONFIG.encode())
+
+
+if __name__ == "__main__":
+    handshake_seeds()
+    data_seeds()
+    text_seeds()
