@@ -13,12 +13,9 @@ OPEN=$((MAX_CONNECTIONS + 6))
 TIMEOUT_S=10         # ControlServer::REQUEST_TIMEOUT
 
 setup_pair
-# Group `users` (gid 100) uses the socket besides root; nobody:users is a
-# member, not root. Only node A runs: the socket is all this test needs.
-CTL_GROUP=users
-getent group "$CTL_GROUP" >/dev/null || fail "group $CTL_GROUP missing on this machine"
-chmod 711 "$WORK"
-sed -i "s|control: {socket: $WORK/a.sock}|control: {socket: $WORK/a.sock, group: $CTL_GROUP}|" "$WORK/a.yaml"
+# nobody:users is a member of the control group, not root. Only node A
+# runs: the socket is all this test needs.
+control_group_for a
 start_node a "$NS_A"
 
 log "opening $OPEN idle connections as nobody:$CTL_GROUP"

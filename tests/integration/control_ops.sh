@@ -6,13 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 setup_pair
-# The control group is `users` (gid 100 on Debian); the socket lives in a
-# directory that other users may traverse, so only the daemon's own check
-# stands between them and the socket.
-CTL_GROUP=users
-getent group "$CTL_GROUP" >/dev/null || fail "group $CTL_GROUP missing on this machine"
-chmod 711 "$WORK"
-sed -i "s|control: {socket: $WORK/a.sock}|control: {socket: $WORK/a.sock, group: $CTL_GROUP}|" "$WORK/a.yaml"
+control_group_for a
 start_node a "$NS_A"
 start_node b "$NS_B"
 wait_ping "$NS_A" $TUN4_B 10 || fail "no ping A -> B"

@@ -141,6 +141,17 @@ start_node() {
   fail "zeqvpnd $1 did not create its interface and control socket within 5 s"
 }
 
+# control_group_for NAME: NAME's control socket admits group `users` (gid
+# 100 on Debian) besides root, in a directory other users may traverse, so
+# only the daemon's own check stands between them and the socket. Sets
+# CTL_GROUP. Call before start_node NAME.
+control_group_for() {
+  CTL_GROUP=users
+  getent group "$CTL_GROUP" >/dev/null || fail "group $CTL_GROUP missing on this machine"
+  chmod 711 "$WORK"
+  sed -i "s|control: {socket: $WORK/$1.sock}|control: {socket: $WORK/$1.sock, group: $CTL_GROUP}|" "$WORK/$1.yaml"
+}
+
 # ctl NAME ARGS...: zeqvpnctl against NAME's control socket.
 ctl() {
   local name=$1

@@ -132,6 +132,18 @@ class GuardTest : public ::testing::Test {
   HandshakeGuard::Verdict check(ByteSpan msg, const UdpEndpoint& from, int depth, int64_t now) {
     return guard_.check(msg, from, depth, now, reply_);
   }
+  // init_ as a peer sends it after the guard (under load) answered it with a
+  // cookie reply at `now`: with mac2 from that cookie.
+  Bytes init_with_mac2_from_reply(int64_t now) {
+    EXPECT_EQ(check(init_, kSource, HandshakeGuard::LOAD_QUEUE_DEPTH, now), HandshakeGuard::Verdict::kCookieReply);
+    PeerCookie jar(own_public_);
+    jar.remember_sent(init_);
+    EXPECT_TRUE(jar.accept_reply(reply_, now));
+    Bytes with_mac2 = init_;
+    with_mac2.resize(wire::INIT_WITH_MAC2_SIZE);
+    EXPECT_EQ(jar.add_mac2(with_mac2, wire::INIT_SIZE, now), wire::INIT_WITH_MAC2_SIZE);
+    return with_mac2;
+  }
   std::array<uint8_t, 32> own_public_{};
   SystemRandom random_;
   HandshakeGuard guard_{own_public_, random_};
@@ -153,14 +165,7 @@ TEST_F(GuardTest, ArrivalRateAloneBringsLoadAndItPassesAZeqondLater) {
 // secret rotates.
 TEST_F(GuardTest, Mac2IsBoundToTheAddressAndTheSecretsLifetime) {
   int64_t t = 10 * TAU_ZQ_US;
-  ASSERT_EQ(check(init_, kSource, HandshakeGuard::LOAD_QUEUE_DEPTH, t), HandshakeGuard::Verdict::kCookieReply);
-  PeerCookie jar(own_public_);
-  jar.remember_sent(init_);
-  ASSERT_TRUE(jar.accept_reply(reply_, t));
-  Bytes with_mac2 = init_;
-  with_mac2.resize(wire::INIT_WITH_MAC2_SIZE);
-  ASSERT_EQ(jar.add_mac2(with_mac2, wire::INIT_SIZE, t), wire::INIT_WITH_MAC2_SIZE);
-
+  Bytes with_mac2 = init_with_mac2_from_reply(t);
   EXPECT_EQ(check(with_mac2, kSource, HandshakeGuard::LOAD_QUEUE_DEPTH, t), HandshakeGuard::Verdict::kPass);
   EXPECT_EQ(check(with_mac2, kSourceOtherPort, HandshakeGuard::LOAD_QUEUE_DEPTH, t), HandshakeGuard::Verdict::kCookieReply);
   int64_t later = t + COOKIE_SECRET_LIFETIME_US;
@@ -189,13 +194,7 @@ TEST_F(GuardTest, CookieRepliesPerSourceAndInAllAreBounded) {
 
 TEST_F(GuardTest, ValidMac2IsStillHeldToTheSourcesRate) {
   int64_t t = 10 * TAU_ZQ_US;
-  ASSERT_EQ(check(init_, kSource, HandshakeGuard::LOAD_QUEUE_DEPTH, t), HandshakeGuard::Verdict::kCookieReply);
-  PeerCookie jar(own_public_);
-  jar.remember_sent(init_);
-  ASSERT_TRUE(jar.accept_reply(reply_, t));
-  Bytes with_mac2 = init_;
-  with_mac2.resize(wire::INIT_WITH_MAC2_SIZE);
-  jar.add_mac2(with_mac2, wire::INIT_SIZE, t);
+  Bytes with_mac2 = init_with_mac2_from_reply(t);
   int passed = 0, limited = 0;
   for (int i = 0; i < 100; ++i) {
     auto v = check(with_mac2, kSource, HandshakeGuard::LOAD_QUEUE_DEPTH, t);
