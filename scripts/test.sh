@@ -60,6 +60,11 @@ export TSAN_OPTIONS="halt_on_error=0:second_deadlock_stack=1:log_path=$REPORTS/t
 
 rc=0
 ctest --output-on-failure --parallel "$(nproc)" "$@" || rc=$?
+# With ASan in the same program, GCC's UBSan writes its "runtime error:"
+# to stderr whatever log_path says; -fno-sanitize-recover makes it stop the
+# process (so its test fails), and what a test printed is kept here too.
+if grep -n "runtime error:" Testing/Temporary/LastTest*.log > "$REPORTS/ubsan.from-test-output" 2>/dev/null; then :
+else rm -f "$REPORTS/ubsan.from-test-output"; fi
 mapfile -t reports < <(find "$REPORTS" -type f | sort)
 if [ ${#reports[@]} -ne 0 ]; then
   for r in "${reports[@]}"; do echo "---- $r"; head -n 80 "$r"; done
