@@ -29,9 +29,14 @@ inline constexpr int64_t HANDSHAKE_RETRY_JITTER_US = 333000;
 inline constexpr int64_t HANDSHAKE_GIVE_UP_Z = 90;
 
 // Load-time handshake defence (docs/protocol.md "Cookie reply and mac2"). The
-// cookie secret lives two minutes, as WireGuard's; an initiator uses a cookie
-// for as long as it can still be valid.
+// cookie secret lives two minutes, as WireGuard's. A sender uses a cookie
+// for that long less a margin, counted from when the reply arrived: the
+// cookie was made up to a trip across the network earlier, and a cookie
+// used past its secret only draws another cookie reply (WireGuard keeps a
+// margin for the same reason).
 inline constexpr int64_t COOKIE_SECRET_LIFETIME_US = 120'000'000;
+inline constexpr int64_t COOKIE_LATENCY_MARGIN_US = 10'000'000;
+inline constexpr int64_t COOKIE_USE_US = COOKIE_SECRET_LIFETIME_US - COOKIE_LATENCY_MARGIN_US;
 
 // Drift tolerance for Zeqond-stamped messages: |z - Z(now)| <= 1.
 inline constexpr int64_t ZEQOND_DRIFT_TOLERANCE = 1;

@@ -34,27 +34,39 @@ Result<SecretBuffer> load_secret(const char* name, Decoder decode, const std::st
   if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY"); dir && *dir) {
     std::string path = std::string(dir) + "/" + name;
     char buf[CREDENTIAL_MAX];
+    // Wiped on every way out: a read that failed half-way (EIO) may have
+    // left part of the secret in it.
+    struct Wipe {
+      char* p;
+      size_t n;
+      ~Wipe() { secure_wipe(p, n); }
+    } wipe{buf, sizeof buf};
     auto read = read_regular_file(path, std::span<char>(buf, sizeof buf - 1));
-    if (read.problem == RegularFileRead::kNotRegular || read.problem == RegularFileRead::kTooLarge) {
-      secure_wipe(buf, sizeof buf);
-      return Status::error("credential " + path + (read.problem == RegularFileRead::kNotRegular
-                                                       ? " is " + read.detail + ", not a regular file"
-                                                       : " holds more than " + std::to_string(sizeof buf - 1) +
-                                                             " bytes") +
-                           "; it must hold the value alone or NAME=value (`zeqvpnctl gen-secrets --only` writes one)");
+    switch (read.problem) {
+      case RegularFileRead::kNone: break;
+      case RegularFileRead::kCannotOpen:
+        // No such file: the credential is simply not given this way.
+        if (read.error == ENOENT) return Status::error(missing);
+        return Status::error("credential " + path + " cannot be read (" + read.detail +
+                             "); it must be a file the user running zeqvpnd can read (owned by it, mode 0600, as "
+                             "LoadCredential= makes it), on a readable file system");
+      case RegularFileRead::kNotRegular:
+      case RegularFileRead::kTooLarge: {
+        std::string what = read.problem == RegularFileRead::kNotRegular
+                               ? "is " + read.detail + ", not a regular file"
+                               : "holds more than " + std::to_string(sizeof buf - 1) + " bytes";
+        return Status::error("credential " + path + " " + what +
+                             "; it must hold the value alone or NAME=value (`zeqvpnctl gen-secrets --only` writes one)");
+      }
     }
-    if (read) {
-      size_t n = read.size;
-      buf[n] = 0;
-      // `zeqvpnctl gen-secrets --only mesh -o FILE` writes NAME=value lines;
-      // such a file serves as the credential as it is.
-      const char* value = buf;
-      size_t prefix = std::strlen(name);
-      if (std::strncmp(buf, name, prefix) == 0 && buf[prefix] == '=') value = buf + prefix + 1;
-      auto r = decode(value, ("credential " + path).c_str());
-      secure_wipe(buf, sizeof buf);
-      return r;
-    }
+    size_t n = read.size;
+    buf[n] = 0;
+    // `zeqvpnctl gen-secrets --only mesh -o FILE` writes NAME=value lines;
+    // such a file serves as the credential as it is.
+    const char* value = buf;
+    size_t prefix = std::strlen(name);
+    if (std::strncmp(buf, name, prefix) == 0 && buf[prefix] == '=') value = buf + prefix + 1;
+    return decode(value, ("credential " + path).c_str());
   }
   return Status::error(missing);
 }

@@ -36,13 +36,17 @@ RegularFileRead read_regular_file(const std::string& path, std::span<char> buf) 
     r.size = 0;
     return r;
   };
+  auto cannot_open = [&problem, &r](int error) {
+    r.error = error;
+    return problem(RegularFileRead::kCannotOpen, std::strerror(error));
+  };
   // O_NONBLOCK: opening a FIFO for reading returns at once instead of
   // waiting for a writer; it is refused below before any read.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return problem(RegularFileRead::kCannotOpen, std::strerror(errno));
+  if (fd < 0) return cannot_open(errno);
   FdCloser closer{fd};
   struct stat st{};
-  if (::fstat(fd, &st) != 0) return problem(RegularFileRead::kCannotOpen, std::strerror(errno));
+  if (::fstat(fd, &st) != 0) return cannot_open(errno);
   if (!S_ISREG(st.st_mode)) return problem(RegularFileRead::kNotRegular, file_type_name(st.st_mode));
   if (st.st_size < 0 || size_t(st.st_size) > buf.size()) return problem(RegularFileRead::kTooLarge, "");
   r.mode = st.st_mode;
@@ -58,7 +62,7 @@ RegularFileRead read_regular_file(const std::string& path, std::span<char> buf) 
     }
     ssize_t got = ::read(fd, buf.data() + r.size, buf.size() - r.size);
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return problem(RegularFileRead::kCannotOpen, std::strerror(errno));
+    if (got < 0) return cannot_open(errno);
     if (got == 0) break;
     r.size += size_t(got);
   }

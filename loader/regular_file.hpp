@@ -20,6 +20,7 @@ struct RegularFileRead {
   // kCannotOpen: strerror; kNotRegular: what it is instead ("a FIFO (named
   // pipe)"); kTooLarge: empty. Never any content.
   std::string detail;
+  int error = 0;    // kCannotOpen: the errno (ENOENT: there is no such file)
   size_t size = 0;  // bytes read into the buffer
   mode_t mode = 0;  // st_mode of the opened file (permission checks)
 

@@ -17,6 +17,8 @@ const char* to_string(Drop d) {
     case Drop::kHandshakeCookie: return "handshake_cookie_sent";
     case Drop::kHandshakeUnderLoad: return "handshake_unanswered";
     case Drop::kHandshakeRateLimited: return "handshake_rate_limited";
+    case Drop::kCookieReplyUnexpected: return "cookie_reply_unexpected";
+    case Drop::kCookieReplyOverBudget: return "cookie_reply_over_budget";
     case Drop::kControlQueue: return "control_queue_full";
     case Drop::kTunWrite: return "tun_write";
     case Drop::kUdpSend: return "udp_send";

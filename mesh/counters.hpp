@@ -22,6 +22,8 @@ enum class Drop : uint8_t {
   kHandshakeCookie,  // under load, no valid mac2: answered with a cookie reply instead
   kHandshakeUnderLoad,  // the same, but over the cookie-reply budget: not even answered
   kHandshakeRateLimited,  // under load, its source address over the handshake rate
+  kCookieReplyUnexpected,  // cookie reply whose receiver index is no handshake of ours in flight
+  kCookieReplyOverBudget,  // cookie reply for one, over the per-Zeqond budget of them
   kControlQueue,     // control thread saturated with handshake or in-tunnel control messages
   kTunWrite,         // writing to the TUN device failed
   kUdpSend,          // sending on the UDP socket failed

@@ -53,7 +53,7 @@ class DataWorker {
   // receive.cpp
   void receive_data(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us);
   void receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us);
-  void receive_cookie_reply(const uint8_t* msg, size_t len, const UdpEndpoint& from);
+  void receive_cookie_reply(const uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us);
   void deliver_ip(const PeerTable& table, Peer& peer, uint8_t* plain, size_t plain_len, int64_t now_us);
   void deliver_other(Peer& peer, const uint8_t* plain, size_t plain_len, size_t msg_len);
 

@@ -31,10 +31,16 @@ Cookie HandshakeGuard::cookie_for(const UdpEndpoint& from, int64_t now_us) {
   return make_cookie(secret_, from);
 }
 
+// The source of a message that gets a reply has proved nothing, so its
+// bucket is asked only after the node's budget is spent, and only to grant
+// (MAX_EXTRA_COOKIE_REPLIES_PER_ZEQOND).
 bool HandshakeGuard::may_reply(const UdpEndpoint& from, int64_t now_us) {
-  // The source's own bucket first: a flood from one address spends its
-  // tokens, not the budget every other source shares.
-  return reply_limiter_.allow(from, now_us) && replies_.add(now_us) <= MAX_COOKIE_REPLIES_PER_ZEQOND;
+  if (replies_.add(now_us) <= MAX_COOKIE_REPLIES_PER_ZEQOND) return true;
+  return reply_grants_.allow(from, now_us) && extra_replies_.add(now_us) <= MAX_EXTRA_COOKIE_REPLIES_PER_ZEQOND;
+}
+
+bool HandshakeGuard::admit_received_cookie_reply(int64_t now_us) {
+  return replies_received_.add(now_us) <= MAX_COOKIE_REPLIES_RECEIVED_PER_ZEQOND;
 }
 
 HandshakeGuard::Verdict HandshakeGuard::check(ByteSpan message, const UdpEndpoint& from, int queue_depth,

@@ -3,7 +3,9 @@
 // thread. While the node is under load, a message must prove with mac2 that
 // its sender receives at its address, else it is answered with a cookie
 // reply and dropped before any Diffie-Hellman; one that proves it is still
-// held to its address's token bucket. Shared by all workers; thread-safe.
+// held to its address's token bucket. It also holds the budget of cookie
+// replies received that the workers pass to the control thread. Shared by
+// all workers; thread-safe.
 #pragma once
 
 #include <atomic>
@@ -30,11 +32,29 @@ class HandshakeGuard {
   static constexpr int LOAD_MESSAGES_PER_ZEQOND = 256;
   // ... and for one Zeqond after the last sign of either.
   static constexpr int64_t LOAD_HOLD_US = TAU_ZQ_US;
-  // Cookie replies cost the worker a MAC, a seal and a send, on the path
-  // data packets wait behind: each source gets its own token bucket of
-  // them, and all sources together at most this many per Zeqond (about
-  // 2600/s). A flood beyond that is dropped unanswered.
+  // Cookie replies cost the worker a MAC, a seal and a send (about 4 us and
+  // a sendto), on the path data packets wait behind, so they have budgets.
+  // First, the node's: this many per Zeqond (about 2600/s), first come,
+  // first served, whatever the source. No budget per source may refuse a
+  // reply: a message without a valid mac2 has proved no address, so a
+  // spoofer of a peer's address would spend that peer's share, keep it from
+  // its cookie, and its tunnel would die under load (as in WireGuard, whose
+  // only limit is its CPU). A reply to a spoofed address sends that address
+  // 52 bytes, fewer than the message answered.
   static constexpr int MAX_COOKIE_REPLIES_PER_ZEQOND = 2048;
+  // Once the node's budget is spent, a source still within its own token
+  // bucket (SourceRateLimiter's rate) is answered from this second budget
+  // per Zeqond. So a flood from one address cannot take every peer's
+  // cookie, and a spoofer who empties a peer's bucket leaves that peer
+  // exactly where the node's budget alone would: the bucket only ever
+  // grants a reply, never refuses one.
+  static constexpr int MAX_EXTRA_COOKIE_REPLIES_PER_ZEQOND = 2048;
+  // Cookie replies received for a handshake of ours in flight that go on to
+  // the control thread, per Zeqond: each of our handshake messages draws at
+  // most one (a node of ten thousand peers rekeying sends about 220 per
+  // Zeqond), so this keeps replies forged by someone who saw our indices
+  // from crowding real handshakes out of the control queue.
+  static constexpr int MAX_COOKIE_REPLIES_RECEIVED_PER_ZEQOND = 256;
 
   // `random` draws the cookie secret and reply nonces from several threads
   // (SystemRandom is safe for that).
@@ -43,7 +63,7 @@ class HandshakeGuard {
   enum class Verdict : uint8_t {
     kPass,         // to the control thread, mac2 stripped
     kCookieReply,  // under load without a valid mac2: send `reply`, drop the message
-    kUnanswered,   // the same, but over the cookie-reply budget: drop without a reply
+    kUnanswered,   // the same, but over the cookie-reply budgets: drop without a reply
     kRateLimited,  // under load, the source is over its rate: drop
     kFailed,       // the cookie reply could not be sealed: drop
   };
@@ -51,6 +71,10 @@ class HandshakeGuard {
   // queue_depth: messages waiting for the control thread now.
   Verdict check(ByteSpan message, const UdpEndpoint& from, int queue_depth, int64_t now_us,
                 std::span<uint8_t, wire::COOKIE_REPLY_SIZE> reply);
+
+  // A cookie reply for a handshake of ours in flight arrived: true when it
+  // fits this Zeqond's MAX_COOKIE_REPLIES_RECEIVED_PER_ZEQOND; spends one.
+  bool admit_received_cookie_reply(int64_t now_us);
 
   bool under_load(int64_t now_us) const { return now_us < under_load_until_us_.load(std::memory_order_relaxed); }
   const SourceRateLimiter& rate_limiter() const { return limiter_; }
@@ -63,20 +87,22 @@ class HandshakeGuard {
 
   const Digest32 own_cookie_key_;
   RandomSource& random_;
-  // True when a cookie reply to `from` fits both budgets; spends from them.
+  // True when one more cookie reply to `from` fits the node's budget, or
+  // else `from`'s bucket and the second budget; spends from them.
   bool may_reply(const UdpEndpoint& from, int64_t now_us);
 
-  SourceRateLimiter limiter_;        // handshake messages with a valid mac2
-  SourceRateLimiter reply_limiter_;  // cookie replies
+  SourceRateLimiter limiter_;        // handshake messages with a valid mac2: may refuse
+  SourceRateLimiter reply_grants_;   // cookie replies past the node's budget: only grants
   std::atomic<int64_t> under_load_until_us_{0};
-  // Arrivals and cookie replies in the current Zeqond, for the whole node.
+  // Arrivals, cookie replies sent (from each budget) and cookie replies
+  // received in the current Zeqond, for the whole node.
   struct ZeqondCount {
     // Counts one more; returns the count in now's Zeqond.
     int add(int64_t now_us);
     std::atomic<int64_t> zeqond{-1};
     std::atomic<int> count{0};
   };
-  ZeqondCount arrivals_, replies_;
+  ZeqondCount arrivals_, replies_, extra_replies_, replies_received_;
 
   std::mutex secret_mutex_;
   Key32 secret_;              // guarded by secret_mutex_

@@ -5,8 +5,15 @@
 
 namespace zeq {
 
-IndexTable::IndexTable() : slots_(new std::atomic<Keypair*>[SLOTS]), reserved_(SLOTS, false) {
-  for (uint32_t i = 0; i < SLOTS; ++i) slots_[i].store(nullptr, std::memory_order_relaxed);
+IndexTable::IndexTable() : slots_(new std::atomic<Keypair*>[SLOTS]), reserved_(new std::atomic<uint32_t>[SLOTS]) {
+  for (uint32_t i = 0; i < SLOTS; ++i) {
+    slots_[i].store(nullptr, std::memory_order_relaxed);
+    reserved_[i].store(vacant(i), std::memory_order_relaxed);
+  }
+}
+
+bool IndexTable::slot_taken(uint32_t slot) const {
+  return (reserved_[slot].load(std::memory_order_relaxed) & (SLOTS - 1)) == slot;
 }
 
 std::optional<uint32_t> IndexTable::reserve() {
@@ -14,10 +21,11 @@ std::optional<uint32_t> IndexTable::reserve() {
   uint32_t slot;
   do {
     slot = random_uniform(SLOTS);
-  } while (reserved_[slot]);
-  reserved_[slot] = true;
+  } while (slot_taken(slot));
+  const uint32_t index = (random_u32() & 0xffff0000u) | slot;
+  reserved_[slot].store(index, std::memory_order_release);
   ++used_;
-  return (random_u32() & 0xffff0000u) | slot;
+  return index;
 }
 
 void IndexTable::publish(uint32_t index, Keypair* kp) { slots_[index & (SLOTS - 1)].store(kp, std::memory_order_release); }
@@ -25,10 +33,14 @@ void IndexTable::publish(uint32_t index, Keypair* kp) { slots_[index & (SLOTS - 
 void IndexTable::release(uint32_t index) {
   uint32_t slot = index & (SLOTS - 1);
   slots_[slot].store(nullptr, std::memory_order_release);
-  if (reserved_[slot]) {
-    reserved_[slot] = false;
+  if (slot_taken(slot)) {
+    reserved_[slot].store(vacant(slot), std::memory_order_release);
     --used_;
   }
+}
+
+bool IndexTable::reserved(uint32_t index) const {
+  return reserved_[index & (SLOTS - 1)].load(std::memory_order_acquire) == index;
 }
 
 Keypair* IndexTable::lookup(uint32_t index) const {

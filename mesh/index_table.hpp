@@ -2,13 +2,14 @@
 // O(1) without a lock. An index is (random 16 bits << 16) | slot: the slot
 // finds the entry, the full index must still match, and the random part keeps
 // indices unpredictable. Only the control thread allocates and publishes.
+// Workers may also ask whether an index is reserved at all: a handshake of
+// ours in flight holds one before it has a Keypair to publish.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <vector>
 
 namespace zeq {
 
@@ -25,10 +26,18 @@ class IndexTable {
   // Unpublishes (if published) and frees the slot.
   void release(uint32_t index);
   Keypair* lookup(uint32_t index) const;
+  // Any thread: `index` is reserved now (from reserve() to release()),
+  // published or not. O(1), no lock.
+  bool reserved(uint32_t index) const;
 
  private:
+  bool slot_taken(uint32_t slot) const;
   std::unique_ptr<std::atomic<Keypair*>[]> slots_;
-  std::vector<bool> reserved_;  // control thread only
+  // Per slot, the full index reserved in it; a free slot holds a value
+  // whose slot bits name another slot (vacant()), which no index of this
+  // slot can equal. Written by the control thread only.
+  std::unique_ptr<std::atomic<uint32_t>[]> reserved_;
+  static uint32_t vacant(uint32_t slot) { return slot ^ 1u; }
   uint32_t used_ = 0;
 };
 

@@ -1,7 +1,7 @@
 // UDP -> TUN: receive a batch with recvmmsg, open data messages in place,
 // check the replay window and allowed_ips, and write the inner packets to the
 // TUN queue. Handshake messages that pass mac1 and the handshake guard, and
-// cookie replies, go to the control thread.
+// cookie replies for a handshake of ours in flight, go to the control thread.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,7 +46,7 @@ int DataWorker::receive_batch() {
         receive_handshake(msg, len, from, now);
         break;
       case wire::kCookieReply:
-        receive_cookie_reply(msg, len, from);
+        receive_cookie_reply(msg, len, from, now);
         break;
       default:
         counters_.drop(Drop::kMalformed);
@@ -80,10 +80,21 @@ void DataWorker::receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& 
   }
 }
 
-// The control thread opens it against the mac1 it last sent that peer; here
-// only its size is checked.
-void DataWorker::receive_cookie_reply(const uint8_t* msg, size_t len, const UdpEndpoint& from) {
+// A cookie reply needs no mac1, so anyone can send one. The control thread
+// opens it against the mac1 it last sent that peer; it gets only replies
+// whose receiver index is a handshake of ours in flight: an initiation's
+// index, reserved but not yet published, or a responder session published
+// and not yet confirmed. Anything else is dropped here in O(1) without a
+// lock, so junk replies cannot fill the control queue that real handshakes
+// share. Those that pass still have a budget per Zeqond, against a sender
+// who saw our indices on the path.
+void DataWorker::receive_cookie_reply(const uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now) {
   if (len != wire::COOKIE_REPLY_SIZE) return counters_.drop(Drop::kMalformed);
+  const uint32_t index = cookie_reply_receiver(ByteSpan(msg, len));
+  const Keypair* kp = plane_.index.lookup(index);
+  const bool in_flight = kp ? !kp->received_any.load(std::memory_order_relaxed) : plane_.index.reserved(index);
+  if (!in_flight) return counters_.drop(Drop::kCookieReplyUnexpected);
+  if (!plane_.handshake_guard->admit_received_cookie_reply(now)) return counters_.drop(Drop::kCookieReplyOverBudget);
   if (!plane_.inbox->deliver_handshake(ByteSpan(msg, len), from)) counters_.drop(Drop::kControlQueue);
 }
 

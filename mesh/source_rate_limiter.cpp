@@ -3,15 +3,30 @@
 #include <algorithm>
 #include <cstring>
 
+#include "crypto/random.hpp"
+
 namespace zeq {
 
+namespace {
+// splitmix64's finaliser: a bijection in which every input bit moves about
+// half the output bits.
+uint64_t mix(uint64_t h) {
+  h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+  h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+  return h ^ (h >> 31);
+}
+}  // namespace
+
+SourceRateLimiter::SourceRateLimiter()
+    : buckets_(0, KeyHash{(uint64_t(random_u32()) << 32) | random_u32()}) {}
+
 size_t SourceRateLimiter::KeyHash::operator()(const SourceKey& k) const {
-  // Keys are addresses an attacker chooses only within what it can receive
-  // at (mac2 came first), so a plain mix of the words is enough.
+  // Keys can be addresses anyone spoofs (see the header): without the
+  // secret seed, which chain a key lands in cannot be foreseen.
   uint64_t a, b;
   std::memcpy(&a, k.data(), 8);
   std::memcpy(&b, k.data() + 8, 8);
-  return size_t((a * 0x9E3779B97F4A7C15ull) ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2)));
+  return size_t(mix(mix(a ^ seed) ^ b));
 }
 
 SourceRateLimiter::SourceKey SourceRateLimiter::key_of(const UdpEndpoint& from) {
@@ -24,6 +39,7 @@ SourceRateLimiter::SourceKey SourceRateLimiter::key_of(const UdpEndpoint& from) 
 
 void SourceRateLimiter::sweep(int64_t now_us) {
   last_sweep_us_ = now_us;
+  ++sweeps_;
   std::erase_if(buckets_, [&](const auto& entry) {
     return entry.second.tokens_us + (now_us - entry.second.updated_us) >= MAX_TOKENS_US;
   });
@@ -32,13 +48,11 @@ void SourceRateLimiter::sweep(int64_t now_us) {
 bool SourceRateLimiter::allow(const UdpEndpoint& from, int64_t now_us) {
   const SourceKey key = key_of(from);
   std::lock_guard lock(mutex_);
-  if (now_us - last_sweep_us_ >= TAU_ZQ_US) sweep(now_us);
+  if (now_us - last_sweep_us_ >= SWEEP_INTERVAL_US) sweep(now_us);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
-    if (buckets_.size() >= MAX_SOURCES) {
-      sweep(now_us);
-      if (buckets_.size() >= MAX_SOURCES) return false;
-    }
+    // Full: no sweep here (see MAX_SOURCES), so a refusal costs O(1).
+    if (buckets_.size() >= MAX_SOURCES) return false;
     buckets_.emplace(key, Bucket{MAX_TOKENS_US - COST_US, now_us});
     return true;
   }
@@ -55,6 +69,11 @@ bool SourceRateLimiter::allow(const UdpEndpoint& from, int64_t now_us) {
 size_t SourceRateLimiter::tracked() const {
   std::lock_guard lock(mutex_);
   return buckets_.size();
+}
+
+uint64_t SourceRateLimiter::sweeps() const {
+  std::lock_guard lock(mutex_);
+  return sweeps_;
 }
 
 }  // namespace zeq

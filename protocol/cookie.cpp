@@ -107,7 +107,7 @@ bool PeerCookie::accept_reply(ByteSpan reply, int64_t now_us) {
 }
 
 bool PeerCookie::has_fresh_cookie(int64_t now_us) const {
-  return has_cookie_ && now_us - cookie_received_us_ < COOKIE_SECRET_LIFETIME_US;
+  return has_cookie_ && now_us - cookie_received_us_ < COOKIE_USE_US;
 }
 
 size_t PeerCookie::add_mac2(MutableByteSpan message, size_t base_size, int64_t now_us) const {

@@ -58,8 +58,8 @@ std::optional<Cookie> open_cookie_reply(const Digest32& peer_cookie_key, ByteSpa
 
 // The sender's side, one per peer (control thread): remembers the mac1 of
 // the last handshake message sent to the peer, accepts a CookieReply only
-// against it (once), and adds mac2 to handshake messages while the cookie
-// can still be valid.
+// against it (once), and adds mac2 to handshake messages for COOKIE_USE_US
+// after the reply arrived (the secret's lifetime less a latency margin).
 class PeerCookie {
  public:
   explicit PeerCookie(std::span<const uint8_t, 32> peer_static_public);

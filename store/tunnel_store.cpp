@@ -1,5 +1,7 @@
 #include "store/tunnel_store.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "crypto/hash.hpp"
 #include "crypto/random.hpp"
 
@@ -119,7 +121,16 @@ Status TunnelStore::in_one_transaction(const std::function<Status()>& fn, bool s
   if (synced || db_.in_transaction()) return db_.transaction(fn);
   if (Status s = db_.set_full_sync(false); !s) return s;
   Status s = db_.transaction(fn);
+  // FULL comes back whatever happened, or every later commit would skip the
+  // fsync without anyone knowing. A COMMIT that failed (a full disk, a
+  // deferred constraint) can leave the transaction open, and SQLite refuses
+  // to change the safety level inside one: end it first.
+  if (!s && db_.in_transaction()) (void)db_.exec("ROLLBACK");
   Status back = db_.set_full_sync(true);
+  if (!back)
+    spdlog::error("could not restore synchronous=FULL after an unsynced commit ({}); commits do not wait for the "
+                  "disk until the next checkpoint restores it",
+                  back.message());
   return !s ? s : back;
 }
 

@@ -75,7 +75,7 @@ TEST(Mac2Presence, OnlyTheTwoSizesOfEachHandshakeMessage) {
 }
 
 // The sender's side: a reply is taken once and only for the last message
-// sent; the cookie is used while the responder's secret can still hold.
+// sent; the cookie is used for the secret's lifetime less a margin.
 TEST(PeerCookie, TakesOneReplyForTheLastMessageAndAgesOut) {
   std::array<uint8_t, 32> responder_public{};
   responder_public.fill(7);
@@ -95,9 +95,30 @@ TEST(PeerCookie, TakesOneReplyForTheLastMessageAndAgesOut) {
   EXPECT_FALSE(jar.accept_reply(for_second, 0));  // good once
 
   Bytes buffer(wire::INIT_WITH_MAC2_SIZE, 0x03);
-  EXPECT_EQ(jar.add_mac2(buffer, wire::INIT_SIZE, COOKIE_SECRET_LIFETIME_US - 1), wire::INIT_WITH_MAC2_SIZE);
+  EXPECT_EQ(jar.add_mac2(buffer, wire::INIT_SIZE, COOKIE_USE_US - 1), wire::INIT_WITH_MAC2_SIZE);
   EXPECT_TRUE(verify_mac2(cookie, buffer));
-  EXPECT_EQ(jar.add_mac2(buffer, wire::INIT_SIZE, COOKIE_SECRET_LIFETIME_US), wire::INIT_SIZE);
+  EXPECT_EQ(jar.add_mac2(buffer, wire::INIT_SIZE, COOKIE_USE_US), wire::INIT_SIZE);
+}
+
+// The cookie was made up to a trip across the network before the reply
+// arrived, so the sender stops using it a margin before the receiver's
+// secret could rotate under it.
+TEST(PeerCookie, CookieIsUsedForTheSecretsLifetimeLessAMargin) {
+  static_assert(COOKIE_USE_US == 110'000'000);
+  std::array<uint8_t, 32> responder_public{};
+  responder_public.fill(7);
+  PeerCookie jar(responder_public);
+  Bytes sent(wire::INIT_SIZE, 0x01);
+  jar.remember_sent(sent);
+  Cookie cookie = make_cookie(Key32(Bytes(32, 9)), *parse_udp_endpoint("192.0.2.1:1"));
+  std::array<uint8_t, wire::COOKIE_NONCE_SIZE> nonce{};
+  std::array<uint8_t, wire::COOKIE_REPLY_SIZE> reply{};
+  ASSERT_TRUE(write_cookie_reply(cookie_key_for(responder_public), 1, mac1_of(sent), cookie, nonce, reply));
+  const int64_t arrived = 5'000'000;
+  ASSERT_TRUE(jar.accept_reply(reply, arrived));
+  EXPECT_TRUE(jar.has_fresh_cookie(arrived + COOKIE_USE_US - 1));
+  EXPECT_FALSE(jar.has_fresh_cookie(arrived + COOKIE_USE_US));
+  EXPECT_FALSE(jar.has_fresh_cookie(arrived + COOKIE_SECRET_LIFETIME_US - 1));
 }
 
 }  // namespace

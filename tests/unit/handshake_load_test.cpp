@@ -86,6 +86,34 @@ TEST_F(HandshakeUnderLoad, Mac2IsAcceptedWhenNotUnderLoad) {
   EXPECT_EQ(b_->inbox.handshakes.size(), 1u);
 }
 
+// A cookie reply needs no mac1: one whose receiver index is no handshake of
+// A's in flight is dropped by the worker and counted, never queued for the
+// control thread; one for A's initiation in flight is.
+TEST_F(HandshakeUnderLoad, CookieReplyForNoHandshakeInFlightNeverReachesTheControlThread) {
+  auto send_reply_for = [&](uint32_t receiver_index) {
+    std::array<uint8_t, wire::COOKIE_REPLY_SIZE> reply{};
+    reply[0] = wire::kCookieReply;
+    store_be32(reply.data() + wire::COOKIE_RECEIVER_INDEX_OFFSET, receiver_index);
+    ASSERT_TRUE(b_->worker->socket().send_to(reply.data(), reply.size(), a_->endpoint()));
+  };
+  send_reply_for(0x12345678);
+  ASSERT_EQ(a_->receive(), 1);
+  EXPECT_TRUE(a_->inbox.handshakes.empty());
+  EXPECT_EQ(a_->drops(Drop::kCookieReplyUnexpected), 1u);
+
+  a_->sessions->start_all();
+  const uint32_t in_flight = a_->peer().pending_handshake->sender_index();
+  send_reply_for(in_flight ^ 0x10000u);  // the same slot, another index
+  ASSERT_EQ(a_->receive(), 1);
+  EXPECT_TRUE(a_->inbox.handshakes.empty());
+  EXPECT_EQ(a_->drops(Drop::kCookieReplyUnexpected), 2u);
+  send_reply_for(in_flight);
+  ASSERT_EQ(a_->receive(), 1);
+  EXPECT_EQ(a_->inbox.handshakes.size(), 1u);
+  EXPECT_EQ(a_->drops(Drop::kCookieReplyUnexpected), 2u);
+  EXPECT_EQ(a_->drops(Drop::kControlQueue), 0u);
+}
+
 const UdpEndpoint kSource = *parse_udp_endpoint("198.51.100.7:40000");
 const UdpEndpoint kSourceOtherPort = *parse_udp_endpoint("198.51.100.7:40001");
 
@@ -123,6 +151,26 @@ TEST(SourceRateLimiter, MemoryIsBoundedAndQuietSourcesAreForgotten) {
   EXPECT_FALSE(limiter.allow(source(SourceRateLimiter::MAX_SOURCES), 0));  // full, none quiet yet
   EXPECT_EQ(limiter.tracked(), SourceRateLimiter::MAX_SOURCES);
   EXPECT_TRUE(limiter.allow(source(SourceRateLimiter::MAX_SOURCES), TAU_ZQ_US));  // the quiet ones swept
+  EXPECT_LE(limiter.tracked(), 1u);
+}
+
+// A full map is walked at most once per sweep interval, however many new
+// sources knock: each refusal in between costs O(1).
+TEST(SourceRateLimiter, AFullMapIsSweptAtMostOncePerInterval) {
+  SourceRateLimiter limiter;
+  auto source = [](size_t i) {
+    return *parse_udp_endpoint("10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
+                               std::to_string(i & 255) + ":1");
+  };
+  const int64_t t = 5 * SourceRateLimiter::SWEEP_INTERVAL_US;
+  for (size_t i = 0; i < SourceRateLimiter::MAX_SOURCES; ++i) ASSERT_TRUE(limiter.allow(source(i), t));
+  const uint64_t sweeps = limiter.sweeps();
+  for (size_t i = 0; i < 20'000; ++i)
+    ASSERT_FALSE(limiter.allow(source(SourceRateLimiter::MAX_SOURCES + i), t + int64_t(i) * 10)) << i;
+  EXPECT_EQ(limiter.sweeps(), sweeps);
+  // The next interval's sweep frees the quiet ones, once.
+  EXPECT_TRUE(limiter.allow(source(SourceRateLimiter::MAX_SOURCES), t + SourceRateLimiter::SWEEP_INTERVAL_US));
+  EXPECT_EQ(limiter.sweeps(), sweeps + 1);
   EXPECT_LE(limiter.tracked(), 1u);
 }
 
@@ -172,24 +220,57 @@ TEST_F(GuardTest, Mac2IsBoundToTheAddressAndTheSecretsLifetime) {
   EXPECT_EQ(check(with_mac2, kSource, HandshakeGuard::LOAD_QUEUE_DEPTH, later), HandshakeGuard::Verdict::kCookieReply);
 }
 
-// A flooder that ignores its cookies gets a few replies, then silence; a
-// peer calling from elsewhere still gets its reply.
+// A flooder at one address gets the node's budget of cookie replies, then
+// its own bucket's few; every other address still gets its reply, from the
+// second budget; many addresses together get no more than both budgets.
 TEST_F(GuardTest, CookieRepliesPerSourceAndInAllAreBounded) {
   int64_t t = 10 * TAU_ZQ_US;
   int replies = 0;
-  for (int i = 0; i < 1000; ++i)
+  for (int i = 0; i < 4 * HandshakeGuard::MAX_COOKIE_REPLIES_PER_ZEQOND; ++i)
     replies += check(init_, kSource, HandshakeGuard::LOAD_QUEUE_DEPTH, t) == HandshakeGuard::Verdict::kCookieReply;
-  EXPECT_EQ(replies, SourceRateLimiter::BURST);
+  EXPECT_EQ(replies, HandshakeGuard::MAX_COOKIE_REPLIES_PER_ZEQOND + SourceRateLimiter::BURST);
   EXPECT_EQ(check(init_, *parse_udp_endpoint("192.0.2.9:5"), HandshakeGuard::LOAD_QUEUE_DEPTH, t),
             HandshakeGuard::Verdict::kCookieReply);
-  // Many sources together: no more than the node's budget per Zeqond.
+  // Many sources together, in the next Zeqond: both budgets, no more.
+  t += TAU_ZQ_US;
   replies = 0;
-  for (int i = 0; i < 4 * HandshakeGuard::MAX_COOKIE_REPLIES_PER_ZEQOND; ++i) {
+  const int both = HandshakeGuard::MAX_COOKIE_REPLIES_PER_ZEQOND + HandshakeGuard::MAX_EXTRA_COOKIE_REPLIES_PER_ZEQOND;
+  for (int i = 0; i < 2 * both; ++i) {
     auto from = *parse_udp_endpoint("10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ":7");
     replies += check(init_, from, HandshakeGuard::LOAD_QUEUE_DEPTH, t) == HandshakeGuard::Verdict::kCookieReply;
   }
-  EXPECT_LE(replies, HandshakeGuard::MAX_COOKIE_REPLIES_PER_ZEQOND);
-  EXPECT_GT(replies, HandshakeGuard::MAX_COOKIE_REPLIES_PER_ZEQOND / 2);
+  EXPECT_EQ(replies, both);
+  EXPECT_EQ(check(init_, *parse_udp_endpoint("192.0.2.10:5"), HandshakeGuard::LOAD_QUEUE_DEPTH, t),
+            HandshakeGuard::Verdict::kUnanswered);
+}
+
+// Someone who spoofs peer A's address (its port or any other) with
+// initiations that pass mac1 must not use up A's cookie replies: while the
+// node's budget lasts, A's own initiation still gets one, and the mac2 from
+// it passes, however many the spoofer sent from A's address.
+TEST_F(GuardTest, SpoofedFloodFromAPeersAddressLeavesItItsCookie) {
+  int64_t t = 10 * TAU_ZQ_US;
+  Bytes spoofed(wire::INIT_SIZE, 0x5a);
+  spoofed[0] = wire::kHandshakeInit;
+  for (int i = 0; i < 200; ++i) {
+    check(spoofed, kSource, HandshakeGuard::LOAD_QUEUE_DEPTH, t);
+    check(spoofed, kSourceOtherPort, HandshakeGuard::LOAD_QUEUE_DEPTH, t);
+  }
+  Bytes with_mac2 = init_with_mac2_from_reply(t);  // expects a cookie reply to A's initiation
+  EXPECT_EQ(check(with_mac2, kSource, HandshakeGuard::LOAD_QUEUE_DEPTH, t), HandshakeGuard::Verdict::kPass);
+}
+
+// Cookie replies received for a handshake in flight go on to the control
+// thread at most MAX_COOKIE_REPLIES_RECEIVED_PER_ZEQOND per Zeqond.
+TEST_F(GuardTest, ReceivedCookieRepliesHaveABudgetPerZeqond) {
+  int64_t t = 10 * TAU_ZQ_US;
+  int admitted = 0;
+  for (int i = 0; i < 3 * HandshakeGuard::MAX_COOKIE_REPLIES_RECEIVED_PER_ZEQOND; ++i)
+    admitted += guard_.admit_received_cookie_reply(t);
+  EXPECT_EQ(admitted, HandshakeGuard::MAX_COOKIE_REPLIES_RECEIVED_PER_ZEQOND);
+  EXPECT_TRUE(guard_.admit_received_cookie_reply(t + TAU_ZQ_US));
+  // Not the budget of the replies this node sends.
+  EXPECT_EQ(check(init_, kSource, HandshakeGuard::LOAD_QUEUE_DEPTH, t), HandshakeGuard::Verdict::kCookieReply);
 }
 
 TEST_F(GuardTest, ValidMac2IsStillHeldToTheSourcesRate) {

@@ -22,4 +22,24 @@ TEST(IndexTable, ReservePublishLookupRelease) {
   EXPECT_EQ(table.lookup(*idx), nullptr);
 }
 
+// What a worker asks of a cookie reply's receiver index: reserved now, by
+// the full index, from reserve() to release(), published or not.
+TEST(IndexTable, ReservedFromReserveToRelease) {
+  IndexTable table;
+  auto idx = table.reserve();
+  ASSERT_TRUE(idx);
+  EXPECT_TRUE(table.reserved(*idx));
+  EXPECT_FALSE(table.reserved(*idx ^ 0x10000u));  // same slot, other random half
+  EXPECT_FALSE(table.reserved(*idx ^ 1u));        // another slot
+  SessionKeys keys;
+  keys.local_index = *idx;
+  auto kp = std::move(Keypair::create(keys, nullptr, 1, 0).value());
+  table.publish(*idx, kp.get());
+  EXPECT_TRUE(table.reserved(*idx));
+  table.release(*idx);
+  EXPECT_FALSE(table.reserved(*idx));
+  // A free slot matches no index, whatever its random half.
+  for (uint32_t high = 0; high < 4; ++high) EXPECT_FALSE(table.reserved((high << 16) | (*idx & 0xffffu)));
+}
+
 }  // namespace zeq

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -135,6 +138,56 @@ TEST_F(OddFileTest, KeyFileAndCredentialMustBeRegularFiles) {
   ASSERT_FALSE(secret);
   EXPECT_NE(secret.message().find("credential " + dir_ + "/ZEQ_MESH_SECRET is a FIFO (named pipe), not a regular file"),
             std::string::npos) << secret.message();
+}
+
+// A credential that is there but cannot be read is not "missing": the error
+// names the file, the reason and the fix. As root, EACCES needs another
+// user, so the load runs in a child that drops to nobody.
+TEST_F(OddFileTest, UnreadableCredentialIsNamedNotMissing) {
+  std::string path = dir_ + "/ZEQ_MESH_SECRET";
+  std::ofstream(path) << std::string(64, 'b') << "\n";
+  ASSERT_EQ(chmod(path.c_str(), geteuid() == 0 ? 0600 : 0000), 0);
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  unsetenv("ZEQ_MESH_SECRET");
+  setenv("CREDENTIALS_DIRECTORY", dir_.c_str(), 1);
+  std::string message;
+  if (geteuid() == 0) {
+    int out[2];
+    ASSERT_EQ(pipe(out), 0);
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      close(out[0]);
+      if (setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+      auto secret = load_mesh_secret();
+      std::string m = secret ? "loaded" : secret.message();
+      _exit(::write(out[1], m.data(), m.size()) == ssize_t(m.size()) ? 0 : 3);
+    }
+    close(out[1]);
+    char buf[1024];
+    ssize_t n;
+    while ((n = ::read(out[0], buf, sizeof buf)) > 0) message.append(buf, size_t(n));
+    close(out[0]);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  } else {
+    auto secret = load_mesh_secret();
+    message = secret ? "loaded" : secret.message();
+  }
+  unsetenv("CREDENTIALS_DIRECTORY");
+  EXPECT_NE(message.find("credential " + path + " cannot be read (" + std::strerror(EACCES) + ")"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("mode 0600"), std::string::npos) << message;
+  EXPECT_EQ(message.find("is not set"), std::string::npos) << message;
+
+  // No such file in the directory: that one is missing, as before.
+  std::filesystem::remove(path);
+  setenv("CREDENTIALS_DIRECTORY", dir_.c_str(), 1);
+  auto none = load_mesh_secret();
+  unsetenv("CREDENTIALS_DIRECTORY");
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.message().find("ZEQ_MESH_SECRET is not set"), std::string::npos) << none.message();
 }
 
 class KeyFileTest : public ::testing::Test {

@@ -290,6 +290,43 @@ TEST_F(StoreTest, CountersOfManyTunnelsInOneTransaction) {
   EXPECT_EQ(tunnels.get(ids[1])->rx_bytes, 7);
 }
 
+// An unsynced transaction whose COMMIT fails (here a deferred foreign key; in
+// the field a full disk) can leave SQLite inside the transaction, where the
+// safety level cannot be changed: synchronous=FULL must still come back, and
+// the next transaction must commit instead of nesting in the stale one.
+TEST_F(StoreTest, FullSyncComesBackAfterAFailedCommit) {
+  Database db = open_db();
+  auto vault = Vault::open(db, field_key_, TEST_ITERATIONS);
+  ASSERT_TRUE(vault);
+  TunnelStore tunnels(db, *vault, "zeq-aaaaaaaaaaaa");
+  auto id = tunnels.open_tunnel("zeq-100000000000", "zeq-aaaaaaaaaaaa", {}, 1000);
+  ASSERT_TRUE(id) << id.message();
+  ASSERT_TRUE(db.exec("CREATE TABLE test_parent(id INTEGER PRIMARY KEY); CREATE TABLE test_child(parent INTEGER "
+                      "REFERENCES test_parent(id) DEFERRABLE INITIALLY DEFERRED)"));
+  Status failed = tunnels.in_one_transaction(
+      [&]() -> Status {
+        if (Status s = tunnels.record_counters(*id, 5, 5); !s) return s;
+        return db.exec("INSERT INTO test_child VALUES (42)");  // refused only at COMMIT
+      },
+      false);
+  EXPECT_FALSE(failed);
+  EXPECT_FALSE(db.in_transaction());
+  {
+    auto sync_mode = db.prepare("PRAGMA synchronous");
+    ASSERT_TRUE(sync_mode && sync_mode->step());
+    EXPECT_EQ(sync_mode->int64(0), 2);  // FULL
+  }
+  EXPECT_EQ(tunnels.get(*id)->rx_bytes, 0);  // nothing of the failed transaction stayed
+  ASSERT_TRUE(tunnels.in_one_transaction([&] { return tunnels.record_counters(*id, 7, 7); }, false));
+  auto other = Database::open(path_);  // committed: another connection sees it
+  ASSERT_TRUE(other) << other.message();
+  auto rx = other->prepare("SELECT rx_bytes FROM vpn_tunnels WHERE id = ?");
+  ASSERT_TRUE(rx);
+  rx->bind(1, *id);
+  ASSERT_TRUE(rx->step());
+  EXPECT_EQ(rx->int64(0), 7);
+}
+
 TEST(Billing, PerGbRoundsEveryStartedDecimalGigabyteUp) {
   EXPECT_EQ(*cost_per_gb(0, 7), 0u);
   EXPECT_EQ(*cost_per_gb(1, 7), 7u);
