@@ -47,7 +47,11 @@ std::string peer_block(const json& p) {
                                                            : fmt::format("{} ({})", p["name"].get<std::string>(), p["zid"].get<std::string>());
   std::string out = fmt::format("peer {}: {}\n", label, p["state"].get<std::string>());
   out += fmt::format("  public key: {}\n", p["public_key"].get<std::string>());
-  out += fmt::format("  endpoint: {}\n", p["endpoint"].is_null() ? "(unknown)" : p["endpoint"].get<std::string>());
+  out += fmt::format("  endpoint: {}", p["endpoint"].is_null() ? "(unknown)" : p["endpoint"].get<std::string>());
+  // A host name is shown with what it resolved to (older daemons send none).
+  if (p.contains("endpoint_host") && !p["endpoint_host"].is_null())
+    out += fmt::format(" ({}{})", p["endpoint"].is_null() ? "not resolved yet: " : "", p["endpoint_host"].get<std::string>());
+  out += "\n";
   out += fmt::format("  allowed ips: {}\n", join(p["allowed_ips"]));
   if (p["last_handshake_s"].is_null()) out += "  latest handshake: never\n";
   else
@@ -96,6 +100,44 @@ std::string format_guard(const json& g) {
   return out;
 }
 
+std::string format_exit(const json& e) {
+  std::string out;
+  const json& c = e["client"];
+  auto names = [](const json& list) {
+    std::string s;
+    for (const auto& f : list) s += (s.empty() ? "" : " and ") + std::string(f.get<std::string>() == "ipv4" ? "IPv4" : "IPv6");
+    return s.empty() ? std::string("nothing") : s;
+  };
+  if (c["exit"].is_null()) {
+    out += "  exit: none (traffic outside the mesh leaves directly)\n";
+  } else {
+    out += fmt::format("  exit: {} via {} (chosen by {}; table {}, kernel rules for {})\n", names(c["routed"]),
+                       c["exit"].get<std::string>(), c["chosen_by"].get<std::string>(), c["route_table"].get<uint32_t>(),
+                       c["installed"].get<std::string>().empty() ? "nothing" : c["installed"].get<std::string>());
+    if (c["offer_needed"].get<bool>()) out += fmt::format("    the exit offers: {}\n", names(c["offered"]));
+    if (c["ipv6_blocked"].get<bool>())
+      out += fmt::format("    IPv6 outside the tunnel: blocked{}\n",
+                         c.contains("ipv6_blocked_packets")
+                             ? fmt::format(" ({} packets)", c["ipv6_blocked_packets"].get<uint64_t>())
+                             : "");
+  }
+  const json& r = e["role"];
+  if (r["enabled"].get<bool>()) {
+    out += fmt::format("  exit role: forwarding {} out of {} for {}\n", names(r["offering"]),
+                       r["out_interface"].get<std::string>(), join(r["allowed_peers"]));
+    for (const auto& p : r["problems"]) out += fmt::format("    not forwarding: {}\n", p.get<std::string>());
+    if (!r["packets"].empty()) out += fmt::format("    packets: {}\n", counters(r["packets"], false));
+  }
+  if (e.contains("dns")) {
+    const json& d = e["dns"];
+    if (d["via_peer"].get<bool>())
+      out += fmt::format("  dns: via {} ({})\n", d["peer"].get<std::string>(), join(d["servers"]));
+    else
+      out += fmt::format("  dns: system resolver ({})\n", d["backend"].get<std::string>());
+  }
+  return out;
+}
+
 std::string format_status(const json& s) {
   const json& n = s["node"];
   std::string out = fmt::format("node {}\n", n["zid"].get<std::string>());
@@ -109,6 +151,7 @@ std::string format_status(const json& s) {
                      h["answered"].get<uint64_t>(), counters(h["rejected"], true));
   out += fmt::format("  drops: {}\n", counters(s["drops"], true));
   out += format_guard(s);
+  if (s.contains("exit")) out += format_exit(s["exit"]);
   for (const auto& p : s["peers"]) out += "\n" + peer_block(p);
   return out;
 }

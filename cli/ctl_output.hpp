@@ -14,6 +14,8 @@ std::string format_tunnels(const nlohmann::json& tunnels);
 std::string format_cover(const nlohmann::json& peers);
 // Kill switch and DNS lines from {"kill_switch": ..., "dns": ...}.
 std::string format_guard(const nlohmann::json& guard);
+// `exit status` (and the exit part of `status`): {client, role[, dns]}.
+std::string format_exit(const nlohmann::json& exit);
 // 1536 -> "1.50 KiB"
 std::string format_bytes(uint64_t bytes);
 

@@ -170,7 +170,7 @@ void config_check(const std::string& file) {
 // The values the subcommands' options fill; they outlive parsing.
 struct Args {
   int limit = zeq::control::DEFAULT_TUNNEL_ROWS;
-  std::string peer, cover_action, cover_peer, killswitch_action;
+  std::string peer, cover_action, cover_peer, killswitch_action, exit_action, exit_peer;
   std::string output, only, file;
   bool force = false;
 };
@@ -216,6 +216,16 @@ void add_operator_commands(CLI::App& app, Options& o, Args& a) {
       ->required()
       ->check(CLI::IsMember({"status", "arm", "disarm"}));
   killswitch->callback([&] { killswitch_command(o, a.killswitch_action); });
+  auto* exit = app.add_subcommand("exit", "exit node: use PEER, off, or status (send all traffic out through a peer)");
+  exit->add_option("ACTION", a.exit_action, "use, off or status")->required()->check(CLI::IsMember({"use", "off", "status"}));
+  exit->add_option("PEER", a.exit_peer, "with use: the exit peer's name or ZID");
+  exit->callback([&] {
+    if (a.exit_action == "use" && a.exit_peer.empty()) die(kUsage, "exit use needs PEER: the exit peer's name or ZID");
+    if (a.exit_action != "use" && !a.exit_peer.empty()) die(kUsage, "exit " + a.exit_action + " takes no PEER");
+    nlohmann::json args = {{"action", a.exit_action}};
+    if (!a.exit_peer.empty()) args["peer"] = a.exit_peer;
+    show(o, call(o, "exit", args), zeq::ctl::format_exit);
+  });
   app.add_subcommand("reload", "re-read the configuration file (as SIGHUP does)")->callback([&] {
     auto r = call(o, "reload");
     if (o.json) print_json(r);

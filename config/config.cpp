@@ -151,6 +151,34 @@ class Parser {
     return c;
   }
 
+  // A numeric address and port, or a host name and port that the node
+  // resolves itself, outside the tunnel.
+  void endpoint_of(const YAML::Node& n, const std::string& field, PeerConfig& p) const {
+    const std::string s = string_of(n, field);
+    if (auto ep = parse_udp_endpoint(s)) {
+      p.endpoint = *ep;
+      return;
+    }
+    if (auto host = parse_host_endpoint(s)) {
+      p.endpoint_host = host->host;
+      p.endpoint_port = host->port;
+      return;
+    }
+    // Say what is wrong when the value looks like a name; a mistyped
+    // address gets the examples alone.
+    std::string why;
+    const size_t colon = s.rfind(':');
+    const bool one_colon = colon != std::string::npos && s.find(':') == colon;
+    if (colon == std::string::npos) {
+      why = " (no port)";
+    } else if (one_colon && s.find_first_not_of("0123456789.:") != std::string::npos) {
+      std::string problem = host_name_problem(std::string_view(s).substr(0, colon));
+      why = problem.empty() ? " (the port must be 1 to 65535)" : " (not a host name: " + problem + ")";
+    }
+    fail(n, field, "expected a host name and port like vpn.example.org:51820, or a numeric address and port like "
+                   "198.51.100.7:51820 or [2001:db8::7]:51820, got '" + s + "'" + why);
+  }
+
   PeerConfig peer_of(const YAML::Node& n, const std::string& field) const {
     only_keys(n, field, {"name", "zid", "public_key", "endpoint", "allowed_ips", "persistent_keepalive", "billing", "cover",
                          "padding"});
@@ -166,11 +194,7 @@ class Parser {
     } else {
       p.zid = zid_from_public_key(p.public_key);
     }
-    if (n["endpoint"]) {
-      auto ep = parse_udp_endpoint(string_of(n["endpoint"], field + ".endpoint"));
-      if (!ep) fail(n["endpoint"], field + ".endpoint", "expected a numeric address and port like 198.51.100.7:51820 or [2001:db8::7]:51820, got " + shown(n["endpoint"]));
-      p.endpoint = *ep;
-    }
+    if (n["endpoint"]) endpoint_of(n["endpoint"], field + ".endpoint", p);
     if (!n["allowed_ips"]) fail(n, field + ".allowed_ips", "missing; list the prefixes this peer may send from, e.g. [10.77.0.2/32]");
     p.allowed_ips = prefix_list(n["allowed_ips"], field + ".allowed_ips");
     for (auto& a : p.allowed_ips) a = a.network();
@@ -231,7 +255,7 @@ class Parser {
     if (root["dns_via_peer"]) c.via_peer = bool_of(root["dns_via_peer"], "dns_via_peer");
     const auto& dns = root["dns"];
     if (!dns) return c;
-    only_keys(dns, "dns", {"offer", "resolv_conf"});
+    only_keys(dns, "dns", {"offer", "resolv_conf", "endpoint_resolvers"});
     if (dns["offer"]) {
       auto a = parse_ip_prefix(string_of(dns["offer"], "dns.offer"));
       if (!a || a->length != (a->family == 4 ? 32 : 128))
@@ -239,6 +263,16 @@ class Parser {
       c.offer = *a;
     }
     if (dns["resolv_conf"]) c.resolv_conf = absolute_path_of(dns["resolv_conf"], "dns.resolv_conf");
+    if (const auto& list = dns["endpoint_resolvers"]) {
+      if (!list.IsSequence()) fail(list, "dns.endpoint_resolvers", "expected a list of name server addresses like [192.0.2.53, 2001:db8::53], got " + shown(list));
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string field = "dns.endpoint_resolvers[" + std::to_string(i) + "]";
+        auto a = parse_ip_prefix(string_of(list[i], field));
+        if (!a || list[i].Scalar().find('/') != std::string::npos)
+          fail(list[i], field, "expected the IP address of a name server outside the tunnel, like 192.0.2.53 or 2001:db8::53, got " + shown(list[i]));
+        c.endpoint_resolvers.push_back(*a);
+      }
+    }
     return c;
   }
 
@@ -250,6 +284,80 @@ class Parser {
       list += std::string(list.empty() ? "" : ", ") + l;
     }
     fail(n, "log_level", "expected one of " + list + ", got '" + level + "'");
+  }
+
+  // A peer named by its name or ZID, as `zeqvpnctl down PEER` takes it.
+  static std::optional<size_t> peer_named(const std::vector<PeerConfig>& peers, const std::string& name) {
+    for (size_t i = 0; i < peers.size(); ++i)
+      if (peers[i].name == name || peers[i].zid == name) return i;
+    return std::nullopt;
+  }
+
+  std::string peer_list(const std::vector<PeerConfig>& peers) const {
+    std::string list;
+    for (const auto& p : peers) list += (list.empty() ? "" : ", ") + (p.name.empty() ? p.zid : p.name);
+    return list.empty() ? "none" : list;
+  }
+
+  ExitConfig exit_of(const YAML::Node& n, const std::vector<PeerConfig>& peers) const {
+    only_keys(n, "exit", {"enabled", "out_interface", "allowed_peers", "ipv6"});
+    ExitConfig c;
+    if (n["enabled"]) c.enabled = bool_of(n["enabled"], "exit.enabled");
+    if (n["ipv6"]) c.ipv6 = bool_of(n["ipv6"], "exit.ipv6");
+    if (n["out_interface"]) {
+      c.out_interface = string_of(n["out_interface"], "exit.out_interface");
+      if (c.out_interface.empty() || c.out_interface.size() > 15 || c.out_interface.find_first_of("/ \t:\"") != std::string::npos)
+        fail(n["out_interface"], "exit.out_interface",
+             "expected an interface name of 1 to 15 characters, got '" + c.out_interface + "'");
+    }
+    if (c.enabled && c.out_interface.empty())
+      fail(n, "exit.out_interface", "missing; name the interface the exit's traffic leaves by, e.g. eth0");
+    if (const auto& list = n["allowed_peers"]) {
+      if (!list.IsSequence()) fail(list, "exit.allowed_peers", "expected a list of peer names or ZIDs, got " + shown(list));
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string field = "exit.allowed_peers[" + std::to_string(i) + "]";
+        std::string name = string_of(list[i], field);
+        if (!peer_named(peers, name))
+          fail(list[i], field, "'" + name + "' is not a peer in this file; name a peer (name or ZID): " + peer_list(peers));
+        c.allowed_peers.push_back(name);
+      }
+    }
+    return c;
+  }
+
+  // The client side: exit_node, block_ipv6_leaks and route_table are
+  // top-level; the exit is one peer, named or holding the default routes.
+  ExitClientConfig exit_client_of(const YAML::Node& root, const std::vector<PeerConfig>& peers, bool is_exit) const {
+    ExitClientConfig c;
+    if (root["block_ipv6_leaks"]) c.block_ipv6_leaks = bool_of(root["block_ipv6_leaks"], "block_ipv6_leaks");
+    if (const auto& t = root["route_table"]) {
+      long v = integer_of(t, "route_table", 1, 0xffffffffL);
+      if (v == 253 || v == 254 || v == 255)
+        fail(t, "route_table", "table " + std::to_string(v) + " is the kernel's own (default, main, local); pick another, e.g. 23121");
+      c.route_table = uint32_t(v);
+    }
+    std::optional<size_t> holder;  // the peer with a default route in allowed_ips
+    for (size_t i = 0; i < peers.size(); ++i) {
+      for (const auto& a : peers[i].allowed_ips) {
+        if (a.length != 0) continue;
+        if (holder && *holder != i)
+          fail(root["peers"][i]["allowed_ips"], "peers[" + std::to_string(i) + "].allowed_ips",
+               a.to_string() + " would make this peer an exit besides peers[" + std::to_string(*holder) +
+                   "]; one exit at a time: keep default routes on one peer");
+        holder = i;
+      }
+    }
+    if (const auto& e = root["exit_node"]) {
+      c.exit_node = string_of(e, "exit_node");
+      auto at = peer_named(peers, c.exit_node);
+      if (!at) fail(e, "exit_node", "'" + c.exit_node + "' is not a peer in this file; name a peer (name or ZID): " + peer_list(peers));
+      if (holder && *holder != *at)
+        fail(e, "exit_node", "peers[" + std::to_string(*holder) + "] holds the default route in its allowed_ips; use that peer as the exit or remove its 0.0.0.0/0 and ::/0");
+    }
+    if (is_exit && (holder || !c.exit_node.empty()))
+      fail(root["exit_node"] ? root["exit_node"] : root["exit"], "exit_node",
+           "this node is an exit (exit.enabled) and would also send everything through another; a node is an exit or uses one");
+    return c;
   }
 
   // Every peer once: no name, ZID, key or allowed_ips prefix may appear
@@ -321,7 +429,7 @@ class Parser {
     std::set<size_t> walked;
     refuse_duplicate_keys(root, "", walked);
     only_keys(root, "", {"interface", "peers", "control", "state", "kill_switch", "allow_lan", "fwmark", "dns_via_peer",
-                         "dns", "cover", "padding", "log_level"});
+                         "dns", "cover", "padding", "log_level", "exit", "exit_node", "block_ipv6_leaks", "route_table"});
     Config c;
     c.source = source_;
     if (!root["interface"]) fail(root, "interface", "missing; see zeqvpn.yaml(5) or examples/zeqvpn.yaml");
@@ -334,6 +442,8 @@ class Parser {
     c.dns = dns_of(root);
     if (root["log_level"]) c.log_level = log_level_of(root["log_level"]);
     if (root["peers"]) c.peers = peers_of(root["peers"]);
+    if (root["exit"]) c.exit = exit_of(root["exit"], c.peers);
+    c.exit_client = exit_client_of(root, c.peers, c.exit.enabled);
     return c;
   }
 
@@ -354,6 +464,22 @@ Status refuse_own_key_as_peer(const Config& config, const PublicKey& own_key) {
                          "does not peer with itself");
   }
   return Status::ok();
+}
+
+std::optional<size_t> exit_peer_index(const Config& config) {
+  for (size_t i = 0; i < config.peers.size(); ++i) {
+    const PeerConfig& p = config.peers[i];
+    if (!config.exit_client.exit_node.empty() &&
+        (p.name == config.exit_client.exit_node || p.zid == config.exit_client.exit_node))
+      return i;
+    for (const auto& a : p.allowed_ips)
+      if (a.length == 0) return i;
+  }
+  return std::nullopt;
+}
+
+uint32_t exit_route_table(const Config& config) {
+  return config.exit_client.route_table ? config.exit_client.route_table : config.kill_switch.fwmark;
 }
 
 Result<Config> parse_config(const std::string& yaml_text, const std::string& source) {

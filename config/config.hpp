@@ -22,6 +22,10 @@ struct PeerConfig {
   std::string zid;                    // derived from public_key when omitted
   PublicKey public_key{};
   std::optional<UdpEndpoint> endpoint;
+  // Or a host name (RFC 1123) and port, resolved by the node outside the
+  // tunnel; endpoint stays empty then. Empty: none.
+  std::string endpoint_host;
+  uint16_t endpoint_port = 0;
   std::vector<IpPrefix> allowed_ips;
   int persistent_keepalive_s = 0;     // 0 = off
   std::optional<CoverMode> cover;     // nullopt: the node's
@@ -63,6 +67,27 @@ struct DnsConfig {
   bool via_peer = true;               // use a resolver a peer offers
   std::optional<IpPrefix> offer;      // serving side: resolver offered to peers (a host prefix)
   std::string resolv_conf = "/etc/resolv.conf";  // used when systemd-resolved is not running
+  // Name servers for peers' endpoint host names (host prefixes); empty: the
+  // system's, as resolv.conf names them when zeqvpnd starts.
+  std::vector<IpPrefix> endpoint_resolvers;
+};
+
+// The exit role: this node forwards the traffic of the peers allowed to use
+// it out of out_interface, masqueraded (firewall/exit_policy.hpp).
+struct ExitConfig {
+  bool enabled = false;
+  std::string out_interface;
+  std::vector<std::string> allowed_peers;  // names or ZIDs of peers in this file
+  bool ipv6 = true;                        // offer IPv6 too (needs IPv6 forwarding)
+};
+
+// Using an exit: everything but the tunnel's own packets goes to one peer
+// (tun/policy_routing.hpp). The exit is exit_node, or the peer whose
+// allowed_ips hold a default route (0.0.0.0/0, ::/0), as wg-quick has it.
+struct ExitClientConfig {
+  std::string exit_node;                   // a peer's name or ZID; empty: none
+  bool block_ipv6_leaks = true;            // block outside IPv6 when the exit carries none
+  uint32_t route_table = 0;                // 0: the fwmark's value
 };
 
 struct Config {
@@ -73,6 +98,8 @@ struct Config {
   StateConfig state;
   KillSwitchConfig kill_switch;
   DnsConfig dns;
+  ExitConfig exit;
+  ExitClientConfig exit_client;
   CoverMode cover = CoverMode::kOff;  // cover traffic per peer
   PaddingPolicy padding = PaddingPolicy::kNone;  // data message sizes
   std::string log_level = "info";
@@ -86,6 +113,12 @@ inline constexpr const char* LOG_LEVELS[] = {"trace", "debug", "info", "warn", "
 // bytes will do (the config fuzz target calls it); the file's size is
 // bounded by loader/ before it gets here.
 Result<Config> parse_config(const std::string& yaml_text, const std::string& source);
+
+// The peer (index into config.peers) the node sends everything through at
+// start: exit_node, or the peer holding a default route; nullopt: none.
+std::optional<size_t> exit_peer_index(const Config& config);
+// The routing table of exit routing: route_table, else the fwmark's value.
+uint32_t exit_route_table(const Config& config);
 
 // A peer with the node's own key (or its ZID) would make the node build a
 // tunnel with itself. The text alone does not say whose node it is (the key

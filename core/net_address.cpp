@@ -118,4 +118,39 @@ UdpEndpoint endpoint_from_sockaddr(const sockaddr* sa, socklen_t len) {
   return ep;
 }
 
+std::string host_name_problem(std::string_view name) {
+  if (name.empty()) return "it is empty";
+  if (name.size() > 253) return "it has " + std::to_string(name.size()) + " characters, at most 253 are allowed";
+  std::string_view last;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t dot = name.find('.', start);
+    std::string_view label = name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty()) return "it has an empty label (two dots in a row, or a dot at either end)";
+    if (label.size() > 63) return "label '" + std::string(label) + "' is longer than 63 characters";
+    for (char c : label) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+      if (!ok) return "label '" + std::string(label) + "' has a character other than letters, digits and '-'";
+    }
+    if (label.front() == '-' || label.back() == '-') return "label '" + std::string(label) + "' starts or ends with '-'";
+    last = label;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (last.find_first_not_of("0123456789") == std::string_view::npos)
+    return "its last label is all digits, as in an address, not a name";
+  return "";
+}
+
+std::optional<HostEndpoint> parse_host_endpoint(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || text.find(':') != colon) return std::nullopt;
+  std::string_view host = text.substr(0, colon), port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port == 0 || port > 65535) return std::nullopt;
+  if (!host_name_problem(host).empty()) return std::nullopt;
+  return HostEndpoint{std::string(host), uint16_t(port)};
+}
+
 }  // namespace zeq

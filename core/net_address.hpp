@@ -45,4 +45,23 @@ struct UdpEndpoint {
 std::optional<UdpEndpoint> parse_udp_endpoint(std::string_view text);
 UdpEndpoint endpoint_from_sockaddr(const sockaddr* sa, socklen_t len);
 
+// A peer's endpoint given as a DNS name and port ("vpn.example.org:51820"),
+// which the node resolves itself (mesh/endpoint_refresher.hpp).
+struct HostEndpoint {
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+  bool operator==(const HostEndpoint&) const = default;
+};
+
+// Empty when `name` is a host name by RFC 1123: dot-separated labels of 1 to
+// 63 letters, digits and hyphens, no label starting or ending with a hyphen,
+// at most 253 characters, and not all digits at the end (so a mistyped
+// address like 198.51.100.300 is not taken for a name). Otherwise what is
+// wrong with it, for the error message.
+std::string host_name_problem(std::string_view name);
+// "vpn.example.org:51820" (port 1 to 65535). Numeric addresses are
+// parse_udp_endpoint's; this refuses them.
+std::optional<HostEndpoint> parse_host_endpoint(std::string_view text);
+
 }  // namespace zeq

@@ -1,6 +1,8 @@
 #include "daemon/control_handler.hpp"
 
 #include "control/control_protocol.hpp"
+#include "daemon/exit_client.hpp"
+#include "daemon/exit_server.hpp"
 #include "daemon/network_guard.hpp"
 #include "daemon/status_json.hpp"
 #include "daemon/tunnel_recorder.hpp"
@@ -33,6 +35,7 @@ std::vector<std::pair<const char*, uint64_t>> connection_outcomes(const control:
 
 Reply status(const ControlContext& c, const json&) {
   json j = status_json(full_status(c), c.guard.status());
+  j["exit"] = exit_json(c.exit_client.status(), c.exit_server.status());
   json connections = json::object();
   for (const auto& [outcome, n] : connection_outcomes(control_counters(c))) connections[outcome] = n;
   j["control"] = {{"connections", connections}};
@@ -47,6 +50,7 @@ Reply peers(const ControlContext& c, const json&) {
 
 Reply metrics(const ControlContext& c, const json&) {
   std::string text = metrics_text(full_status(c), c.guard.status());
+  text += exit_metrics_text(c.exit_client.status(), c.exit_server.status());
   text += "# HELP zeqvpn_control_connections_total Control socket connections by outcome.\n"
           "# TYPE zeqvpn_control_connections_total counter\n";
   for (const auto& [outcome, n] : connection_outcomes(control_counters(c)))
@@ -116,6 +120,28 @@ Reply cover(const ControlContext& c, const json& args) {
   return Reply::success({{"peers", list}});
 }
 
+// exit use PEER | off | status: the exit in use, by the operator until the
+// next restart (or a reload that changes exit_node).
+Reply exit_command(const ControlContext& c, const json& args) {
+  std::string action = args.value("action", "status");
+  if (action != "use" && action != "off" && action != "status")
+    return Reply::failure(control::BAD_REQUEST, "exit action must be use, off or status");
+  if (action == "use") {
+    if (!args.contains("peer") || !args["peer"].is_string() || args["peer"].get<std::string>().empty())
+      return Reply::failure(control::BAD_REQUEST, "exit use needs \"peer\": a peer's name or ZID");
+    std::string peer = args["peer"].get<std::string>();
+    if (Status known = c.node.check_peer(peer); !known) return Reply::failure(control::UNKNOWN_PEER, known.message());
+    if (Status s = c.exit_client.use(peer); !s) return Reply::failure(control::FAILED, s.message());
+  } else if (action == "off") {
+    if (Status s = c.exit_client.off(); !s) return Reply::failure(control::FAILED, s.message());
+  }
+  json j = exit_json(c.exit_client.status(), c.exit_server.status());
+  const GuardStatus g = c.guard.status();
+  j["dns"] = guard_json(g)["dns"];
+  j["client"]["ipv6_blocked_packets"] = g.blocked.count("blocked_ipv6") ? g.blocked.at("blocked_ipv6") : 0;
+  return Reply::success(std::move(j));
+}
+
 struct Command {
   const char* name;
   Reply (*run)(const ControlContext&, const json& args);
@@ -125,7 +151,7 @@ struct Command {
 constexpr Command COMMANDS[] = {
     {"status", status}, {"peers", peers},   {"tunnels", tunnels},       {"up", up},         {"down", down},
     {"rekey", rekey},   {"reload", reload}, {"metrics", metrics},       {"killswitch", killswitch},
-    {"cover", cover},
+    {"cover", cover},   {"exit", exit_command},
 };
 
 }  // namespace

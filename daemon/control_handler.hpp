@@ -13,6 +13,8 @@
 
 namespace zeq {
 
+class ExitClient;
+class ExitServer;
 class Node;
 class NetworkGuard;
 class TunnelRecorder;
@@ -27,6 +29,8 @@ struct ControlContext {
   NetworkGuard& guard;
   TunnelStore& tunnels;
   TunnelRecorder& recorder;
+  ExitClient& exit_client;
+  ExitServer& exit_server;
   ReloadFn reload;
   // The control socket's own counters (refused, evicted, timed out), shown
   // by status and metrics; may be empty.

@@ -11,6 +11,9 @@
 #include "control/control_server.hpp"
 #include "core/log.hpp"
 #include "daemon/control_handler.hpp"
+#include "daemon/endpoint_name_servers.hpp"
+#include "daemon/exit_client.hpp"
+#include "daemon/exit_server.hpp"
 #include "daemon/host_network.hpp"
 #include "daemon/mesh_settings.hpp"
 #include "daemon/network_guard.hpp"
@@ -63,6 +66,7 @@ Daemon::~Daemon() {
   control_.reset();
   watchdog_.reset();
   checkpoint_.reset();
+  exit_client_.reset();  // its rules out while the node and the guard still exist
   node_.reset();
   flush_log();  // what the rate limit held back in the last window
 }
@@ -98,6 +102,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   if (Status s = d->start_node(std::move(secret.value())); !s) return s;
   if (Status s = d->start_guard(); !s) return s;
   d->network_ = std::make_unique<HostNetwork>(*d->guard_, d->vault_.get(), d->clock_);
+  if (Status s = d->start_exit(); !s) return s;
   d->node_->set_observers({.tunnels = d->recorder_.get(), .network = d->network_.get()});
   d->recorder_->settle_orphans();
   if (Status s = d->serve_control(); !s) return s;
@@ -142,7 +147,16 @@ Status Daemon::open_state(SecretBuffer field_key) {
 }
 
 Status Daemon::start_node(SecretBuffer mesh_secret) {
-  auto node = Node::create(node_settings(config_), *identity_, std::move(mesh_secret));
+  // The exit role's plan says what the node offers; its table goes in with
+  // the rest of the firewall (start_exit).
+  auto exit_firewall = NftablesBackend::open();
+  if (!exit_firewall) return exit_firewall.status();
+  exit_firewall_ = std::move(exit_firewall.value());
+  exit_server_ = std::make_unique<ExitServer>(*exit_firewall_);
+  NodeSettings settings = node_settings(config_, exit_server_->plan(config_).offer);
+  // Read before start_guard points the system resolver at a peer.
+  settings.endpoint_resolvers = endpoint_name_servers(config_);
+  auto node = Node::create(settings, *identity_, std::move(mesh_secret));
   if (!node) return node.status();
   node_ = std::move(node.value());
   return Status::ok();
@@ -161,10 +175,20 @@ Status Daemon::start_guard() {
   return Status::ok();
 }
 
+// The exit role's forwarding table, then the exit in use (after removing
+// what a killed run left), with its offers reaching the client through the
+// HostNetwork.
+Status Daemon::start_exit() {
+  if (Status s = exit_server_->apply(exit_server_->plan(config_)); !s) return s;
+  exit_client_ = std::make_unique<ExitClient>(*node_, *guard_, node_->ifindex());
+  network_->set_exit_client(exit_client_.get());
+  return exit_client_->start(config_);
+}
+
 Status Daemon::serve_control() {
   auto server = control::ControlServer::listen(
       node_->io(), config_.control.socket, config_.control.group,
-      make_control_handler({*node_, *guard_, *store_, *recorder_, [this] { return reload(); },
+      make_control_handler({*node_, *guard_, *store_, *recorder_, *exit_client_, *exit_server_, [this] { return reload(); },
                             [this] { return control_ ? control_->counters() : control::ControlCounters{}; }}));
   if (!server) return server.status();
   control_ = std::move(server.value());
@@ -189,7 +213,12 @@ int Daemon::run() {
       .on_stopping = [] { notify_stopping(); },
       .on_reload_signal = [this] { (void)reload(); },
       // The resolver goes back while the TUN it was set on still exists.
-      .on_teardown = [this] { guard_->shutdown(); },
+      .on_teardown =
+          [this] {
+            exit_client_->shutdown();
+            exit_server_->shutdown();
+            guard_->shutdown();
+          },
   });
   return node_->run();
 }
@@ -221,11 +250,19 @@ Result<std::string> Daemon::apply(const Config& next) {
   if (Status s = check_reloadable(config_, next); !s) return s;
   if (auto own = decode_key(node_->status().public_key))
     if (Status s = refuse_own_key_as_peer(next, *own); !s) return s;
-  auto change = node_->reload(node_settings(next), [&]() -> Status {
-    if (Status s = guard_->reconfigure(next); !s) return Status::error("reload: kill switch: " + s.message());
+  const ExitPlan exit_plan = exit_server_->plan(next), exit_was = exit_server_->applied();
+  auto change = node_->reload(node_settings(next, exit_plan.offer), [&]() -> Status {
+    if (Status s = exit_server_->apply(exit_plan); !s) return Status::error("reload: " + s.message());
+    if (Status s = guard_->reconfigure(next); !s) {
+      (void)exit_server_->apply(exit_was);
+      return Status::error("reload: kill switch: " + s.message());
+    }
     return Status::ok();
   });
   if (!change) return change.status();
+  // After the peers changed, so that a new exit peer exists.
+  if (Status s = exit_client_->reconfigure(next); !s)
+    spdlog::error("reload: the rest is applied, but the exit is as before: {}", s.message());
   // Billing is the daemon's, not the node's: a peer whose terms alone
   // changed is updated all the same.
   for (const auto& p : next.peers) {

@@ -17,6 +17,9 @@
 namespace zeq {
 
 class Database;
+class ExitClient;
+class ExitServer;
+class FirewallBackend;
 class HostNetwork;
 class NetworkGuard;
 class Node;
@@ -54,6 +57,7 @@ class Daemon {
   Status open_state(SecretBuffer field_key);
   Status start_node(SecretBuffer mesh_secret);
   Status start_guard();
+  Status start_exit();
   Status serve_control();
   Result<std::string> apply(const Config& next);
 
@@ -69,7 +73,11 @@ class Daemon {
   std::unique_ptr<TunnelRecorder> recorder_;
   std::unique_ptr<NetworkGuard> guard_;
   std::unique_ptr<HostNetwork> network_;
+  std::unique_ptr<FirewallBackend> exit_firewall_;
+  std::unique_ptr<ExitServer> exit_server_;
   std::unique_ptr<Node> node_;
+  // Uses the node and the guard; goes before either.
+  std::unique_ptr<ExitClient> exit_client_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<PeriodicTask> watchdog_, checkpoint_;
   // Until the node has its own copy; a key file's key moves into the vault

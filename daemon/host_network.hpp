@@ -15,6 +15,7 @@
 
 namespace zeq {
 
+class ExitClient;
 class NetworkGuard;
 class Vault;
 
@@ -28,6 +29,10 @@ class HostNetwork final : public NetworkPolicy {
   // Names resolve via one peer at a time, and only with dns_via_peer.
   void dns_offered(const std::string& peer_label, const std::string& peer_zid,
                    const std::vector<IpPrefix>& resolvers) override;
+  // Exit offers go to the exit client, which also makes the exit's DNS
+  // offer win over any other peer's. May stay null (no exit client).
+  void exit_offered(const std::string& peer_label, const std::string& peer_zid, uint8_t families) override;
+  void set_exit_client(ExitClient* exit) { exit_ = exit; }
 
  private:
   // The offered resolver is kept in the vault (dns.<zid>), never in the
@@ -39,6 +44,7 @@ class HostNetwork final : public NetworkPolicy {
   NetworkGuard& guard_;
   Vault* vault_;
   const Clock& clock_;
+  ExitClient* exit_ = nullptr;
   std::map<std::string, std::string> stored_offers_;  // vault name -> what it holds
 };
 

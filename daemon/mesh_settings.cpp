@@ -8,6 +8,8 @@ PeerSettings peer_settings(const PeerConfig& p) {
   s.zid = p.zid;
   s.public_key = p.public_key;
   s.endpoint = p.endpoint;
+  s.endpoint_host = p.endpoint_host;
+  s.endpoint_port = p.endpoint_port;
   s.allowed_ips = p.allowed_ips;
   s.persistent_keepalive_s = p.persistent_keepalive_s;
   s.cover = p.cover;
@@ -15,7 +17,7 @@ PeerSettings peer_settings(const PeerConfig& p) {
   return s;
 }
 
-NodeSettings node_settings(const Config& c) {
+NodeSettings node_settings(const Config& c, const ExitOfferSettings& exit_offer) {
   NodeSettings s;
   s.interface_name = c.interface.name;
   s.addresses = c.interface.addresses;
@@ -24,6 +26,8 @@ NodeSettings node_settings(const Config& c) {
   s.workers = c.interface.workers;
   s.fwmark = c.kill_switch.fwmark;
   s.dns_offer = c.dns.offer;
+  s.exit_offer = exit_offer;
+  s.endpoint_resolvers = c.dns.endpoint_resolvers;  // empty: the daemon adds the system's
   s.cover = c.cover;
   s.padding = c.padding;
   for (const auto& p : c.peers) s.peers.push_back(peer_settings(p));

@@ -9,6 +9,7 @@
 namespace zeq {
 
 PeerSettings peer_settings(const PeerConfig& peer);
-NodeSettings node_settings(const Config& config);
+// exit_offer: what the exit role offers (daemon/exit_server.hpp decides).
+NodeSettings node_settings(const Config& config, const ExitOfferSettings& exit_offer = {});
 
 }  // namespace zeq

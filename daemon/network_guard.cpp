@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 namespace zeq {
 
 NetworkGuard::NetworkGuard(const Config& config, std::unique_ptr<FirewallBackend> firewall,
@@ -20,6 +22,8 @@ FirewallPolicy NetworkGuard::policy() const {
   FirewallPolicy p = base_;
   p.kill_switch = kill_switch_.armed();
   p.block_dns_leaks = !dns_servers_.empty();
+  p.exit_routing = exit_routing_;
+  p.block_ipv6_leaks = block_ipv6_;
   return p;
 }
 
@@ -90,11 +94,11 @@ Status NetworkGuard::disarm() {
   return apply();
 }
 
-Status NetworkGuard::use_dns(const std::string& peer_label, const std::vector<IpPrefix>& servers) {
+Status NetworkGuard::use_dns(const std::string& peer_label, const std::vector<IpPrefix>& servers, bool replace) {
   if (!via_peer_allowed_) return Status::error("dns_via_peer is false");
-  if (!dns_peer_.empty() && dns_peer_ != peer_label)
+  if (!dns_peer_.empty() && dns_peer_ != peer_label && !replace)
     return Status::error("DNS already goes via " + dns_peer_ + "; one peer's resolver at a time");
-  if (dns_servers_ == servers) return Status::ok();
+  if (dns_servers_ == servers && dns_peer_ == peer_label) return Status::ok();
   // Block leaks first, then switch: no moment where names go out in clear.
   std::vector<IpPrefix> before = dns_servers_;
   dns_servers_ = servers;
@@ -111,6 +115,35 @@ Status NetworkGuard::use_dns(const std::string& peer_label, const std::vector<Ip
   return Status::ok();
 }
 
+Status NetworkGuard::release_dns() {
+  if (dns_servers_.empty()) return Status::ok();
+  // The resolver first: while it is restored, the leak block still holds.
+  if (Status s = resolver_->restore(); !s) return s;
+  std::vector<IpPrefix> before = std::exchange(dns_servers_, {});
+  std::string was = std::exchange(dns_peer_, {});
+  if (Status s = apply(); !s) {
+    dns_servers_ = before;
+    dns_peer_ = was;
+    return s;
+  }
+  spdlog::info("dns: no longer via {}; {} restored", was, resolver_->name());
+  return Status::ok();
+}
+
+Status NetworkGuard::set_exit_protection(bool exit_routing, bool block_ipv6) {
+  const bool routing_was = exit_routing_, block_was = block_ipv6_;
+  exit_routing_ = exit_routing;
+  block_ipv6_ = block_ipv6;
+  if (Status s = apply(); !s) {
+    exit_routing_ = routing_was;
+    block_ipv6_ = block_was;
+    return s;
+  }
+  if (block_ipv6 != block_was)
+    spdlog::info("IPv6 outside the tunnel {}", block_ipv6 ? "blocked (the exit carries no IPv6)" : "no longer blocked");
+  return Status::ok();
+}
+
 void NetworkGuard::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
@@ -119,6 +152,8 @@ void NetworkGuard::shutdown() {
     else spdlog::info("dns: {} restored", resolver_->name());
     dns_servers_.clear();
   }
+  // Exit routing ends with the daemon (exit_client.hpp removes its rules).
+  exit_routing_ = block_ipv6_ = false;
   bool stays = kill_switch_.stays_after_exit();
   if (!stays) kill_switch_.operator_disarm();
   if (Status s = apply(); !s) spdlog::error("kill switch: {}", s.message());
@@ -137,6 +172,7 @@ GuardStatus NetworkGuard::status() const {
   s.rules_installed = installed && *installed;
   if (s.rules_installed) s.blocked = firewall_->blocked_counts();
   s.dns_via_peer = !dns_servers_.empty();
+  s.ipv6_blocked = applied_ && applied_->block_ipv6_leaks;
   s.dns_peer = dns_peer_;
   s.dns_backend = resolver_->name();
   for (const auto& a : dns_servers_) s.dns_servers.push_back(a.address());

@@ -26,7 +26,7 @@ struct GuardStatus {
   std::string mode, reason;
   bool armed = false, allow_lan = false, rules_installed = false, stays_after_exit = false;
   std::map<std::string, uint64_t> blocked;  // packets, by counter
-  bool dns_via_peer = false;
+  bool dns_via_peer = false, ipv6_blocked = false;
   std::string dns_peer, dns_backend;
   std::vector<std::string> dns_servers;
 };
@@ -47,7 +47,15 @@ class NetworkGuard {
   Status arm();
   Status disarm();
   // Points the system resolver at a peer's resolvers and blocks DNS leaks.
-  Status use_dns(const std::string& peer_label, const std::vector<IpPrefix>& servers);
+  // One peer at a time; `replace` lets another peer's resolver take over
+  // (the exit's, which wins over any other peer's).
+  Status use_dns(const std::string& peer_label, const std::vector<IpPrefix>& servers, bool replace = false);
+  // DNS no longer via a peer: the system resolver is restored and the leak
+  // block lifted (the exit was switched off, its resolver is out of reach).
+  Status release_dns();
+  // Exit routing in use (the conntrack mark chains) and the IPv6 leak block
+  // (firewall_policy.hpp), applied at once; on error nothing changed.
+  Status set_exit_protection(bool exit_routing, bool block_ipv6);
   const std::string& dns_peer() const { return dns_peer_; }
   bool dns_via_peer_allowed() const { return via_peer_allowed_; }
   // On exit: the resolver is restored; the kill switch stays when its mode
@@ -66,6 +74,7 @@ class NetworkGuard {
   KillSwitchState kill_switch_;
   std::string dns_peer_;
   std::vector<IpPrefix> dns_servers_;
+  bool exit_routing_ = false, block_ipv6_ = false;
   std::optional<FirewallPolicy> applied_;
   bool shut_down_ = false;
 };

@@ -19,8 +19,9 @@ struct FixedSetting {
   std::function<std::string(const Config&)> value;  // as the error shows it
 };
 
-// The sockets carry the mark and the resolver backend holds its file from
-// the start, so these need a restart like the interface itself.
+// The sockets carry the mark, the resolver backend holds its file and the
+// node its endpoint name servers from the start, so these need a restart
+// like the interface itself.
 const FixedSetting FIXED_SETTINGS[] = {
     {"interface.name", [](const Config& c) { return c.interface.name; }},
     {"interface.listen_port", [](const Config& c) { return std::to_string(c.interface.listen_port); }},
@@ -29,6 +30,9 @@ const FixedSetting FIXED_SETTINGS[] = {
     {"interface.addresses", [](const Config& c) { return prefixes(c.interface.addresses); }},
     {"fwmark", [](const Config& c) { return std::to_string(c.kill_switch.fwmark); }},
     {"dns.resolv_conf", [](const Config& c) { return c.dns.resolv_conf; }},
+    {"dns.endpoint_resolvers", [](const Config& c) { return prefixes(c.dns.endpoint_resolvers); }},
+    // Rules that point at the old table would be left behind.
+    {"route_table", [](const Config& c) { return std::to_string(exit_route_table(c)); }},
 };
 
 }  // namespace

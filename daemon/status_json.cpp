@@ -28,12 +28,42 @@ std::string label(const std::string& v) {
 
 }  // namespace
 
+// EXIT_IPV4 | EXIT_IPV6 as a list of names.
+json families_json(uint8_t f) {
+  json out = json::array();
+  if (f & 0x01) out.push_back("ipv4");
+  if (f & 0x02) out.push_back("ipv6");
+  return out;
+}
+
+json exit_json(const ExitClientStatus& c, const ExitServerStatus& r) {
+  json client = {{"exit", c.exit.empty() ? json(nullptr) : json(c.exit)},
+                 {"zid", c.exit_zid.empty() ? json(nullptr) : json(c.exit_zid)},
+                 {"chosen_by", c.chosen_by},
+                 {"routed", families_json(uint8_t((c.ipv4 ? 1 : 0) | (c.ipv6 ? 2 : 0)))},
+                 {"ipv6_blocked", c.ipv6_blocked},
+                 {"offered", families_json(c.offered)},
+                 {"offer_needed", c.offer_needed},
+                 {"route_table", c.table},
+                 {"installed", c.installed}};
+  json role = {{"enabled", r.enabled}};
+  if (r.enabled) {
+    role["out_interface"] = r.out_interface;
+    role["allowed_peers"] = r.allowed_peers;
+    role["offering"] = families_json(uint8_t((r.ipv4 ? 1 : 0) | (r.ipv6 ? 2 : 0)));
+    role["problems"] = r.problems;
+    role["packets"] = r.counters;
+  }
+  return {{"client", client}, {"role", role}};
+}
+
 json peer_json(const PeerStatus& p) {
   json j = {{"name", p.name},
             {"zid", p.zid},
             {"public_key", p.public_key},
             {"state", p.state},
             {"endpoint", p.endpoint.empty() ? json(nullptr) : json(p.endpoint)},
+            {"endpoint_host", p.endpoint_host.empty() ? json(nullptr) : json(p.endpoint_host)},
             {"allowed_ips", p.allowed_ips},
             {"rx_bytes", p.rx_bytes},
             {"tx_bytes", p.tx_bytes},
@@ -44,6 +74,10 @@ json peer_json(const PeerStatus& p) {
             {"persistent_keepalive", p.persistent_keepalive_s},
             {"tunnel_id", p.tunnel_id},
             {"up_for_s", seconds(p.up_for_us)},
+            {"exit",
+             {{"in_use", p.is_exit},
+              {"offers_us", families_json(p.exit_offer_received)},
+              {"we_offer", families_json(p.exit_offer_sent)}}},
             {"cover",
              {{"mode", p.cover_mode},
               {"padding", p.padding},
@@ -210,6 +244,27 @@ std::string metrics_text(const NodeStatus& s, const GuardStatus& g) {
     family(out, m.name, m.type, m.help);
     for (const auto& p : s.peers)
       out += fmt::format("{}{{peer=\"{}\",zid=\"{}\"}} {}\n", m.name, label(p.name), label(p.zid), m.value(p));
+  }
+  return out;
+}
+
+std::string exit_metrics_text(const ExitClientStatus& c, const ExitServerStatus& r) {
+  std::string out =
+      "# HELP zeqvpn_exit_routed Whether this node sends the family's traffic through an exit (1) or not (0).\n"
+      "# TYPE zeqvpn_exit_routed gauge\n";
+  out += "zeqvpn_exit_routed{family=\"ipv4\"} " + std::to_string(c.ipv4 ? 1 : 0) + "\n";
+  out += "zeqvpn_exit_routed{family=\"ipv6\"} " + std::to_string(c.ipv6 ? 1 : 0) + "\n";
+  out += "# HELP zeqvpn_exit_ipv6_blocked Whether IPv6 outside the tunnel is blocked (the exit carries none).\n"
+         "# TYPE zeqvpn_exit_ipv6_blocked gauge\n"
+         "zeqvpn_exit_ipv6_blocked " + std::to_string(c.ipv6_blocked ? 1 : 0) + "\n";
+  if (r.enabled) {
+    out += "# HELP zeqvpn_exit_packets_total Packets the exit role forwarded out, let back in, or refused.\n"
+           "# TYPE zeqvpn_exit_packets_total counter\n";
+    for (const char* k : {"forwarded_out", "forwarded_in", "refused"}) {
+      auto it = r.counters.find(k);
+      out += "zeqvpn_exit_packets_total{kind=\"" + std::string(k) + "\"} " +
+             std::to_string(it == r.counters.end() ? 0 : it->second) + "\n";
+    }
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/result.hpp"
+#include "firewall/exit_policy.hpp"
 #include "firewall/firewall_policy.hpp"
 
 namespace zeq {
@@ -20,6 +21,10 @@ class FirewallBackend {
   // Whether our table is installed, and its drop counters (packets) by name.
   virtual Result<bool> installed() = 0;
   virtual std::map<std::string, uint64_t> blocked_counts() = 0;
+  // The exit role's table (exit_policy.hpp), replaced in one transaction;
+  // an empty policy removes it. Its counters (packets) by name.
+  virtual Status apply_exit(const ExitPolicy& policy) = 0;
+  virtual std::map<std::string, uint64_t> exit_counts() = 0;
 };
 
 }  // namespace zeq

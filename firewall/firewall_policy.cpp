@@ -13,6 +13,46 @@ constexpr char LAN6[] = "fe80::/10, fc00::/7, ff00::/8";
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
+// The chains of the IPv6 leak block: output and forward alike, except that
+// only the daemon's own packets carry its mark.
+std::string render_ipv6_leak_block(const FirewallPolicy& p) {
+  std::string out = "\tcounter blocked_ipv6 {\n\t}\n";
+  for (const char* hook : {"output", "forward"}) {
+    const bool output = std::string(hook) == "output";
+    out += fmt::format("\tchain ipv6_leak_{0} {{\n"
+                       "\t\ttype filter hook {0} priority filter - 2; policy accept;\n"
+                       "\t\tmeta nfproto != ipv6 accept\n",
+                       hook);
+    if (output) out += "\t\toifname \"lo\" accept\n";
+    out += fmt::format("\t\toifname {} accept\n", quoted(p.tun_interface));
+    if (output) {
+      out += fmt::format("\t\tmeta mark 0x{:08x} accept\n", p.fwmark);
+      out += "\t\ticmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept\n";
+    }
+    if (p.allow_lan) {
+      if (output) out += "\t\tudp sport 546 udp dport 547 accept\n";
+      out += fmt::format("\t\tip6 daddr {{ {} }} accept\n", LAN6);
+    }
+    // Rejected, not dropped: applications fall back to IPv4 at once
+    // instead of waiting for a timeout.
+    out += "\t\tcounter name blocked_ipv6 reject with icmpv6 admin-prohibited\n"
+           "\t}\n";
+  }
+  return out;
+}
+
+std::string render_exit_mark_chains(const FirewallPolicy& p) {
+  return fmt::format("\tchain exit_mark_save {{\n"
+                     "\t\ttype filter hook postrouting priority mangle; policy accept;\n"
+                     "\t\tmeta l4proto udp meta mark 0x{0:08x} ct mark set meta mark\n"
+                     "\t}}\n"
+                     "\tchain exit_mark_restore {{\n"
+                     "\t\ttype filter hook prerouting priority mangle; policy accept;\n"
+                     "\t\tmeta l4proto udp ct mark 0x{0:08x} meta mark set ct mark\n"
+                     "\t}}\n",
+                     p.fwmark);
+}
+
 }  // namespace
 
 std::string render_nftables(const FirewallPolicy& p) {
@@ -57,9 +97,14 @@ std::string render_nftables(const FirewallPolicy& p) {
            "\t\ttype filter hook output priority filter - 1; policy accept;\n"
            "\t\toifname \"lo\" accept\n";
     out += fmt::format("\t\toifname {} accept\n", tun);
+    // The daemon's own queries (peers' endpoint host names, which must be
+    // resolved outside the tunnel) carry its mark.
+    out += fmt::format("\t\tmeta mark 0x{:08x} accept\n", p.fwmark);
     out += "\t\tmeta l4proto { tcp, udp } th dport { 53, 853 } counter name blocked_dns drop\n"
            "\t}\n";
   }
+  if (p.block_ipv6_leaks) out += render_ipv6_leak_block(p);
+  if (p.exit_routing) out += render_exit_mark_chains(p);
   out += "}\n";
   return out;
 }
@@ -79,7 +124,19 @@ std::string render_pf_anchor(const FirewallPolicy& p) {
     out += fmt::format("pass out quick proto udp from any port {} to any\n", p.listen_port);
     out += "pass out quick inet6 proto ipv6-icmp icmp6-type { routersol, neighbrsol, neighbradv }\n";
   }
+  // pf cannot see socket marks, so here the daemon's own queries for
+  // endpoint host names are blocked with the rest (use numeric endpoints).
   if (p.block_dns_leaks) out += "block drop out quick proto { tcp, udp } to any port { 53, 853 }\n";
+  if (p.block_ipv6_leaks) {
+    // Exit routing itself has no pf form here (pf routes with route-to);
+    // the IPv6 block does.
+    if (!p.kill_switch) {
+      out += fmt::format("pass out quick inet6 proto udp from any port {} to any\n", p.listen_port);
+      out += "pass out quick inet6 proto ipv6-icmp icmp6-type { routersol, neighbrsol, neighbradv }\n";
+    }
+    if (p.allow_lan) out += fmt::format("pass out quick inet6 to {{ {} }}\n", LAN6);
+    out += "block return out quick inet6 all\n";
+  }
   if (p.kill_switch) {
     if (p.allow_lan) {
       out += "pass out quick inet proto udp from any port 68 to any port 67\n";

@@ -7,7 +7,15 @@
 // packets (socket mark on Linux, source port on pf), are IPv6 neighbour
 // discovery, or (allow_lan) go to DHCP or the link-local and private ranges.
 // DNS-leak block: UDP and TCP to ports 53 and 853 leaving by any interface
-// other than the TUN (and loopback) are dropped, LAN or not.
+// other than the TUN (and loopback) are dropped, LAN or not, unless they
+// carry the daemon's mark (its own queries for peers' endpoint host names).
+// IPv6 leak block (a client whose exit node carries IPv4 only): IPv6 leaving
+// or forwarded by any interface but the TUN and loopback is rejected, except
+// the daemon's own packets, neighbour discovery and (allow_lan) the LAN.
+// Exit routing (policy routing by socket mark, tun/policy_routing.hpp): the
+// daemon's mark is saved in conntrack on the way out and put back on the
+// replies, so that strict reverse-path filtering (with src_valid_mark) looks
+// them up in the main table, not the tunnel's.
 #pragma once
 
 #include <cstdint>
@@ -25,8 +33,10 @@ struct FirewallPolicy {
   bool kill_switch = false;
   bool allow_lan = false;
   bool block_dns_leaks = false;
+  bool block_ipv6_leaks = false;
+  bool exit_routing = false;
 
-  bool empty() const { return !kill_switch && !block_dns_leaks; }
+  bool empty() const { return !kill_switch && !block_dns_leaks && !block_ipv6_leaks && !exit_routing; }
   bool operator==(const FirewallPolicy&) const = default;
 };
 

@@ -16,7 +16,7 @@ Result<std::unique_ptr<NftablesBackend>> NftablesBackend::open() {
 
 NftablesBackend::~NftablesBackend() { nft_ctx_free(ctx_); }
 
-Status NftablesBackend::run(const std::string& commands, std::string* out) {
+Status NftablesBackend::run(const std::string& commands, std::string* out, const char* table) {
   int rc = nft_run_cmd_from_buffer(ctx_, commands.c_str());
   std::string output = nft_ctx_get_output_buffer(ctx_);
   std::string error = nft_ctx_get_error_buffer(ctx_);
@@ -25,9 +25,9 @@ Status NftablesBackend::run(const std::string& commands, std::string* out) {
     size_t nl = error.find('\n');
     std::string first = error.substr(0, nl);
     bool perm = error.find("Operation not permitted") != std::string::npos;
-    return Status::error("nftables (table inet " + std::string(FIREWALL_TABLE) + "): " +
+    return Status::error("nftables (table inet " + std::string(table) + "): " +
                          (first.empty() ? "command failed" : first) +
-                         (perm ? "; the kill switch needs CAP_NET_ADMIN (run as root or as the zeqvpnd service)" : ""));
+                         (perm ? "; nftables needs CAP_NET_ADMIN (run as root or as the zeqvpnd service)" : ""));
   }
   if (out) *out = std::move(output);
   return Status::ok();
@@ -42,10 +42,16 @@ Result<bool> NftablesBackend::installed() {
          out.find("table inet " + std::string(FIREWALL_TABLE) + " ") != std::string::npos;
 }
 
-std::map<std::string, uint64_t> NftablesBackend::blocked_counts() {
+std::map<std::string, uint64_t> NftablesBackend::blocked_counts() { return counters_of(FIREWALL_TABLE); }
+
+Status NftablesBackend::apply_exit(const ExitPolicy& policy) { return run(render_exit_nftables(policy), nullptr, EXIT_TABLE); }
+
+std::map<std::string, uint64_t> NftablesBackend::exit_counts() { return counters_of(EXIT_TABLE); }
+
+std::map<std::string, uint64_t> NftablesBackend::counters_of(const char* table) {
   std::map<std::string, uint64_t> counts;
   std::string out;
-  if (!run("list counters table inet " + std::string(FIREWALL_TABLE), &out)) return counts;
+  if (!run("list counters table inet " + std::string(table), &out, table)) return counts;
   static const std::regex counter(R"(counter (\w+) \{\s*packets (\d+) bytes \d+)");
   for (std::sregex_iterator it(out.begin(), out.end(), counter), end; it != end; ++it)
     counts[(*it)[1].str()] = std::stoull((*it)[2].str());

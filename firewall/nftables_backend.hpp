@@ -1,5 +1,6 @@
-// The kill switch on Linux: table inet zeqvpn through libnftables (the
-// library, not the nft binary), in the network namespace of the caller.
+// The firewall on Linux: tables inet zeqvpn (kill switch, leak blocks) and
+// inet zeqvpn_exit (exit forwarding) through libnftables (the library, not
+// the nft binary), in the network namespace of the caller.
 #pragma once
 
 #include <memory>
@@ -18,11 +19,14 @@ class NftablesBackend final : public FirewallBackend {
   Status apply(const FirewallPolicy& policy) override;
   Result<bool> installed() override;
   std::map<std::string, uint64_t> blocked_counts() override;
+  Status apply_exit(const ExitPolicy& policy) override;
+  std::map<std::string, uint64_t> exit_counts() override;
 
  private:
   explicit NftablesBackend(nft_ctx* ctx) : ctx_(ctx) {}
   // Runs commands as one transaction; output in `out` when asked for.
-  Status run(const std::string& commands, std::string* out = nullptr);
+  Status run(const std::string& commands, std::string* out = nullptr, const char* table = FIREWALL_TABLE);
+  std::map<std::string, uint64_t> counters_of(const char* table);
   nft_ctx* ctx_;
 };
 

@@ -32,6 +32,10 @@ void DataPlane::publish_table() {
     int slot = int(next->peers.size());
     next->peers.push_back(p.get());
     for (const auto& prefix : p->settings.allowed_ips) next->routes.insert(prefix, slot);
+    if (p->serial == exit_serial && exit_serial != 0) {
+      if (exit_ipv4) next->routes.insert(IpPrefix{4, {}, 0}, slot);
+      if (exit_ipv6) next->routes.insert(IpPrefix{6, {}, 0}, slot);
+    }
   }
   table_.store(next.get(), std::memory_order_release);
   quiescence.retire(std::exchange(table_owned_, std::move(next)));

@@ -57,6 +57,11 @@ struct DataPlane {
   void remove_peer(Peer& peer);
   // Rebuilds the table from `peers` and swaps it in for the workers.
   void publish_table();
+  // The exit in use (serial; 0: none) gets the default routes of the
+  // families asked for in the table, besides its own allowed_ips, so that
+  // everything is sent to it and it may send from anywhere.
+  uint64_t exit_serial = 0;
+  bool exit_ipv4 = false, exit_ipv6 = false;
   Peer* find_by_serial(uint64_t serial) const;
   Peer* find(const std::string& name_or_zid) const;
 

@@ -15,11 +15,6 @@ void DnsOffers::offer_to(Peer& peer, int64_t now_us) {
 }
 
 void DnsOffers::on_control_message(const Peer& peer, ByteSpan plaintext) {
-  // Only the DNS offer exists so far; other types are for later versions.
-  if (plaintext.size() < 2 || plaintext[1] != CONTROL_DNS_OFFER) {
-    spdlog::debug("peer {}: control message of unknown type {} ignored", peer.label(), plaintext.size() > 1 ? plaintext[1] : 0);
-    return;
-  }
   auto offer = parse_dns_offer(plaintext);
   if (!offer) {
     spdlog::warn("peer {}: malformed DNS offer ignored", peer.label());

@@ -5,6 +5,7 @@
 // thread.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ class NetworkPolicy {
   // that peer's allowed_ips (checked before the call).
   virtual void dns_offered(const std::string& peer_label, const std::string& peer_zid,
                            const std::vector<IpPrefix>& resolvers) = 0;
+  // The peer offered to be an exit for these families (EXIT_IPV4 |
+  // EXIT_IPV6 of protocol/control_message.hpp; 0: withdrawn). Offers repeat
+  // every few Zeqonds: act on changes only.
+  virtual void exit_offered(const std::string& peer_label, const std::string& peer_zid, uint8_t families) = 0;
 };
 
 }  // namespace zeq

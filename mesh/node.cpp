@@ -13,7 +13,9 @@
 #include <csignal>
 #include <thread>
 
+#include "mesh/ares_resolver.hpp"
 #include "mesh/node_impl.hpp"
+#include "protocol/control_message.hpp"
 #include "protocol/handshake_messages.hpp"
 #include "tun/link_config.hpp"
 
@@ -35,16 +37,6 @@ namespace {
 // workers: 0 means one per core, up to this many.
 constexpr unsigned MAX_DEFAULT_WORKERS = 16;
 
-// A default route through the tunnel would also capture the tunnel's own
-// UDP packets; full-tunnel routing needs policy routing by socket mark.
-void warn_about_default_routes(const NodeSettings& settings) {
-  for (const auto& peer : settings.peers)
-    for (const auto& prefix : peer.allowed_ips)
-      if (prefix.length == 0)
-        spdlog::warn("peer {}: allowed_ips {} is used for cryptokey routing only; no default route is installed",
-                     peer.zid, prefix.to_string());
-}
-
 }  // namespace
 
 Node::Impl::Impl(const NodeSettings& s, LocalIdentity id, SecretBuffer secret, TunDevice device, int worker_count)
@@ -55,6 +47,7 @@ Node::Impl::~Impl() = default;
 
 void Node::Impl::tunnel_up(Peer& peer) {
   dns->offer_to(peer, clock.mono_us());
+  exits->offer_to(peer, clock.mono_us());
   if (observers.tunnels) observers.tunnels->tunnel_up(peer);
 }
 
@@ -101,13 +94,25 @@ void Node::Impl::wait_signal() {
   });
 }
 
+// In-tunnel control messages by type; unknown types are for later versions.
+void Node::Impl::on_control_message(Peer& peer, ByteSpan plaintext) {
+  auto type = control_type(plaintext);
+  if (type == CONTROL_DNS_OFFER) dns->on_control_message(peer, plaintext);
+  else if (type == CONTROL_EXIT_OFFER) exits->on_control_message(peer, plaintext);
+  else spdlog::debug("peer {}: control message of unknown type {} ignored", peer.label(), type ? int(*type) : -1);
+}
+
 void Node::Impl::tick() {
   sessions->tick();
+  endpoints->tick();
   if (observers.network) observers.network->tunnels_dropped(sessions->any_tunnel_dropped());
   if (++ticks % (SessionManager::TICKS_PER_ZEQOND * DnsOffers::OFFER_EVERY_Z) == 0) {
     int64_t now = clock.mono_us();
-    for (const auto& p : plane.peers)
-      if (p->current_owned) dns->offer_to(*p, now);
+    for (const auto& p : plane.peers) {
+      if (!p->current_owned) continue;
+      dns->offer_to(*p, now);
+      exits->offer_to(*p, now);
+    }
   }
 }
 
@@ -130,7 +135,6 @@ Result<TunDevice> open_tun(const NodeSettings& settings, int queues) {
   link.ifindex = tun->ifindex();
   link.mtu = settings.mtu;
   link.addresses = settings.addresses;
-  warn_about_default_routes(settings);
   auto routes = kernel_routes(settings.peers);
   link.routes.assign(routes.begin(), routes.end());
   if (Status s = configure_link(link); !s) return Status::error("configuring " + settings.interface_name + ": " + s.message());
@@ -148,7 +152,7 @@ Status Node::Impl::build() {
                     .handshake = [this](ByteSpan msg, const UdpEndpoint& from) { sessions->on_handshake_message(msg, from); },
                     .control =
                         [this](uint64_t serial, ByteSpan plaintext) {
-                          if (Peer* p = plane.find_by_serial(serial)) dns->on_control_message(*p, plaintext);
+                          if (Peer* p = plane.find_by_serial(serial)) on_control_message(*p, plaintext);
                         },
                     // The peer may have been removed by a reload since the worker asked.
                     .attention =
@@ -175,7 +179,20 @@ Status Node::Impl::build() {
   sessions->set_events(this);
   dns = std::make_unique<DnsOffers>(plane, *sessions);
   dns->set_resolver(settings.dns_offer);
+  exits = std::make_unique<ExitOffers>(*sessions);
+  exits->set_offer(settings.exit_offer, plane.peers, clock.mono_us());
   cover = std::make_unique<CoverScheduler>(plane, *sessions, random);
+  // Host names are resolved on this loop, outside the tunnel (the sockets
+  // carry the fwmark), by the servers the daemon captured at start.
+  endpoints = std::make_unique<EndpointRefresher>(
+      plane, clock,
+      [this]() -> Result<std::unique_ptr<HostResolver>> {
+        auto r = AresResolver::create(loop->io, settings.endpoint_resolvers, settings.fwmark);
+        if (!r) return r.status();
+        return std::unique_ptr<HostResolver>(std::move(r.value()));
+      },
+      [this](Peer& peer) { sessions->endpoint_found(peer); });
+  sessions->set_unanswered_hook([this](Peer& peer) { endpoints->handshake_unanswered(peer); });
   return Status::ok();
 }
 
@@ -197,6 +214,7 @@ Result<std::unique_ptr<Node>> Node::create(const NodeSettings& settings, LocalId
 void Node::set_observers(Observers observers) {
   impl_->observers = observers;
   impl_->dns->set_policy(observers.network);
+  impl_->exits->set_policy(observers.network);
 }
 
 void Node::set_hooks(Hooks hooks) { impl_->hooks = std::move(hooks); }
@@ -210,6 +228,7 @@ int Node::run() {
   for (int sig : {SIGINT, SIGTERM, SIGUSR1, SIGHUP}) m.loop->signals.add(sig);
   m.wait_signal();
   for (auto& w : m.workers) w->start();
+  m.endpoints->tick();  // host names first: their peers handshake once resolved
   m.sessions->start_all();
   m.schedule_tick();
   m.run_cover();

@@ -75,6 +75,12 @@ class Node {
   // `zeqvpnctl cover on|off [PEER]` (empty: every peer): holds until the
   // next `cover` command or a restart.
   Status cover(const std::string& peer, bool on);
+  // Sends everything of the given families to PEER (the exit in use): its
+  // cryptokey routes get the default routes besides its allowed_ips. An
+  // empty PEER: no exit. Fails when PEER is unknown or another peer holds a
+  // default route in its allowed_ips. Kernel routing is the caller's
+  // (tun/policy_routing.hpp).
+  Status use_exit(const std::string& peer, bool ipv4, bool ipv6);
   // What a reload changed, for the operator's one-line summary.
   struct ReloadChange {
     std::vector<std::string> added, removed, updated;  // peers, by label

@@ -15,6 +15,8 @@
 #include "mesh/data_plane.hpp"
 #include "mesh/data_worker.hpp"
 #include "mesh/dns_offers.hpp"
+#include "mesh/endpoint_refresher.hpp"
+#include "mesh/exit_offers.hpp"
 #include "mesh/node.hpp"
 #include "mesh/session_manager.hpp"
 #include "tun/tun_device.hpp"
@@ -22,7 +24,8 @@
 namespace zeq {
 
 // The kernel routes for a peer list (node_reload.cpp): every allowed_ips
-// prefix but a default route (full-tunnel routing needs policy routing).
+// prefix but a default route (full-tunnel routing is policy routing, set up
+// by the daemon: tun/policy_routing.hpp).
 std::set<IpPrefix> kernel_routes(const std::vector<PeerSettings>& peers);
 
 struct Node::Impl final : TunnelEvents {
@@ -34,11 +37,13 @@ struct Node::Impl final : TunnelEvents {
   // Builds the workers' inbox and peers, the workers and the session logic.
   Status build();
 
-  // TunnelEvents, from the session manager: our own reactions (DNS offer,
-  // log), then the daemon's observer.
+  // TunnelEvents, from the session manager: our own reactions (DNS and
+  // exit offers, log), then the daemon's observer.
   void tunnel_up(Peer& peer) override;
   void tunnel_down(Peer& peer, const char* reason) override;
 
+  // An in-tunnel control message from the peer, to the offer it is.
+  void on_control_message(Peer& peer, ByteSpan plaintext);
   // The control thread's timer work, TICKS_PER_ZEQOND times per Zeqond.
   void tick();
   // node.cpp: the event loop's timers and signals, each re-arming itself.
@@ -60,7 +65,9 @@ struct Node::Impl final : TunnelEvents {
   std::vector<std::unique_ptr<DataWorker>> workers;
   std::unique_ptr<SessionManager> sessions;
   std::unique_ptr<DnsOffers> dns;
+  std::unique_ptr<ExitOffers> exits;
   std::unique_ptr<CoverScheduler> cover;
+  std::unique_ptr<EndpointRefresher> endpoints;  // peers' endpoint host names
   Observers observers;
   Hooks hooks;
   const int64_t started_us;

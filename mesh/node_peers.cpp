@@ -41,6 +41,31 @@ Status Node::rekey(const std::string& name) {
   return Status::ok();
 }
 
+Status Node::use_exit(const std::string& peer, bool ipv4, bool ipv6) {
+  DataPlane& plane = impl_->plane;
+  if (peer.empty()) {
+    if (plane.exit_serial == 0) return Status::ok();
+    plane.exit_serial = 0;
+    plane.publish_table();
+    return Status::ok();
+  }
+  auto p = impl_->find_peer(peer);
+  if (!p) return p.status();
+  for (const auto& other : plane.peers) {
+    if (other.get() == *p) continue;
+    for (const auto& prefix : other->settings.allowed_ips)
+      if (prefix.length == 0)
+        return Status::error("peer " + other->label() + " holds " + prefix.to_string() +
+                             " in its allowed_ips, so it is the exit; remove that from its allowed_ips to use another");
+  }
+  if (plane.exit_serial == (*p)->serial && plane.exit_ipv4 == ipv4 && plane.exit_ipv6 == ipv6) return Status::ok();
+  plane.exit_serial = (*p)->serial;
+  plane.exit_ipv4 = ipv4;
+  plane.exit_ipv6 = ipv6;
+  plane.publish_table();
+  return Status::ok();
+}
+
 Status Node::cover(const std::string& peer, bool on) {
   std::vector<Peer*> targets;
   if (peer.empty()) {

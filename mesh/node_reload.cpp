@@ -60,7 +60,9 @@ Result<Node::ReloadChange> Node::reload(const NodeSettings& next, const std::fun
   m.settings.cover = next.cover;
   m.settings.padding = next.padding;
   m.settings.dns_offer = next.dns_offer;
+  m.settings.exit_offer = next.exit_offer;
   m.dns->set_resolver(next.dns_offer);
+  m.exits->set_offer(next.exit_offer, m.plane.peers, m.clock.mono_us());
   for (const auto& p : m.plane.peers) p->apply_traffic_shape(next.cover, next.padding);
   return ReloadChange{std::move(peers.added), std::move(peers.removed), std::move(peers.updated), peers.unchanged,
                       add.size(), remove.size()};

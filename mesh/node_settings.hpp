@@ -19,6 +19,10 @@ struct PeerSettings {
   std::string zid;
   PublicKey public_key{};
   std::optional<UdpEndpoint> endpoint;    // nullopt: wait for the peer to call
+  // Or a host name and port the node resolves (mesh/endpoint_refresher.hpp);
+  // endpoint is nullopt then. Empty: none.
+  std::string endpoint_host;
+  uint16_t endpoint_port = 0;
   std::vector<IpPrefix> allowed_ips;      // network prefixes (host bits cleared)
   int persistent_keepalive_s = 0;         // 0 = off
   std::optional<CoverMode> cover;         // nullopt: the node's
@@ -29,6 +33,15 @@ struct PeerSettings {
   std::string label() const { return name.empty() ? zid : name + " (" + zid + ")"; }
 };
 
+// The exit role (mesh/exit_offers.hpp): the peers this node forwards for,
+// by ZID, and the families it forwards (protocol/control_message.hpp
+// EXIT_IPV4 | EXIT_IPV6; 0: none, say so to the peers).
+struct ExitOfferSettings {
+  std::vector<std::string> zids;
+  uint8_t families = 0;
+  bool operator==(const ExitOfferSettings&) const = default;
+};
+
 struct NodeSettings {
   std::string interface_name = "zeq0";
   std::vector<IpPrefix> addresses;        // the TUN's own addresses
@@ -37,6 +50,10 @@ struct NodeSettings {
   int workers = 0;                        // 0 = one per core
   uint32_t fwmark = 0;                    // SO_MARK of every UDP socket (0 = none)
   std::optional<IpPrefix> dns_offer;      // our resolver, offered to every peer in the tunnel
+  // Name servers for endpoint host names, asked outside the tunnel (with
+  // fwmark); the daemon captures the system's at start.
+  std::vector<IpPrefix> endpoint_resolvers;
+  ExitOfferSettings exit_offer;           // empty: not an exit
   CoverMode cover = CoverMode::kOff;
   PaddingPolicy padding = PaddingPolicy::kNone;
   std::vector<PeerSettings> peers;

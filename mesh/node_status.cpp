@@ -31,6 +31,8 @@ PeerStatus peer_status(const Peer& p, int64_t now) {
   ps.state = state_of(p);
   UdpEndpoint ep = p.endpoint.load();
   if (!ep.empty()) ps.endpoint = ep.to_string();
+  if (!p.settings.endpoint_host.empty())
+    ps.endpoint_host = p.settings.endpoint_host + ":" + std::to_string(p.settings.endpoint_port);
   for (const auto& prefix : p.settings.allowed_ips) ps.allowed_ips.push_back(prefix.to_string());
   if (p.last_handshake_us) ps.last_handshake_age_us = now - p.last_handshake_us;
   if (p.up_since_us) ps.up_for_us = now - p.up_since_us;
@@ -84,7 +86,12 @@ NodeStatus Node::status() const {
     for (const auto& c : m.plane.counters) sum += c.received[r].load(std::memory_order_relaxed);
     s.received[to_string(Received(r))] = sum;
   }
-  for (const auto& p : m.plane.peers) s.peers.push_back(peer_status(*p, now));
+  for (const auto& p : m.plane.peers) {
+    s.peers.push_back(peer_status(*p, now));
+    s.peers.back().exit_offer_received = m.exits->received_from(p->key.zid);
+    s.peers.back().exit_offer_sent = m.exits->offered_to(p->key.zid);
+    if (m.plane.exit_serial == p->serial) s.peers.back().is_exit = true;
+  }
   return s;
 }
 

@@ -16,6 +16,7 @@ struct PeerStatus {
   // admin_down: taken down with `zeqvpnctl down`.
   std::string state;
   std::string endpoint;                 // empty while unknown
+  std::string endpoint_host;            // the configured host name and port; empty: none
   std::vector<std::string> allowed_ips;
   int64_t last_handshake_age_us = -1;   // -1: never
   int64_t up_for_us = 0;                // 0 while down
@@ -27,6 +28,10 @@ struct PeerStatus {
   uint64_t cover_tx_packets = 0, cover_tx_bytes = 0, cover_rx_packets = 0, cover_rx_bytes = 0;
   int64_t cover_last_sent_ns = 0;       // CLOCK_MONOTONIC of the last cover packet sent
   int64_t cover_last_due_ns = 0;        // when the schedule wanted that packet sent
+  // Exit offers (protocol/control_message.hpp families): the peer's to us,
+  // ours to it; whether it is the exit in use.
+  uint8_t exit_offer_received = 0, exit_offer_sent = 0;
+  bool is_exit = false;
 };
 
 struct NodeStatus {

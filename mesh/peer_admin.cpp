@@ -1,6 +1,7 @@
 // Operator actions on peers (zeqvpnctl up/down/rekey) and applying a new peer
-// list on reload, on the control thread. A reload never touches the keys of a
-// peer that stays: its tunnel keeps carrying packets while the rest changes.
+// list on reload, and an endpoint found by host name, on the control thread.
+// A reload never touches the keys of a peer that stays: its tunnel keeps
+// carrying packets while the rest changes.
 #include <spdlog/spdlog.h>
 
 #include "mesh/session_manager.hpp"
@@ -27,6 +28,12 @@ bool SessionManager::rekey_now(Peer& peer) {
   peer.gave_up = false;
   initiate(peer, clock_.mono_us());
   return peer.pending_handshake != nullptr;
+}
+
+void SessionManager::endpoint_found(Peer& peer) {
+  if (peer.admin_down || peer.current_owned || peer.pending_handshake) return;
+  peer.gave_up = false;
+  initiate(peer, clock_.mono_us());
 }
 
 SessionManager::PeerSetChange SessionManager::apply_peers(const std::vector<PeerSettings>& wanted) {

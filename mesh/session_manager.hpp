@@ -51,6 +51,14 @@ class SessionManager {
 
   // Who hears about tunnels coming up and going down.
   void set_events(TunnelEvents* events) { events_ = events; }
+  // Runs when a handshake initiation to the peer went unanswered and is
+  // about to be sent again (its endpoint's host name is resolved anew,
+  // mesh/endpoint_refresher.hpp).
+  void set_unanswered_hook(std::function<void(Peer&)> hook) { unanswered_ = std::move(hook); }
+  // The peer's endpoint was set or changed outside a handshake (its host
+  // name resolved): a handshake starts now unless a session or a handshake
+  // is under way, whose next retry goes to the new endpoint.
+  void endpoint_found(Peer& peer);
   // Tests only: sees every session key pair as it is made, so a test can
   // prove that no key of a run reaches the state database.
   using KeyObserver = std::function<void(const SessionKeys&)>;
@@ -140,6 +148,7 @@ class SessionManager {
   RandomSource& random_;
   SendFn send_;
   TunnelEvents* events_ = nullptr;
+  std::function<void(Peer&)> unanswered_;
   KeyObserver key_observer_;
   std::vector<uint8_t> scratch_;  // one sealed message, for the control thread's sends
   std::array<uint64_t, size_t(HandshakeReject::kCount)> rejects_{};

@@ -32,12 +32,15 @@ void SessionManager::tick_peer(Peer& peer, int64_t now) {
 }
 
 // A handshake in flight is sent again every HANDSHAKE_RETRY (+ jitter) with
-// fresh values, and abandoned after HANDSHAKE_GIVE_UP.
+// fresh values, and abandoned after HANDSHAKE_GIVE_UP. An unanswered
+// initiation may mean the peer's host name points elsewhere now: the hook
+// asks again, and the retry after it goes to the answer.
 void SessionManager::retry_or_give_up_handshake(Peer& peer, int64_t now) {
   if (!peer.pending_handshake || now < peer.next_retry_us) return;
   if (now - peer.handshake_started_us >= zeqonds_to_us(HANDSHAKE_GIVE_UP_Z)) {
     give_up(peer);
   } else {
+    if (unanswered_) unanswered_(peer);
     initiate(peer, now);
   }
 }

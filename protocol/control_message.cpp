@@ -36,4 +36,21 @@ std::optional<DnsOffer> parse_dns_offer(ByteSpan p) {
   return offer;
 }
 
+Bytes encode_exit_offer(const ExitOffer& offer) {
+  return Bytes{wire::PLAINTEXT_CONTROL, CONTROL_EXIT_OFFER, offer.families};
+}
+
+std::optional<ExitOffer> parse_exit_offer(ByteSpan p) {
+  if (p.size() < 3 || p[0] != wire::PLAINTEXT_CONTROL || p[1] != CONTROL_EXIT_OFFER) return std::nullopt;
+  // Unknown bits are refused, not ignored: a later version that adds a
+  // family must not be read as offering less than it says.
+  if (p[2] & ~(EXIT_IPV4 | EXIT_IPV6)) return std::nullopt;
+  return ExitOffer{p[2]};
+}
+
+std::optional<uint8_t> control_type(ByteSpan p) {
+  if (p.size() < 2 || p[0] != wire::PLAINTEXT_CONTROL) return std::nullopt;
+  return p[1];
+}
+
 }  // namespace zeq

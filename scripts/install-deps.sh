@@ -11,6 +11,8 @@ PACKAGES=(
   libboost-dev libsodium-dev libssl-dev libsqlite3-dev libyaml-cpp-dev
   libnl-3-dev libnl-route-3-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libcli11-dev libgtest-dev libgmock-dev libsystemd-dev libcap-ng-dev libnftables-dev
+  # peers' endpoint host names, resolved on the daemon's event loop
+  libc-ares-dev
   # systemd-analyze verifies the unit files; man checks the man pages
   systemd man-db groff-base
   # integration tests and the demo

@@ -3,34 +3,22 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
-#include <netlink/route/route.h>
 
-#include <memory>
 #include <string>
+
+#include "tun/netlink_handles.hpp"
 
 namespace zeq {
 
 namespace {
 
-struct SockFree { void operator()(nl_sock* s) const { nl_socket_free(s); } };
-struct LinkFree { void operator()(rtnl_link* l) const { rtnl_link_put(l); } };
-struct AddrFree { void operator()(rtnl_addr* a) const { rtnl_addr_put(a); } };
-struct NlAddrFree { void operator()(nl_addr* a) const { nl_addr_put(a); } };
-struct RouteFree { void operator()(rtnl_route* r) const { rtnl_route_put(r); } };
+using namespace netlink;
 
 std::unique_ptr<nl_addr, NlAddrFree> to_nl_addr(const IpPrefix& p) {
   std::unique_ptr<nl_addr, NlAddrFree> a(nl_addr_build(p.family == 4 ? AF_INET : AF_INET6, p.addr.data(),
                                                        p.address_bytes()));
   if (a) nl_addr_set_prefixlen(a.get(), p.length);
   return a;
-}
-
-Status nl_error(const std::string& what, int err) {
-  return Status::error(what + ": " + nl_geterror(err) +
-                       (err == -NLE_PERM ? "; zeqvpnd needs CAP_NET_ADMIN" : ""));
 }
 
 std::unique_ptr<rtnl_route, RouteFree> link_route(const IpPrefix& p, int ifindex) {
@@ -54,12 +42,12 @@ Status route_changes(nl_sock* sock, int ifindex, const std::string& name, const 
   for (const auto& p : remove) {
     auto route = link_route(p, ifindex);
     if (int err = rtnl_route_delete(sock, route.get(), 0); err < 0 && err != -NLE_OBJ_NOTFOUND)
-      return nl_error("removing route " + p.network().to_string() + " via " + name, err);
+      return netlink::error("removing route " + p.network().to_string() + " via " + name, err);
   }
   for (const auto& p : add) {
     auto route = link_route(p, ifindex);
     if (int err = rtnl_route_add(sock, route.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0 && err != -NLE_EXIST)
-      return nl_error("adding route " + p.network().to_string() + " via " + name, err);
+      return netlink::error("adding route " + p.network().to_string() + " via " + name, err);
   }
   return Status::ok();
 }
@@ -67,13 +55,13 @@ Status route_changes(nl_sock* sock, int ifindex, const std::string& name, const 
 }  // namespace
 
 Status configure_link(const LinkSettings& s) {
-  std::unique_ptr<nl_sock, SockFree> sock(nl_socket_alloc());
-  if (!sock) return Status::error("netlink: out of memory");
-  if (int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0) return nl_error("netlink connect", err);
+  auto connected = netlink::connect();
+  if (!connected) return connected.status();
+  Sock sock = std::move(connected.value());
 
   rtnl_link* raw = nullptr;
   if (int err = rtnl_link_get_kernel(sock.get(), s.ifindex, nullptr, &raw); err < 0)
-    return nl_error("netlink: reading link " + std::to_string(s.ifindex), err);
+    return netlink::error("netlink: reading link " + std::to_string(s.ifindex), err);
   std::unique_ptr<rtnl_link, LinkFree> link(raw);
   std::string name = rtnl_link_get_name(link.get()) ? rtnl_link_get_name(link.get()) : std::to_string(s.ifindex);
 
@@ -81,7 +69,7 @@ Status configure_link(const LinkSettings& s) {
     std::unique_ptr<rtnl_link, LinkFree> change(rtnl_link_alloc());
     rtnl_link_set_mtu(change.get(), unsigned(s.mtu));
     if (int err = rtnl_link_change(sock.get(), link.get(), change.get(), 0); err < 0)
-      return nl_error("setting MTU " + std::to_string(s.mtu) + " on " + name, err);
+      return netlink::error("setting MTU " + std::to_string(s.mtu) + " on " + name, err);
   }
 
   for (const auto& p : s.addresses) {
@@ -93,23 +81,23 @@ Status configure_link(const LinkSettings& s) {
     // address detection so the address is usable at once.
     if (p.family == 6) rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
     if (int err = rtnl_addr_add(sock.get(), addr.get(), 0); err < 0 && err != -NLE_EXIST)
-      return nl_error("adding address " + p.to_string() + " to " + name, err);
+      return netlink::error("adding address " + p.to_string() + " to " + name, err);
   }
 
   {
     std::unique_ptr<rtnl_link, LinkFree> change(rtnl_link_alloc());
     rtnl_link_set_flags(change.get(), IFF_UP);
     if (int err = rtnl_link_change(sock.get(), link.get(), change.get(), 0); err < 0)
-      return nl_error("bringing " + name + " up", err);
+      return netlink::error("bringing " + name + " up", err);
   }
 
   return route_changes(sock.get(), s.ifindex, name, s.routes, {});
 }
 
 Status change_routes(int ifindex, const std::vector<IpPrefix>& add, const std::vector<IpPrefix>& remove) {
-  std::unique_ptr<nl_sock, SockFree> sock(nl_socket_alloc());
-  if (!sock) return Status::error("netlink: out of memory");
-  if (int err = nl_connect(sock.get(), NETLINK_ROUTE); err < 0) return nl_error("netlink connect", err);
+  auto connected = netlink::connect();
+  if (!connected) return connected.status();
+  Sock sock = std::move(connected.value());
   return route_changes(sock.get(), ifindex, "interface " + std::to_string(ifindex), add, remove);
 }
 

@@ -74,10 +74,21 @@ in_a() { ip netns exec "$NS_A" "$@"; }
 in_b() { ip netns exec "$NS_B" "$@"; }
 in_c() { ip netns exec "$NS_C" "$@"; }
 
+# own_resolv_conf NETNS: `ip netns exec` shows the namespace this file as
+# /etc/resolv.conf, so no daemon of a test ever reads or rewrites the host's
+# (a resolv.conf backup in a shared state directory would otherwise be
+# "restored" onto it). Tests that care write their own content over it.
+own_resolv_conf() {
+  mkdir -p "/etc/netns/$1"
+  printf '# zeqvpn test namespace %s\nnameserver 192.0.2.53\n' "$1" > "/etc/netns/$1/resolv.conf"
+}
+
 # Two namespaces joined by a veth pair, IPv4 and IPv6 on the underlay.
 setup_namespaces() {
   ip netns add "$NS_A"
   ip netns add "$NS_B"
+  own_resolv_conf "$NS_A"
+  own_resolv_conf "$NS_B"
   ip link add veth0 netns "$NS_A" type veth peer name veth0 netns "$NS_B"
   in_a ip link set lo up; in_b ip link set lo up
   in_a ip addr add $UNDER4_A/24 dev veth0; in_b ip addr add $UNDER4_B/24 dev veth0
@@ -90,6 +101,7 @@ setup_namespaces() {
 UNDER4_C=198.19.0.1; UNDER4_BC=198.19.0.2
 setup_third() {
   ip netns add "$NS_C"
+  own_resolv_conf "$NS_C"
   ip link add veth1 netns "$NS_C" type veth peer name veth1 netns "$NS_B"
   in_c ip link set lo up
   in_c ip addr add $UNDER4_C/24 dev veth1; in_b ip addr add $UNDER4_BC/24 dev veth1

@@ -57,7 +57,7 @@ TEST(Config, ErrorsNameFileLineFieldAndExpectation) {
   expect_error(std::string(y).replace(y.find(PEER_KEY), PEER_KEY.size(), "short"), "test.yaml:8:",
                "peers[0].public_key: expected 44 base64");
   expect_error(std::string(y).replace(y.find("198.18.0.2:51900"), 16, "somehost"), "peers[0].endpoint",
-               "expected a numeric address and port");
+               "expected a host name and port like vpn.example.org:51820, or a numeric address and port");
   expect_error(y + "    colour: blue\n", "peers[0].colour", "unknown key");
   expect_error("interface: {addresses: []}\n", "interface.addresses", "at least one");
   expect_error(y + "state: {database: relative.db}\n", "state.database", "expected an absolute path");
@@ -123,6 +123,66 @@ TEST(Config, CoverAndPaddingPerNodeAndPeer) {
   EXPECT_EQ(c->peers[0].padding, PaddingPolicy::kBuckets);
   expect_error(valid_yaml() + "cover: sometimes\n", "cover", "expected one of off, constant, probabilistic, got 'sometimes'");
   expect_error(valid_yaml() + "    padding: random\n", "peers[0].padding", "expected one of none, buckets, mtu");
+}
+
+// An endpoint is a numeric address and port or a host name (RFC 1123) and
+// port; a bad one is refused with file:line:col, the field, the value, what
+// is wrong with it and examples.
+TEST(Config, EndpointHostNames) {
+  const std::string y = valid_yaml();
+  auto with = [&](const std::string& endpoint) {
+    return std::string(y).replace(y.find("198.18.0.2:51900"), 16, endpoint);
+  };
+  auto c = parse_config(with("vpn.example.org:51820"), "test.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_FALSE(c->peers[0].endpoint);
+  EXPECT_EQ(c->peers[0].endpoint_host, "vpn.example.org");
+  EXPECT_EQ(c->peers[0].endpoint_port, 51820);
+  auto one_label = parse_config(with("Gateway-2:1"), "test.yaml");
+  ASSERT_TRUE(one_label) << one_label.message();
+  EXPECT_EQ(one_label->peers[0].endpoint_host, "Gateway-2");
+  auto numeric = parse_config(with("\"[2001:db8::7]:51820\""), "test.yaml");
+  ASSERT_TRUE(numeric) << numeric.message();
+  EXPECT_EQ(numeric->peers[0].endpoint->to_string(), "[2001:db8::7]:51820");
+  EXPECT_TRUE(numeric->peers[0].endpoint_host.empty());
+  // Parsed the same way twice: a reload sees no change.
+  EXPECT_TRUE(c->peers[0] == parse_config(with("vpn.example.org:51820"), "test.yaml")->peers[0]);
+  EXPECT_FALSE(c->peers[0] == parse_config(with("vpn.example.org:51821"), "test.yaml")->peers[0]);
+
+  const std::string example = "expected a host name and port like vpn.example.org:51820, or a numeric address and port "
+                              "like 198.51.100.7:51820 or [2001:db8::7]:51820, got ";
+  expect_error(with("vpn_1.example.org:51820"), "test.yaml:9:15: peers[0].endpoint: ",
+               example + "'vpn_1.example.org:51820' (not a host name: label 'vpn_1' has a character other than "
+                         "letters, digits and '-')");
+  expect_error(with("-vpn.example.org:51820"), "test.yaml:9:15: peers[0].endpoint: ", "label '-vpn' starts or ends with '-'");
+  expect_error(with("vpn..example.org:51820"), "peers[0].endpoint", "empty label");
+  expect_error(with("vpn.example.org.:51820"), "peers[0].endpoint", "empty label");
+  expect_error(with(std::string(64, 'a') + ".org:51820"), "peers[0].endpoint", "longer than 63 characters");
+  std::string long_name;
+  for (int i = 0; i < 26; ++i) long_name += "abcdefghi.";
+  expect_error(with(long_name + "org:51820"), "peers[0].endpoint", "263 characters, at most 253");
+  expect_error(with("vpn.example.org:0"), "peers[0].endpoint", "'vpn.example.org:0' (the port must be 1 to 65535)");
+  expect_error(with("vpn.example.org:65536"), "peers[0].endpoint", "(the port must be 1 to 65535)");
+  expect_error(with("vpn.example.org"), "peers[0].endpoint", example + "'vpn.example.org' (no port)");
+  // A mistyped address is not taken for a name, and gets the examples alone.
+  expect_error(with("198.51.100.300:51820"), "peers[0].endpoint", example + "'198.51.100.300:51820'");
+  auto typo = parse_config(with("198.51.100.300:51820"), "test.yaml");
+  EXPECT_EQ(typo.message().find("not a host name"), std::string::npos) << typo.message();
+}
+
+TEST(Config, EndpointResolvers) {
+  auto d = parse_config(valid_yaml(), "test.yaml");
+  ASSERT_TRUE(d) << d.message();
+  EXPECT_TRUE(d->dns.endpoint_resolvers.empty());  // the system's, read at start
+  auto c = parse_config(valid_yaml() + "dns: {endpoint_resolvers: [192.0.2.53, \"2001:db8::53\"]}\n", "test.yaml");
+  ASSERT_TRUE(c) << c.message();
+  ASSERT_EQ(c->dns.endpoint_resolvers.size(), 2u);
+  EXPECT_EQ(c->dns.endpoint_resolvers[0].to_string(), "192.0.2.53/32");
+  EXPECT_EQ(c->dns.endpoint_resolvers[1].address(), "2001:db8::53");
+  expect_error(valid_yaml() + "dns: {endpoint_resolvers: [192.0.2.0/24]}\n", "dns.endpoint_resolvers[0]",
+               "expected the IP address of a name server outside the tunnel, like 192.0.2.53 or 2001:db8::53, got '192.0.2.0/24'");
+  expect_error(valid_yaml() + "dns: {endpoint_resolvers: [ns.example.org]}\n", "dns.endpoint_resolvers[0]", "got 'ns.example.org'");
+  expect_error(valid_yaml() + "dns: {endpoint_resolvers: 192.0.2.53}\n", "dns.endpoint_resolvers", "expected a list");
 }
 
 TEST(FieldKey, ExactlyThirtyTwoBytesOfHex) {
@@ -232,6 +292,86 @@ TEST(NetAddress, PrefixesAndEndpoints) {
   EXPECT_FALSE(parse_udp_endpoint("2001:db8::7:51820"));
   EXPECT_FALSE(parse_udp_endpoint("1.2.3.4:0"));
   EXPECT_FALSE(parse_udp_endpoint("1.2.3.4"));
+}
+
+TEST(NetAddress, HostNames) {
+  EXPECT_EQ(host_name_problem("vpn.example.org"), "");
+  EXPECT_EQ(host_name_problem("a"), "");
+  EXPECT_EQ(host_name_problem("3com.example"), "");  // RFC 1123 allows a leading digit
+  EXPECT_EQ(host_name_problem(std::string(63, 'a') + ".org"), "");
+  EXPECT_NE(host_name_problem(std::string(64, 'a') + ".org"), "");
+  EXPECT_NE(host_name_problem(""), "");
+  EXPECT_NE(host_name_problem("a-.org"), "");
+  EXPECT_NE(host_name_problem("a b.org"), "");
+  EXPECT_NE(host_name_problem("10.0.0.1"), "");  // an address, not a name
+  std::string at_limit;
+  while (at_limit.size() < 250) at_limit += "abcdefghi.";
+  at_limit = at_limit.substr(0, 249) + "xyz";  // 252 characters, no empty label
+  ASSERT_EQ(at_limit.size(), 252u);
+  EXPECT_EQ(host_name_problem(at_limit), "") << at_limit;
+  EXPECT_EQ(host_name_problem(at_limit + "z"), "");  // 253
+  EXPECT_NE(host_name_problem(at_limit + "zz"), "");  // 254
+  auto h = parse_host_endpoint("vpn.example.org:51820");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->host, "vpn.example.org");
+  EXPECT_EQ(h->port, 51820);
+  EXPECT_EQ(h->to_string(), "vpn.example.org:51820");
+  EXPECT_FALSE(parse_host_endpoint("198.51.100.7:51820"));  // parse_udp_endpoint's
+  EXPECT_FALSE(parse_host_endpoint("[2001:db8::7]:51820"));
+  EXPECT_FALSE(parse_host_endpoint("vpn.example.org:"));
+  EXPECT_FALSE(parse_host_endpoint("vpn.example.org:+1"));
+  EXPECT_FALSE(parse_host_endpoint(":51820"));
+}
+
+// The exit role and using an exit: what parses, the defaults, and every
+// refusal naming the field, the value and the fix.
+TEST(Config, ExitRoleAndExitNode) {
+  const std::string y = valid_yaml();
+  auto plain = parse_config(y, "test.yaml");
+  ASSERT_TRUE(plain) << plain.message();
+  EXPECT_FALSE(plain->exit.enabled);
+  EXPECT_TRUE(plain->exit_client.block_ipv6_leaks);  // on by default
+  EXPECT_FALSE(exit_peer_index(*plain));
+  EXPECT_EQ(exit_route_table(*plain), 0x5a51u);  // the fwmark's value
+
+  auto exit = parse_config(y + "exit: {enabled: true, out_interface: eth1, allowed_peers: [beta], ipv6: false}\n", "test.yaml");
+  ASSERT_TRUE(exit) << exit.message();
+  EXPECT_TRUE(exit->exit.enabled);
+  EXPECT_EQ(exit->exit.out_interface, "eth1");
+  EXPECT_EQ(exit->exit.allowed_peers, std::vector<std::string>{"beta"});
+  EXPECT_FALSE(exit->exit.ipv6);
+
+  auto client = parse_config(y + "exit_node: beta\nblock_ipv6_leaks: false\nroute_table: 51820\n", "test.yaml");
+  ASSERT_TRUE(client) << client.message();
+  EXPECT_EQ(exit_peer_index(*client), 0u);
+  EXPECT_FALSE(client->exit_client.block_ipv6_leaks);
+  EXPECT_EQ(exit_route_table(*client), 51820u);
+  // By ZID too.
+  EXPECT_TRUE(parse_config(y + "exit_node: zeq-aaa8fff703b5\n", "test.yaml"));
+
+  // wg-quick style: a peer holding the default route is the exit.
+  std::string wg = std::string(y).replace(y.find("[10.77.0.2/32, fd77::2/128]"), 27, "[10.77.0.2/32, 0.0.0.0/0]");
+  auto implied = parse_config(wg, "test.yaml");
+  ASSERT_TRUE(implied) << implied.message();
+  EXPECT_EQ(exit_peer_index(*implied), 0u);
+
+  expect_error(y + "exit: {enabled: true}\n", "exit.out_interface", "missing; name the interface");
+  expect_error(y + "exit: {enabled: true, out_interface: eth1, allowed_peers: [gamma]}\n", "exit.allowed_peers[0]",
+               "'gamma' is not a peer in this file; name a peer (name or ZID): beta");
+  expect_error(y + "exit: {enabled: true, out_interface: 'eth 1'}\n", "exit.out_interface", "1 to 15 characters");
+  expect_error(y + "exit: {enable: true}\n", "exit.enable", "unknown key");
+  expect_error(y + "exit_node: gamma\n", "test.yaml:12:", "exit_node: 'gamma' is not a peer in this file");
+  expect_error(y + "route_table: 254\n", "route_table", "the kernel's own");
+  expect_error(y + "route_table: 0\n", "route_table", "expected an integer from 1");
+  expect_error(y + "block_ipv6_leaks: sometimes\n", "block_ipv6_leaks", "expected true or false");
+  expect_error(y + "exit_node: beta\nexit: {enabled: true, out_interface: eth1}\n", "exit_node",
+               "a node is an exit or uses one");
+  const std::string second_peer =
+      "  - name: gamma\n"
+      "    public_key: " + encode_key(x25519_generate().public_key) + "\n"
+      "    allowed_ips: [10.77.0.3/32, ::/0]\n";
+  expect_error(wg + second_peer, "peers[1].allowed_ips", "one exit at a time");
+  expect_error(y + second_peer + "exit_node: beta\n", "exit_node", "holds the default route in its allowed_ips");
 }
 
 }  // namespace zeq

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "firewall/exit_policy.hpp"
 #include "firewall/firewall_policy.hpp"
 #include "firewall/kill_switch_state.hpp"
 
@@ -30,7 +31,7 @@ void check(const std::string& name, const std::string& rendered) {
 
 struct Case {
   const char* name;
-  bool kill_switch, allow_lan, dns;
+  bool kill_switch, allow_lan, dns, ipv6_block = false, exit_routing = false;
 };
 const Case kCases[] = {
     {"empty", false, false, false},
@@ -38,6 +39,9 @@ const Case kCases[] = {
     {"killswitch_lan", true, true, false},
     {"dns_only", false, false, true},
     {"killswitch_lan_dns", true, true, true},
+    {"exit_routing", false, false, false, false, true},
+    {"exit_ipv6_block", false, false, false, true, true},
+    {"exit_ipv6_block_lan_killswitch_dns", true, true, true, true, true},
 };
 
 TEST(FirewallRules, NftablesAndPfMatchGoldenFiles) {
@@ -49,6 +53,8 @@ TEST(FirewallRules, NftablesAndPfMatchGoldenFiles) {
     p.kill_switch = c.kill_switch;
     p.allow_lan = c.allow_lan;
     p.block_dns_leaks = c.dns;
+    p.block_ipv6_leaks = c.ipv6_block;
+    p.exit_routing = c.exit_routing;
     check(std::string(c.name) + ".nft", render_nftables(p));
     check(std::string(c.name) + ".pf", render_pf_anchor(p));
   }
@@ -56,12 +62,62 @@ TEST(FirewallRules, NftablesAndPfMatchGoldenFiles) {
 
 TEST(FirewallRules, OnlyOurTableIsEverNamed) {
   FirewallPolicy p;
-  p.kill_switch = p.allow_lan = p.block_dns_leaks = true;
+  p.kill_switch = p.allow_lan = p.block_dns_leaks = p.block_ipv6_leaks = p.exit_routing = true;
   std::istringstream in(render_nftables(p));
   std::string line;
   while (std::getline(in, line)) {
     if (line.find("table") == std::string::npos) continue;
     EXPECT_NE(line.find("table inet zeqvpn"), std::string::npos) << line;
+  }
+}
+
+// The daemon resolves peers' endpoint host names itself, outside the
+// tunnel, from sockets with its mark: the DNS-leak block lets those out
+// (before its drop), with or without the kill switch.
+TEST(FirewallRules, DnsLeakBlockLetsTheDaemonsMarkedQueriesOut) {
+  for (bool kill_switch : {false, true}) {
+    FirewallPolicy p;
+    p.block_dns_leaks = true;
+    p.kill_switch = kill_switch;
+    p.fwmark = 0x1234;
+    const std::string nft = render_nftables(p);
+    const size_t chain = nft.find("chain dns_leak {");
+    ASSERT_NE(chain, std::string::npos) << nft;
+    const size_t end = nft.find("\t}\n", chain);
+    const size_t mark = nft.find("\t\tmeta mark 0x00001234 accept\n", chain);
+    const size_t drop = nft.find("counter name blocked_dns drop", chain);
+    ASSERT_NE(mark, std::string::npos) << nft;
+    EXPECT_LT(mark, drop) << nft;
+    EXPECT_LT(drop, end) << nft;
+  }
+}
+
+ExitPolicy exit_policy(bool v4, bool v6) {
+  ExitPolicy p;
+  p.tun_interface = "zeq0";
+  p.out_interface = "eth0";
+  if (v4) p.sources_v4 = {*parse_ip_prefix("10.77.0.2/32"), *parse_ip_prefix("10.77.0.16/28")};
+  if (v6) p.sources_v6 = {*parse_ip_prefix("fd77::2/128")};
+  return p;
+}
+
+TEST(ExitRules, NftablesMatchGoldenFiles) {
+  check("exit_v4_v6.nft", render_exit_nftables(exit_policy(true, true)));
+  check("exit_v4.nft", render_exit_nftables(exit_policy(true, false)));
+  // Nobody allowed: the table stays and refuses everyone.
+  EXPECT_FALSE(exit_policy(false, false).empty());
+  check("exit_nobody.nft", render_exit_nftables(exit_policy(false, false)));
+  // No exit role: the table goes.
+  EXPECT_TRUE(ExitPolicy{}.empty());
+  check("exit_off.nft", render_exit_nftables(ExitPolicy{}));
+}
+
+TEST(ExitRules, OnlyTheExitTableIsEverNamed) {
+  std::istringstream in(render_exit_nftables(exit_policy(true, true)));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("table") == std::string::npos) continue;
+    EXPECT_NE(line.find("table inet zeqvpn_exit"), std::string::npos) << line;
   }
 }
 
