@@ -147,7 +147,13 @@ refused=$(ctl b --json exit status | python3 -c 'import json,sys; print(json.loa
 ctl b metrics | holds -Eq '^zeqvpn_exit_packets_total\{kind="refused"\} [1-9]' || fail "B's metrics lack refused packets"
 sed -i 's/allowed_peers: \[\]/allowed_peers: [peer]/' "$WORK/b.yaml"
 ctl b reload >/dev/null
-wait_exit "e['client']['offered'] == ['ipv4', 'ipv6']" || fail "B's renewed offer did not reach A"
+# Offers repeat every 13 Z; 25 s covers a lost one twice over.
+wait_exit "e['client']['offered'] == ['ipv4', 'ipv6']" 25 || {
+  in_a nstat -az UdpInErrors UdpRcvbufErrors IpExtInNoRoutes TcpExtIPReversePathFilter 2>/dev/null || true
+  in_a nft list ruleset | head -40
+  ctl a --json status | python3 -c 'import json,sys; s=json.load(sys.stdin); print("drops", {k:v for k,v in s["drops"].items() if v}, "rejected", s["handshakes"]["rejected"])'
+  fail "B's renewed offer did not reach A"
+}
 
 log "kill_switch always, and the exit dies"
 printf 'kill_switch: always\nallow_lan: true\n' >> "$WORK/a.yaml"
