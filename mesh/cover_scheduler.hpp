@@ -10,7 +10,7 @@
 
 namespace zeq {
 
-class DataPlane;
+struct DataPlane;
 class SessionManager;
 
 class CoverScheduler {

@@ -15,7 +15,7 @@
 
 namespace zeq {
 
-class DataPlane;
+struct DataPlane;
 class Peer;
 class SessionManager;
 
