@@ -85,15 +85,8 @@ Status ExitClient::use(const std::string& peer) {
   if (Status known = node_.check_peer(peer); !known) return known;
   if (config_.exit.enabled)
     return Status::error("this node is an exit (exit.enabled in " + config_.source + "); a node is an exit or uses one");
-  Choice c = choice_of(config_, peer);
-  for (const auto& p : config_.peers) {
-    if (p.zid == c.zid) continue;
-    for (const auto& a : p.allowed_ips)
-      if (a.length == 0)
-        return Status::error("peer " + peer_settings(p).label() + " holds " + a.to_string() + " in its allowed_ips in " +
-                             config_.source + ", so it is the exit; remove that to use another");
-  }
-  if (Status s = apply(c); !s) return s;
+  // Node::use_exit refuses a peer while another holds the default routes.
+  if (Status s = apply(choice_of(config_, peer)); !s) return s;
   chosen_by_ = "operator";
   return Status::ok();
 }

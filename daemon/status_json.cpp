@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/constants.hpp"
+#include "protocol/control_message.hpp"
 
 namespace zeq {
 
@@ -31,8 +32,8 @@ std::string label(const std::string& v) {
 // EXIT_IPV4 | EXIT_IPV6 as a list of names.
 json families_json(uint8_t f) {
   json out = json::array();
-  if (f & 0x01) out.push_back("ipv4");
-  if (f & 0x02) out.push_back("ipv6");
+  if (f & EXIT_IPV4) out.push_back("ipv4");
+  if (f & EXIT_IPV6) out.push_back("ipv6");
   return out;
 }
 
@@ -40,7 +41,7 @@ json exit_json(const ExitClientStatus& c, const ExitServerStatus& r) {
   json client = {{"exit", c.exit.empty() ? json(nullptr) : json(c.exit)},
                  {"zid", c.exit_zid.empty() ? json(nullptr) : json(c.exit_zid)},
                  {"chosen_by", c.chosen_by},
-                 {"routed", families_json(uint8_t((c.ipv4 ? 1 : 0) | (c.ipv6 ? 2 : 0)))},
+                 {"routed", families_json(uint8_t((c.ipv4 ? EXIT_IPV4 : 0) | (c.ipv6 ? EXIT_IPV6 : 0)))},
                  {"ipv6_blocked", c.ipv6_blocked},
                  {"offered", families_json(c.offered)},
                  {"offer_needed", c.offer_needed},
@@ -50,7 +51,7 @@ json exit_json(const ExitClientStatus& c, const ExitServerStatus& r) {
   if (r.enabled) {
     role["out_interface"] = r.out_interface;
     role["allowed_peers"] = r.allowed_peers;
-    role["offering"] = families_json(uint8_t((r.ipv4 ? 1 : 0) | (r.ipv6 ? 2 : 0)));
+    role["offering"] = families_json(uint8_t((r.ipv4 ? EXIT_IPV4 : 0) | (r.ipv6 ? EXIT_IPV6 : 0)));
     role["problems"] = r.problems;
     role["packets"] = r.counters;
   }
