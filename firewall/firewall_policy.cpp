@@ -53,12 +53,31 @@ std::string render_exit_mark_chains(const FirewallPolicy& p) {
                      p.fwmark);
 }
 
+// ARP requests carry the daemon's mark too. The kernel answers a request
+// only if the asker's address passes the reverse-path check, and with
+// strict rp_filter that lookup (unmarked) would follow the exit's default
+// route into the TUN and fail: the exit's underlay neighbour could no longer
+// resolve this node once its ARP entry aged out, and everything it sent
+// would sit in its neighbour queue (seen as a tunnel going silent one way).
+// Marked, the lookup uses the main table, as wg-quick's LAN rule makes it.
+std::string render_exit_arp_table(const FirewallPolicy& p) {
+  return fmt::format("table arp {} {{\n"
+                     "\tchain exit_arp_mark {{\n"
+                     "\t\ttype filter hook input priority filter; policy accept;\n"
+                     "\t\tmeta mark set 0x{:08x}\n"
+                     "\t}}\n"
+                     "}}\n",
+                     FIREWALL_TABLE, p.fwmark);
+}
+
 }  // namespace
 
 std::string render_nftables(const FirewallPolicy& p) {
   // "add" then "delete" makes the delete safe when the table is absent; the
   // whole buffer is one transaction, so there is never a moment without rules.
-  std::string out = fmt::format("add table inet {0}\ndelete table inet {0}\n", FIREWALL_TABLE);
+  // The arp table exists only with exit routing (see render_exit_arp_table).
+  std::string out = fmt::format("add table inet {0}\ndelete table inet {0}\nadd table arp {0}\ndelete table arp {0}\n",
+                                FIREWALL_TABLE);
   if (p.empty()) return out;
   const std::string tun = quoted(p.tun_interface);
   out += fmt::format("table inet {} {{\n", FIREWALL_TABLE);
@@ -106,6 +125,7 @@ std::string render_nftables(const FirewallPolicy& p) {
   if (p.block_ipv6_leaks) out += render_ipv6_leak_block(p);
   if (p.exit_routing) out += render_exit_mark_chains(p);
   out += "}\n";
+  if (p.exit_routing) out += render_exit_arp_table(p);
   return out;
 }
 

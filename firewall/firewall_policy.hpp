@@ -1,6 +1,6 @@
 // The kill switch and DNS-leak rules, as data and as rendered rule sets. The
-// firewall module owns one table (nftables `inet zeqvpn`, or the pf anchor
-// `zeqvpn`) and replaces it as a whole; it never touches anything else.
+// firewall module owns one table (nftables `inet zeqvpn`, plus `arp zeqvpn`
+// with exit routing; or the pf anchor `zeqvpn`) and replaces it as a whole; it never touches anything else.
 //
 // Kill switch armed: outgoing and forwarded packets are dropped unless they
 // leave by loopback or the TUN interface, are the daemon's own underlay
@@ -15,7 +15,9 @@
 // Exit routing (policy routing by socket mark, tun/policy_routing.hpp): the
 // daemon's mark is saved in conntrack on the way out and put back on the
 // replies, so that strict reverse-path filtering (with src_valid_mark) looks
-// them up in the main table, not the tunnel's.
+// them up in the main table, not the tunnel's; and incoming ARP gets the
+// mark in `table arp zeqvpn`, so that the same check lets this node answer
+// its neighbours' ARP requests (the exit's among them).
 #pragma once
 
 #include <cstdint>

@@ -116,6 +116,16 @@ log "underlay capture: $zeq zeqvpn packets, $(echo -n "$leaks" | grep -c . || tr
 [ "$zeq" -gt 1000 ] || fail "the capture saw only $zeq zeqvpn packets for an 8 MB transfer"
 [ -z "$leaks" ] || fail "packets outside the tunnel on A's underlay: $(echo "$leaks" | head -5)"
 
+# B forgets A's link-layer address (as it does on its own when the entry
+# ages out, 15-45 s): A must still answer B's ARP request, which strict
+# reverse-path filtering would refuse with the exit's default route unless
+# the request carries the daemon's mark (table arp zeqvpn).
+in_b ip neigh flush dev veth0
+in_b ping -c1 -W2 $UNDER4_A >/dev/null 2>&1 || true
+in_b ip neigh show $UNDER4_A dev veth0 | holds -q "lladdr" ||
+  fail "A no longer answers B's ARP requests behind the exit routes: $(in_b ip neigh show dev veth0)"
+in_a nft list table arp zeqvpn | holds -q "meta mark set 0x00005a51" || fail "no ARP mark: $(in_a nft list ruleset)"
+
 log "B offers IPv6 after a reload"
 sed -i 's/ipv6: false/ipv6: true/' "$WORK/b.yaml"
 ctl b reload >/dev/null
@@ -149,8 +159,13 @@ sed -i 's/allowed_peers: \[\]/allowed_peers: [peer]/' "$WORK/b.yaml"
 ctl b reload >/dev/null
 # Offers repeat every 13 Z; 25 s covers a lost one twice over.
 wait_exit "e['client']['offered'] == ['ipv4', 'ipv6']" 25 || {
-  in_a nstat -az UdpInErrors UdpRcvbufErrors IpExtInNoRoutes TcpExtIPReversePathFilter 2>/dev/null || true
-  in_a nft list ruleset | head -40
+  in_a nstat -az UdpInDatagrams UdpInErrors UdpRcvbufErrors IpExtInNoRoutes TcpExtIPReversePathFilter 2>/dev/null || true
+  in_a ss -uamn
+  for t in /proc/$a_PID/task/*; do echo "A thread $(cat $t/comm) state $(cut -d' ' -f3 $t/stat) wchan $(cat $t/wchan)"; done
+  in_a nft list ruleset
+  ctl a --json status | python3 -c 'import json,sys; s=json.load(sys.stdin); print(json.dumps(s.get("peers"), indent=1)[:3000])'
+  ctl b --json status | python3 -c 'import json,sys; s=json.load(sys.stdin); print("B", json.dumps(s.get("peers"), indent=1)[:3000], "drops", {k:v for k,v in s["drops"].items() if v})'
+  tail -30 "$WORK/a.log"; tail -30 "$WORK/b.log"
   ctl a --json status | python3 -c 'import json,sys; s=json.load(sys.stdin); print("drops", {k:v for k,v in s["drops"].items() if v}, "rejected", s["handshakes"]["rejected"])'
   fail "B's renewed offer did not reach A"
 }
@@ -182,6 +197,7 @@ stop_node a "$NS_A"
 [ "$(rules)" = "$RULES_BEFORE" ] || fail "rules after stop: $(rules)"
 [ -z "$(in_a ip route show table $TABLE)" ] || fail "table $TABLE not empty after stop"
 in_a nft list table inet zeqvpn | holds -q "ipv6_leak" && fail "the IPv6 leak block outlived the daemon"
+in_a nft list table arp zeqvpn >/dev/null 2>&1 && fail "the ARP mark table outlived the daemon"
 start_node a "$NS_A"
 wait_exit "e['client']['installed'] != ''" || fail "no exit routing after restart"
 kill -KILL "$a_PID"

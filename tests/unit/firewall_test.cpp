@@ -67,8 +67,25 @@ TEST(FirewallRules, OnlyOurTableIsEverNamed) {
   std::string line;
   while (std::getline(in, line)) {
     if (line.find("table") == std::string::npos) continue;
-    EXPECT_NE(line.find("table inet zeqvpn"), std::string::npos) << line;
+    EXPECT_TRUE(line.find("table inet zeqvpn") != std::string::npos || line.find("table arp zeqvpn") != std::string::npos)
+        << line;
   }
+}
+
+// With exit routing, incoming ARP carries the daemon's mark, so strict
+// reverse-path filtering does not stop this node answering its neighbours
+// (the exit's underlay address among them); without it there is no arp table.
+TEST(FirewallRules, ExitRoutingMarksIncomingArp) {
+  FirewallPolicy p;
+  p.fwmark = 0x1234;
+  EXPECT_EQ(render_nftables(p).find("table arp zeqvpn {"), std::string::npos);
+  p.exit_routing = true;
+  const std::string nft = render_nftables(p);
+  const size_t table = nft.find("table arp zeqvpn {");
+  ASSERT_NE(table, std::string::npos) << nft;
+  EXPECT_NE(nft.find("type filter hook input priority filter; policy accept;\n\t\tmeta mark set 0x00001234\n", table),
+            std::string::npos)
+      << nft;
 }
 
 // The daemon resolves peers' endpoint host names itself, outside the
