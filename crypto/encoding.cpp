@@ -12,6 +12,16 @@ std::string base64_encode(std::span<const uint8_t> bytes) {
   return std::string(out.data());
 }
 
+size_t base64_encoded_length(size_t size) {
+  return sodium_base64_ENCODED_LEN(size, sodium_base64_VARIANT_ORIGINAL) - 1;
+}
+
+bool base64_encode_to(std::span<const uint8_t> bytes, std::span<char> out) {
+  if (out.size() < base64_encoded_length(bytes.size()) + 1) return false;
+  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  return true;
+}
+
 bool base64_decode_exact(std::string_view text, std::span<uint8_t> out) {
   size_t len = 0;
   const char* end = nullptr;

@@ -16,12 +16,6 @@ namespace zeq {
 
 namespace {
 
-std::string octal_mode(mode_t m) {
-  char buf[8];
-  snprintf(buf, sizeof buf, "%04o", unsigned(m & 07777));
-  return buf;
-}
-
 using Decoder = Result<SecretBuffer> (*)(const char*, const char*);
 
 // Large enough for the longest mesh secret (2048 hex digits) as NAME=value.
@@ -109,7 +103,7 @@ Result<LocalIdentity> load_identity_key_file(const std::string& path) {
     return Status::error("identity key file " + path + ": " + what + "; create one with `zeqvpnctl genkey > " +
                          path + "` (umask 077)");
   }
-  if (read.mode & (S_IRWXG | S_IRWXO)) {
+  if (open_to_others(read.mode)) {
     secure_wipe(text, sizeof text);
     return Status::error("identity key file " + path + " is readable by group or others (mode " +
                          octal_mode(read.mode) + "); run `chmod 600 " + path + "`");

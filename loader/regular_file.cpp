@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace zeq {
@@ -26,6 +27,14 @@ std::string file_type_name(mode_t mode) {
   if (S_ISSOCK(mode)) return "a socket";
   if (S_ISREG(mode)) return "a regular file";
   return "not a regular file";
+}
+
+bool open_to_others(mode_t mode) { return (mode & (S_IRWXG | S_IRWXO)) != 0; }
+
+std::string octal_mode(mode_t mode) {
+  char buf[8];
+  snprintf(buf, sizeof buf, "%04o", unsigned(mode & 07777));
+  return buf;
 }
 
 RegularFileRead read_regular_file(const std::string& path, std::span<char> buf) {

@@ -38,4 +38,11 @@ RegularFileRead read_regular_file(const std::string& path, std::span<char> buf);
 // st_mode is, for errors.
 std::string file_type_name(mode_t mode);
 
+// True when group or others have any permission on the file. A file that
+// holds a private key (the node's, a CA's) is refused then, as ssh refuses
+// its keys: whoever could read it could have copied the key.
+bool open_to_others(mode_t mode);
+// A mode's permission bits as chmod takes them ("0640"), for errors.
+std::string octal_mode(mode_t mode);
+
 }  // namespace zeq
