@@ -42,6 +42,21 @@ std::string counters(const json& map, bool skip_zero) {
 
 std::string cover_line(const json& c);
 
+// "certificate NAME from CA 1a2b3c4d, owner zeq-..., expires in 3d 4h" and a
+// warning when that is less than 7 days (older daemons send nothing).
+std::string certificate_line(const char* indent, const json& c) {
+  if (c.is_null()) return "";
+  const int64_t left = c["expires_in_s"].get<int64_t>();
+  std::string out = fmt::format("{}certificate: {} (roles {}", indent, c["name"].get<std::string>(), join(c["roles"]));
+  if (!c["groups"].empty()) out += fmt::format(", groups {}", join(c["groups"]));
+  if (!c["owner"].is_null()) out += fmt::format(", owner {}", c["owner"].get<std::string>());
+  out += fmt::format(", CA {}), ", c["issuer"].get<std::string>().substr(0, 16));
+  if (left <= 0) return out + fmt::format("EXPIRED {} ago\n", duration(double(-left)));
+  out += fmt::format("expires in {}", duration(double(left)));
+  if (c["expires_soon"].get<bool>()) out += " -- WARNING: less than 7 days left, renew it (zeqvpnctl ca sign)";
+  return out + "\n";
+}
+
 std::string peer_block(const json& p) {
   std::string label = p["name"].get<std::string>().empty() ? p["zid"].get<std::string>()
                                                            : fmt::format("{} ({})", p["name"].get<std::string>(), p["zid"].get<std::string>());
@@ -53,6 +68,10 @@ std::string peer_block(const json& p) {
     out += fmt::format(" ({}{})", p["endpoint"].is_null() ? "not resolved yet: " : "", p["endpoint_host"].get<std::string>());
   out += "\n";
   out += fmt::format("  allowed ips: {}\n", join(p["allowed_ips"]));
+  if (p.contains("certificate")) {
+    out += certificate_line("  ", p["certificate"]);
+    if (p["certified_only"].get<bool>()) out += "  admitted by its certificate (not in this node's YAML)\n";
+  }
   if (p["last_handshake_s"].is_null()) out += "  latest handshake: never\n";
   else
     out += fmt::format("  latest handshake: {} Zeqonds ({}) ago\n", p["last_handshake_zeqonds"].get<uint64_t>(),
@@ -150,6 +169,21 @@ std::string format_status(const json& s) {
   out += fmt::format("  handshakes: {} completed, {} answered; rejected: {}\n", h["completed"].get<uint64_t>(),
                      h["answered"].get<uint64_t>(), counters(h["rejected"], true));
   out += fmt::format("  drops: {}\n", counters(s["drops"], true));
+  if (s.contains("certificates")) {
+    const json& c = s["certificates"];
+    out += certificate_line("  ", c["own"]);
+    if (!c["trusted_cas"].empty()) {
+      std::string cas;
+      for (const auto& ca : c["trusted_cas"]) {
+        const std::string fp = ca.get<std::string>();
+        cas += (cas.empty() ? "" : ", ") + fp.substr(0, 16);
+        if (c["revocation_serials"].contains(fp))
+          cas += fmt::format(" (revocation list #{})", c["revocation_serials"][fp].get<uint64_t>());
+      }
+      out += fmt::format("  trusted CAs: {}\n", cas);
+    }
+    if (!c["tunnels_cut"].empty()) out += fmt::format("  tunnels cut by certificate: {}\n", counters(c["tunnels_cut"], true));
+  }
   out += format_guard(s);
   if (s.contains("exit")) out += format_exit(s["exit"]);
   for (const auto& p : s["peers"]) out += "\n" + peer_block(p);

@@ -18,13 +18,16 @@
 #include "config/config.hpp"
 #include "control/control_client.hpp"
 #include "control/control_protocol.hpp"
+#include "cli/ca_commands.hpp"
 #include "cli/ctl_output.hpp"
+#include "cli/zeqauth_commands.hpp"
 #include "core/bytes.hpp"
 #include "core/version.hpp"
 #include "crypto/random.hpp"
 #include "crypto/x25519.hpp"
 #include "dns/resolv_conf.hpp"
 #include "firewall/nftables_backend.hpp"
+#include "identity/certificate.hpp"
 #include "identity/key_file.hpp"
 #include "identity/zid.hpp"
 #include "loader/loader.hpp"
@@ -172,7 +175,7 @@ struct Args {
   int limit = zeq::control::DEFAULT_TUNNEL_ROWS;
   std::string peer, cover_action, cover_peer, killswitch_action, exit_action, exit_peer;
   std::string output, only, file;
-  bool force = false;
+  bool force = false, signing = false;
 };
 
 // status, peers and tunnels: the node as it runs.
@@ -240,16 +243,16 @@ void add_operator_commands(CLI::App& app, Options& o, Args& a) {
 
 // Keys, secrets and files: no daemon needed.
 void add_offline_commands(CLI::App& app, Args& a) {
-  app.add_subcommand("genkey", "print a new private key (base64); keep it with mode 0600")->callback([] {
-    auto kp = zeq::x25519_generate();
-    std::printf("%s\n", zeq::encode_key(kp.private_key.span()).c_str());
-  });
-  app.add_subcommand("pubkey", "read a private key on stdin, print its public key")->callback([] {
+  zeq::ctl::add_zeqauth_commands(app);  // genkey [--equation], zeqauth zid
+  auto* pubkey = app.add_subcommand("pubkey", "read a private key on stdin, print its public key");
+  pubkey->add_flag("--signing", a.signing, "print the node's Ed25519 signing key instead (for `ca sign --signing-key`)");
+  pubkey->callback([&a] {
     std::string text = read_stdin();
     auto id = zeq::identity_from_private_key_text(text);
     zeq::secure_wipe(text.data(), text.size());
     if (!id) die(kFailed, "pubkey: stdin: " + id.message());
-    std::printf("%s\n", zeq::encode_key(id->keypair.public_key).c_str());
+    auto key = a.signing ? zeq::node_signing_keypair(id->keypair.private_key.span()).public_key : id->keypair.public_key;
+    std::printf("%s\n", zeq::encode_key(key).c_str());
   });
   app.add_subcommand("zid", "read a public key on stdin (as pubkey prints it), print the node's ZID")->callback([] {
     std::string text = read_stdin();
@@ -288,6 +291,7 @@ int main(int argc, char** argv) {
   add_node_commands(app, o, a);
   add_operator_commands(app, o, a);
   add_offline_commands(app, a);
+  zeq::ctl::add_ca_commands(app);  // ca init|sign|revoke, cert show|verify
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -181,7 +181,7 @@ class Parser {
 
   PeerConfig peer_of(const YAML::Node& n, const std::string& field) const {
     only_keys(n, field, {"name", "zid", "public_key", "endpoint", "allowed_ips", "persistent_keepalive", "billing", "cover",
-                         "padding"});
+                         "padding", "send_certificate"});
     PeerConfig p;
     if (n["name"]) p.name = string_of(n["name"], field + ".name");
     if (!n["public_key"]) fail(n, field + ".public_key", "missing; give the peer's key as `zeqvpnctl pubkey` prints it");
@@ -202,12 +202,32 @@ class Parser {
       p.persistent_keepalive_s = int(integer_of(n["persistent_keepalive"], field + ".persistent_keepalive", 0, 65535));
     if (n["cover"]) p.cover = enum_of(n["cover"], field + ".cover", COVER_MODE_NAMES);
     if (n["padding"]) p.padding = enum_of(n["padding"], field + ".padding", PADDING_POLICY_NAMES);
+    if (n["send_certificate"]) p.send_certificate = bool_of(n["send_certificate"], field + ".send_certificate");
     if (const auto& b = n["billing"]) {
       only_keys(b, field + ".billing", {"unit", "price"});
       if (b["unit"]) p.billing_unit = enum_of(b["unit"], field + ".billing.unit", PRICING_UNIT_NAMES);
       if (b["price"]) p.billing_price = uint64_t(integer_of(b["price"], field + ".billing.price", 0, MAX_PRICE));
     }
     return p;
+  }
+
+  std::vector<std::string> path_list(const YAML::Node& n, const std::string& field) const {
+    std::vector<std::string> out;
+    if (n.IsScalar()) return {absolute_path_of(n, field)};
+    if (!n.IsSequence()) fail(n, field, "expected a file path or a list of them, got " + shown(n));
+    for (size_t i = 0; i < n.size(); ++i) out.push_back(absolute_path_of(n[i], field + "[" + std::to_string(i) + "]"));
+    return out;
+  }
+
+  MeshConfig mesh_of(const YAML::Node& n) const {
+    only_keys(n, "mesh", {"ca", "certificate", "revocations"});
+    MeshConfig c;
+    if (n["ca"]) c.ca = path_list(n["ca"], "mesh.ca");
+    if (n["certificate"]) c.certificate = absolute_path_of(n["certificate"], "mesh.certificate");
+    if (n["revocations"]) c.revocations = path_list(n["revocations"], "mesh.revocations");
+    if (c.ca.empty() && !c.revocations.empty())
+      fail(n["revocations"], "mesh.revocations", "revocation lists need mesh.ca (the CA that signed them); add mesh.ca");
+    return c;
   }
 
   ControlConfig control_of(const YAML::Node& n) const {
@@ -429,7 +449,7 @@ class Parser {
     std::set<size_t> walked;
     refuse_duplicate_keys(root, "", walked);
     only_keys(root, "", {"interface", "peers", "control", "state", "kill_switch", "allow_lan", "fwmark", "dns_via_peer",
-                         "dns", "cover", "padding", "log_level", "exit", "exit_node", "block_ipv6_leaks", "route_table"});
+                         "dns", "cover", "padding", "log_level", "exit", "exit_node", "block_ipv6_leaks", "route_table", "mesh"});
     Config c;
     c.source = source_;
     if (!root["interface"]) fail(root, "interface", "missing; see zeqvpn.yaml(5) or examples/zeqvpn.yaml");
@@ -443,6 +463,7 @@ class Parser {
     if (root["log_level"]) c.log_level = log_level_of(root["log_level"]);
     if (root["peers"]) c.peers = peers_of(root["peers"]);
     if (root["exit"]) c.exit = exit_of(root["exit"], c.peers);
+    if (root["mesh"]) c.mesh = mesh_of(root["mesh"]);
     c.exit_client = exit_client_of(root, c.peers, c.exit.enabled);
     return c;
   }

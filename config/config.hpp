@@ -30,6 +30,7 @@ struct PeerConfig {
   int persistent_keepalive_s = 0;     // 0 = off
   std::optional<CoverMode> cover;     // nullopt: the node's
   std::optional<PaddingPolicy> padding;  // nullopt: the node's
+  bool send_certificate = true;       // false: PROTOCOL.md v1 handshakes only (mesh.certificate not sent)
   PricingUnit billing_unit = PricingUnit::kGb;  // store/billing.hpp
   uint64_t billing_price = 0;         // integer price per unit
 
@@ -90,6 +91,17 @@ struct ExitClientConfig {
   uint32_t route_table = 0;                // 0: the fwmark's value
 };
 
+// Mesh certificates (identity/certificate.hpp): the CAs this node trusts
+// (several during a rotation), its own certificate, sent in handshakes so
+// nodes that do not name it in their YAML admit it, and revocation lists.
+// Files, read at start and on reload (loader/certificate_files.hpp).
+struct MeshConfig {
+  std::vector<std::string> ca;           // CA public key files (ca.pub)
+  std::string certificate;               // this node's certificate; empty: none
+  std::vector<std::string> revocations;  // revocation list files
+  bool operator==(const MeshConfig&) const = default;
+};
+
 struct Config {
   std::string source;                 // file the config came from
   InterfaceConfig interface;
@@ -100,6 +112,7 @@ struct Config {
   DnsConfig dns;
   ExitConfig exit;
   ExitClientConfig exit_client;
+  MeshConfig mesh;
   CoverMode cover = CoverMode::kOff;  // cover traffic per peer
   PaddingPolicy padding = PaddingPolicy::kNone;  // data message sizes
   std::string log_level = "info";

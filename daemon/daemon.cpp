@@ -16,6 +16,7 @@
 #include "daemon/exit_server.hpp"
 #include "daemon/host_network.hpp"
 #include "daemon/mesh_settings.hpp"
+#include "daemon/mesh_trust_files.hpp"
 #include "daemon/network_guard.hpp"
 #include "daemon/node_identity.hpp"
 #include "daemon/periodic_task.hpp"
@@ -154,6 +155,9 @@ Status Daemon::start_node(SecretBuffer mesh_secret) {
   exit_firewall_ = std::move(exit_firewall.value());
   exit_server_ = std::make_unique<ExitServer>(*exit_firewall_);
   NodeSettings settings = node_settings(config_, exit_server_->plan(config_).offer);
+  auto trust = load_mesh_trust(config_.mesh, identity_->keypair.public_key, identity_->zid, clock_.zeqond());
+  if (!trust) return trust.status();
+  settings.trust = std::move(trust.value());
   // Read before start_guard points the system resolver at a peer.
   settings.endpoint_resolvers = endpoint_name_servers(config_);
   auto node = Node::create(settings, *identity_, std::move(mesh_secret));
@@ -248,10 +252,16 @@ Result<std::string> Daemon::apply(const Config& next) {
       next.state.database != config_.state.database)
     spdlog::warn("reload: control and state settings take effect at the next start");
   if (Status s = check_reloadable(config_, next); !s) return s;
-  if (auto own = decode_key(node_->status().public_key))
-    if (Status s = refuse_own_key_as_peer(next, *own); !s) return s;
+  const NodeStatus self = node_->status();
+  const auto own = decode_key(self.public_key);
+  if (!own) return Status::error("reload: the node's own public key is unreadable (" + self.public_key + ")");
+  if (Status s = refuse_own_key_as_peer(next, *own); !s) return s;
+  auto trust = load_mesh_trust(next.mesh, *own, self.zid, clock_.zeqond());
+  if (!trust) return trust.status();
   const ExitPlan exit_plan = exit_server_->plan(next), exit_was = exit_server_->applied();
-  auto change = node_->reload(node_settings(next, exit_plan.offer), [&]() -> Status {
+  NodeSettings settings = node_settings(next, exit_plan.offer);
+  settings.trust = std::move(trust.value());
+  auto change = node_->reload(settings, [&]() -> Status {
     if (Status s = exit_server_->apply(exit_plan); !s) return Status::error("reload: " + s.message());
     if (Status s = guard_->reconfigure(next); !s) {
       (void)exit_server_->apply(exit_was);

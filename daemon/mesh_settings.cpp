@@ -14,6 +14,7 @@ PeerSettings peer_settings(const PeerConfig& p) {
   s.persistent_keepalive_s = p.persistent_keepalive_s;
   s.cover = p.cover;
   s.padding = p.padding;
+  s.send_certificate = p.send_certificate;
   return s;
 }
 

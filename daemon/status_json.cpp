@@ -58,6 +58,23 @@ json exit_json(const ExitClientStatus& c, const ExitServerStatus& r) {
   return {{"client", client}, {"role", role}};
 }
 
+json certificate_json(const std::optional<CertificateStatus>& c) {
+  if (!c) return nullptr;
+  return {{"name", c->name},
+          {"zid", c->zid},
+          {"fingerprint", c->fingerprint},
+          {"issuer", c->issuer},
+          {"owner", c->owner.empty() ? json(nullptr) : json(c->owner)},
+          {"roles", c->roles},
+          {"groups", c->groups},
+          {"addresses", c->addresses},
+          {"allowed_ips", c->allowed_ips},
+          {"not_before_zeqond", c->not_before_z},
+          {"not_after_zeqond", c->not_after_z},
+          {"expires_in_s", c->expires_in_s},
+          {"expires_soon", c->expires_in_s < CERTIFICATE_WARN_S}};
+}
+
 json peer_json(const PeerStatus& p) {
   json j = {{"name", p.name},
             {"zid", p.zid},
@@ -87,7 +104,9 @@ json peer_json(const PeerStatus& p) {
               {"rx_packets", p.cover_rx_packets},
               {"rx_bytes", p.cover_rx_bytes},
               {"last_sent_mono_s", double(p.cover_last_sent_ns) / 1e9},
-              {"last_due_mono_s", double(p.cover_last_due_ns) / 1e9}}}};
+              {"last_due_mono_s", double(p.cover_last_due_ns) / 1e9}}},
+            {"certificate", certificate_json(p.certificate)},
+            {"certified_only", p.certified_only}};
   if (p.last_handshake_age_us < 0) {
     j["last_handshake_s"] = nullptr;
     j["last_handshake_zeqonds"] = nullptr;
@@ -138,6 +157,11 @@ json status_json(const NodeStatus& s, const GuardStatus& g) {
           {"received", s.received},
           {"kill_switch", guard["kill_switch"]},
           {"dns", guard["dns"]},
+          {"certificates",
+           {{"own", certificate_json(s.certificate)},
+            {"trusted_cas", s.trusted_cas},
+            {"revocation_serials", s.revocation_serials},
+            {"tunnels_cut", s.certificate_cuts}}},
           {"peers", peers}};
 }
 
@@ -198,6 +222,19 @@ void node_metrics(std::string& out, const NodeStatus& s, const GuardStatus& g) {
   out += fmt::format("zeqvpn_dns_via_peer {}\n", g.dns_via_peer ? 1 : 0);
   family(out, "zeqvpn_received_total", "counter", "Authenticated messages that carried no IP packet, by kind.");
   for (const auto& [kind, n] : s.received) out += fmt::format("zeqvpn_received_total{{kind=\"{}\"}} {}\n", label(kind), n);
+  family(out, "zeqvpn_certificate_expiry_seconds", "gauge",
+         "Seconds until a mesh certificate expires (negative: expired): this node's and each peer's.");
+  if (s.certificate)
+    out += fmt::format("zeqvpn_certificate_expiry_seconds{{of=\"self\",zid=\"{}\",name=\"{}\"}} {}\n", label(s.certificate->zid),
+                       label(s.certificate->name), s.certificate->expires_in_s);
+  for (const auto& p : s.peers)
+    if (p.certificate)
+      out += fmt::format("zeqvpn_certificate_expiry_seconds{{of=\"peer\",zid=\"{}\",name=\"{}\"}} {}\n", label(p.zid),
+                         label(p.certificate->name), p.certificate->expires_in_s);
+  family(out, "zeqvpn_certificate_tunnels_cut_total", "counter",
+         "Tunnels cut because the peer's certificate stopped passing (revoked, expired, CA no longer trusted), by reason.");
+  for (const auto& [reason, n] : s.certificate_cuts)
+    out += fmt::format("zeqvpn_certificate_tunnels_cut_total{{reason=\"{}\"}} {}\n", label(reason), n);
 }
 
 struct PeerMetric {

@@ -1,5 +1,7 @@
 #include "mesh/allowed_ips.hpp"
 
+#include <algorithm>
+
 namespace zeq {
 
 void AllowedIps::insert(const IpPrefix& prefix, int peer_id) {
@@ -30,6 +32,27 @@ int AllowedIps::lookup(int family, const uint8_t* address) const {
     if (t[node].peer >= 0) best = t[node].peer;
   }
   return best;
+}
+
+namespace {
+
+bool covers(const IpPrefix& outer, const IpPrefix& inner) {
+  return outer.family == inner.family && outer.length <= inner.length && outer.contains(inner.family, inner.addr.data());
+}
+
+}  // namespace
+
+std::vector<IpPrefix> intersect_prefixes(const std::vector<IpPrefix>& a, const std::vector<IpPrefix>& b) {
+  std::vector<IpPrefix> out;
+  auto add = [&](const IpPrefix& p) {
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  };
+  for (const auto& x : a)
+    for (const auto& y : b) {
+      if (covers(y, x)) add(x);
+      else if (covers(x, y)) add(y);
+    }
+  return out;
 }
 
 }  // namespace zeq

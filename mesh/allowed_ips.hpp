@@ -28,4 +28,10 @@ class AllowedIps {
   std::vector<Node> v6_{Node{}};
 };
 
+// The addresses both prefix sets cover, as prefixes: how a certificate's
+// allowed_ips narrow what the YAML gives a peer (never widen it). Each prefix
+// of `a` inside some prefix of `b`, and each prefix of `b` inside some prefix
+// of `a`, without duplicates.
+std::vector<IpPrefix> intersect_prefixes(const std::vector<IpPrefix>& a, const std::vector<IpPrefix>& b);
+
 }  // namespace zeq

@@ -38,7 +38,7 @@ bool ControlQueue::reserve() {
 
 bool ControlQueue::deliver_handshake(ByteSpan message, const UdpEndpoint& from) {
   if (!reserve()) return false;
-  boost::asio::post(io_, [this, copy = Copy<wire::INIT_SIZE>(message), from] {
+  boost::asio::post(io_, [this, copy = Copy<wire::MAX_INIT_SIZE>(message), from] {
     queued_.fetch_sub(1);
     handlers_.handshake(copy.span(), from);
   });

@@ -31,7 +31,7 @@ void DataPlane::publish_table() {
   for (const auto& p : peers) {
     int slot = int(next->peers.size());
     next->peers.push_back(p.get());
-    for (const auto& prefix : p->settings.allowed_ips) next->routes.insert(prefix, slot);
+    for (const auto& prefix : p->effective_allowed_ips()) next->routes.insert(prefix, slot);
     if (p->serial == exit_serial && exit_serial != 0) {
       if (exit_ipv4) next->routes.insert(IpPrefix{4, {}, 0}, slot);
       if (exit_ipv6) next->routes.insert(IpPrefix{6, {}, 0}, slot);

@@ -46,13 +46,14 @@ bool HandshakeGuard::admit_received_cookie_reply(int64_t now_us) {
 HandshakeGuard::Verdict HandshakeGuard::check(ByteSpan message, const UdpEndpoint& from, int queue_depth,
                                               int64_t now_us, std::span<uint8_t, wire::COOKIE_REPLY_SIZE> reply) {
   if (!note_arrival(queue_depth, now_us)) return Verdict::kPass;
-  const bool has_mac2 = mac2_presence(message[0], message.size()) == Mac2Presence::kPresent;
+  const bool has_mac2 = mac2_presence(message) == Mac2Presence::kPresent;
   // Without mac2 the budgets come first, so a flood over them costs no MAC.
   if (!has_mac2 && !may_reply(from, now_us)) return Verdict::kUnanswered;
   const Cookie cookie = cookie_for(from, now_us);
   if (!has_mac2 || !verify_mac2(cookie, message)) {
     if (has_mac2 && !may_reply(from, now_us)) return Verdict::kUnanswered;
-    const size_t base = handshake_base_size(message[0]);
+    const size_t base = handshake_base_size(message);
+    if (base == 0 || base > message.size()) return Verdict::kFailed;  // the worker checked the size; never here
     std::array<uint8_t, wire::COOKIE_NONCE_SIZE> nonce{};
     random_.fill(nonce);
     const uint32_t sender_index = load_be32(message.data() + wire::SENDER_INDEX_OFFSET);

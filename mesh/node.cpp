@@ -177,6 +177,8 @@ Status Node::Impl::build() {
       plane, identity, mesh, clock, random,
       [&control_socket](ByteSpan msg, const UdpEndpoint& to) { return control_socket.send_to(msg.data(), msg.size(), to); });
   sessions->set_events(this);
+  sessions->set_certified_peer_hook([this](const Peer& peer, bool added) { certified_peer_changed(peer, added); });
+  sessions->apply_trust(settings.trust);
   dns = std::make_unique<DnsOffers>(plane, *sessions);
   dns->set_resolver(settings.dns_offer);
   exits = std::make_unique<ExitOffers>(*sessions);

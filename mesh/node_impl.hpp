@@ -4,6 +4,7 @@
 // live in node.cpp behind `Loop`, so this header stays free of them.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <vector>
@@ -52,6 +53,10 @@ struct Node::Impl final : TunnelEvents {
   void wait_signal();
   // node_peers.cpp
   Result<Peer*> find_peer(const std::string& name) const;
+  // A peer admitted by its certificate joined or left: kernel routes for
+  // its allowed_ips outside the TUN's own networks (counted, as several
+  // peers may share one, and never one the YAML's peers hold).
+  void certified_peer_changed(const Peer& peer, bool added);
 
   NodeSettings settings;
   LocalIdentity identity;
@@ -70,6 +75,7 @@ struct Node::Impl final : TunnelEvents {
   std::unique_ptr<EndpointRefresher> endpoints;  // peers' endpoint host names
   Observers observers;
   Hooks hooks;
+  std::map<IpPrefix, int> certified_routes;
   const int64_t started_us;
   uint64_t ticks = 0;
 };

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mesh/node_impl.hpp"
+#include "tun/link_config.hpp"
 
 namespace zeq {
 
@@ -81,6 +82,26 @@ Status Node::cover(const std::string& peer, bool on) {
     spdlog::info("peer {}: cover traffic {} by operator", p->label(), to_string(p->cover_mode));
   }
   return Status::ok();
+}
+
+void Node::Impl::certified_peer_changed(const Peer& peer, bool added) {
+  const auto yaml = kernel_routes(settings.peers);
+  std::vector<IpPrefix> add, remove;
+  for (const auto& prefix : peer.effective_allowed_ips()) {
+    const IpPrefix net = prefix.network();
+    if (net.length == 0 || yaml.count(net)) continue;
+    bool on_link = false;
+    for (const auto& own : settings.addresses)
+      if (own.network().length <= net.length && own.network().contains(net.family, net.addr.data())) on_link = true;
+    if (on_link) continue;
+    int& users = certified_routes[net];
+    if (added && users++ == 0) add.push_back(net);
+    if (!added && users > 0 && --users == 0) remove.push_back(net);
+    if (users == 0) certified_routes.erase(net);
+  }
+  if (add.empty() && remove.empty()) return;
+  if (Status s = change_routes(tun.ifindex(), add, remove); !s)
+    spdlog::warn("peer {}: routes for its certificate's allowed_ips: {}", peer.label(), s.message());
 }
 
 }  // namespace zeq

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,10 @@ struct PeerSettings {
   int persistent_keepalive_s = 0;         // 0 = off
   std::optional<CoverMode> cover;         // nullopt: the node's
   std::optional<PaddingPolicy> padding;   // nullopt: the node's
+  // Whether handshakes to this peer carry our certificate (when we have
+  // one); false keeps them PROTOCOL.md v1 for a peer that cannot read
+  // extensions.
+  bool send_certificate = true;
 
   bool operator==(const PeerSettings&) const = default;
   // How logs, errors and summaries name the peer.
@@ -41,6 +46,8 @@ struct ExitOfferSettings {
   uint8_t families = 0;
   bool operator==(const ExitOfferSettings&) const = default;
 };
+
+struct TrustSettings;  // mesh/mesh_trust.hpp
 
 struct NodeSettings {
   std::string interface_name = "zeq0";
@@ -57,6 +64,9 @@ struct NodeSettings {
   CoverMode cover = CoverMode::kOff;
   PaddingPolicy padding = PaddingPolicy::kNone;
   std::vector<PeerSettings> peers;
+  // Mesh certificates: trusted CAs, revocation lists, our own certificate
+  // (null: none of them; peers are trusted by the YAML alone).
+  std::shared_ptr<const TrustSettings> trust;
 };
 
 }  // namespace zeq

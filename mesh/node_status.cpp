@@ -17,6 +17,32 @@ const char* to_string(Received r) {
   return "unknown";
 }
 
+std::vector<std::string> prefix_texts(const std::vector<IpPrefix>& prefixes) {
+  std::vector<std::string> out;
+  for (const auto& p : prefixes) out.push_back(p.to_string());
+  return out;
+}
+
+CertificateStatus certificate_status(const Certificate& cert, uint64_t now_z) {
+  const CertificateBody& b = cert.body;
+  CertificateStatus c;
+  c.name = b.name;
+  c.zid = b.zid;
+  const Digest32 fp = cert.fingerprint();
+  c.fingerprint = to_hex(fp);
+  c.issuer = to_hex(b.issuer);
+  c.owner = b.owner;
+  if (b.roles & CERT_ROLE_NODE) c.roles.push_back("node");
+  if (b.roles & CERT_ROLE_RELAY) c.roles.push_back("relay");
+  c.groups = b.groups;
+  c.addresses = prefix_texts(b.addresses);
+  c.allowed_ips = prefix_texts(b.allowed_ips);
+  c.not_before_z = b.not_before_z;
+  c.not_after_z = b.not_after_z;
+  c.expires_in_s = int64_t((double(b.not_after_z) - double(now_z)) * TAU_ZQ);
+  return c;
+}
+
 const char* state_of(const Peer& p) {
   if (p.admin_down) return "admin_down";
   if (p.current_owned) return "up";
@@ -33,7 +59,7 @@ PeerStatus peer_status(const Peer& p, int64_t now) {
   if (!ep.empty()) ps.endpoint = ep.to_string();
   if (!p.settings.endpoint_host.empty())
     ps.endpoint_host = p.settings.endpoint_host + ":" + std::to_string(p.settings.endpoint_port);
-  for (const auto& prefix : p.settings.allowed_ips) ps.allowed_ips.push_back(prefix.to_string());
+  for (const auto& prefix : p.effective_allowed_ips()) ps.allowed_ips.push_back(prefix.to_string());
   if (p.last_handshake_us) ps.last_handshake_age_us = now - p.last_handshake_us;
   if (p.up_since_us) ps.up_for_us = now - p.up_since_us;
   ps.rx_bytes = p.rx_bytes.load();
@@ -51,6 +77,7 @@ PeerStatus peer_status(const Peer& p, int64_t now) {
   ps.cover_rx_bytes = p.cover_rx_bytes.load();
   ps.cover_last_sent_ns = p.cover_last_sent_ns;
   ps.cover_last_due_ns = p.cover_last_due_ns;
+  ps.certified_only = p.certified_only;
   return ps;
 }
 
@@ -91,7 +118,19 @@ NodeStatus Node::status() const {
     s.peers.back().exit_offer_received = m.exits->received_from(p->key.zid);
     s.peers.back().exit_offer_sent = m.exits->offered_to(p->key.zid);
     if (m.plane.exit_serial == p->serial) s.peers.back().is_exit = true;
+    if (p->certificate) s.peers.back().certificate = certificate_status(*p->certificate, s.zeqond);
   }
+  const MeshTrust& trust = m.sessions->trust();
+  if (const Certificate* own = trust.own()) s.certificate = certificate_status(*own, s.zeqond);
+  if (const TrustSettings* t = trust.settings()) {
+    for (const auto& ca : t->store.cas()) {
+      s.trusted_cas.push_back(to_hex(ca.fingerprint()));
+      if (const RevocationList* list = t->store.revocation_list(ca.fingerprint()))
+        s.revocation_serials[s.trusted_cas.back()] = list->serial;
+    }
+  }
+  for (size_t r = 1; r < size_t(HandshakeReject::kCount); ++r)
+    if (uint64_t n = m.sessions->certificate_cuts(HandshakeReject(r))) s.certificate_cuts[to_string(HandshakeReject(r))] = n;
   return s;
 }
 

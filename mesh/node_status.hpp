@@ -5,10 +5,22 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace zeq {
+
+// Status warns about a certificate that expires within this (7 days).
+inline constexpr int64_t CERTIFICATE_WARN_S = 7 * 86400;
+
+// A mesh certificate as status shows it (identity/certificate.hpp).
+struct CertificateStatus {
+  std::string name, zid, fingerprint, issuer, owner;  // fingerprints in hex
+  std::vector<std::string> roles, groups, addresses, allowed_ips;
+  uint64_t not_before_z = 0, not_after_z = 0;
+  int64_t expires_in_s = 0;  // negative: expired that long ago
+};
 
 struct PeerStatus {
   std::string name, zid, public_key;
@@ -32,6 +44,10 @@ struct PeerStatus {
   // ours to it; whether it is the exit in use.
   uint8_t exit_offer_received = 0, exit_offer_sent = 0;
   bool is_exit = false;
+  // The certificate the peer proved (empty name: none), and whether the node
+  // knows the peer only through it (not from the YAML).
+  std::optional<CertificateStatus> certificate;
+  bool certified_only = false;
 };
 
 struct NodeStatus {
@@ -50,6 +66,13 @@ struct NodeStatus {
   std::map<std::string, uint64_t> drops;              // by reason, every reason
   std::map<std::string, uint64_t> received;           // keepalive, cover, control
   std::vector<PeerStatus> peers;
+  // Mesh certificates: this node's own (nullopt: none), the CAs it trusts
+  // (fingerprints, hex), the serial of the revocation list held per CA, and
+  // tunnels cut because a certificate stopped passing, by reason.
+  std::optional<CertificateStatus> certificate;
+  std::vector<std::string> trusted_cas;
+  std::map<std::string, uint64_t> revocation_serials;
+  std::map<std::string, uint64_t> certificate_cuts;
 };
 
 }  // namespace zeq

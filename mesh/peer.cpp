@@ -1,5 +1,7 @@
 #include "mesh/peer.hpp"
 
+#include "mesh/allowed_ips.hpp"
+
 namespace zeq {
 
 Peer::Peer(const PeerSettings& s, uint64_t peer_serial)
@@ -41,6 +43,11 @@ void Peer::apply_traffic_shape(CoverMode node_cover, PaddingPolicy node_padding)
     cover_mode = mode;
     cover.reset();
   }
+}
+
+std::vector<IpPrefix> Peer::effective_allowed_ips() const {
+  if (!certificate) return settings.allowed_ips;
+  return intersect_prefixes(settings.allowed_ips, certificate->body.allowed_ips);
 }
 
 }  // namespace zeq

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "identity/certificate.hpp"
 #include "mesh/cover_schedule.hpp"
 #include "mesh/endpoint_cell.hpp"
 #include "mesh/keypair.hpp"
@@ -100,6 +101,14 @@ class Peer {
   uint64_t cover_tx_packets = 0, cover_tx_bytes = 0;
   int64_t cover_last_sent_ns = 0;  // CLOCK_MONOTONIC of the last cover packet sent
   int64_t cover_last_due_ns = 0;   // when the schedule wanted that packet sent
+  // The mesh certificate the peer proved in a handshake (mesh/mesh_trust.hpp),
+  // and whether the node knows the peer only through it (not from the YAML).
+  // A certificate narrows the peer's allowed_ips (effective_allowed_ips).
+  std::optional<Certificate> certificate;
+  bool certified_only = false;
+  // The prefixes cryptokey routing gives the peer: the YAML's (or, for a
+  // certified-only peer, the certificate's), narrowed by its certificate.
+  std::vector<IpPrefix> effective_allowed_ips() const;
 
  private:
   std::mutex switch_mutex_;

@@ -44,10 +44,19 @@ SessionManager::PeerSetChange SessionManager::apply_peers(const std::vector<Peer
     size_t i = 0;
     while (i < wanted.size() && !(wanted[i].zid == p->key.zid && wanted[i].public_key == p->key.public_key)) ++i;
     if (i == wanted.size()) {
-      gone.push_back(p.get());
+      // Peers admitted by certificate are not the YAML's to remove; the
+      // trust that comes with the reload decides on them (apply_trust).
+      if (!p->certified_only) gone.push_back(p.get());
       continue;
     }
     matched[i] = true;
+    if (p->certified_only) {
+      // Now named in the YAML too: its entry rules, narrowed by the certificate.
+      p->certified_only = false;
+      p->settings = wanted[i];
+      change.updated.push_back(p->label());
+      continue;
+    }
     if (wanted[i] == p->settings) {
       ++change.unchanged;
       continue;

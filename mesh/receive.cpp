@@ -59,8 +59,8 @@ int DataWorker::receive_batch() {
 // mac1, then the handshake guard (cookies and rate limits while under
 // load), then the control thread gets the message without mac2.
 void DataWorker::receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now) {
-  if (mac2_presence(msg[0], len) == Mac2Presence::kBadSize) return counters_.drop(Drop::kMalformed);
-  const size_t base = handshake_base_size(msg[0]);
+  if (mac2_presence(ByteSpan(msg, len)) == Mac2Presence::kBadSize) return counters_.drop(Drop::kMalformed);
+  const size_t base = handshake_base_size(ByteSpan(msg, len));
   if (!verify_mac1(plane_.own_mac1_key, ByteSpan(msg, base))) return counters_.drop(Drop::kHandshakeMac1);
   std::array<uint8_t, wire::COOKIE_REPLY_SIZE> reply;
   switch (plane_.handshake_guard->check(ByteSpan(msg, len), from, plane_.inbox->queued(), now, reply)) {

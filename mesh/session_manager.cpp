@@ -77,9 +77,16 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
   if (auto r = read_initiation(local_, plane_.own_mac1_key, message, init); r != HandshakeReject::kNone)
     return reject(r, "initiation from " + from.to_string());
   Peer* peer = peer_by_static(init.initiator_static);
-  if (!peer) return reject(HandshakeReject::kUnknownPeer, "initiation from " + from.to_string() + " claiming " + init.payload.zid);
-  if (peer->key.zid != init.payload.zid)
+  if (!peer) {
+    if (!init.had_extensions || !trust_.has_anchors())
+      return reject(HandshakeReject::kUnknownPeer, "initiation from " + from.to_string() + " claiming " + init.payload.zid);
+    peer = admit_certified(init, from);
+    if (!peer) return;
+  } else if (peer->key.zid != init.payload.zid) {
     return reject(HandshakeReject::kKeyMismatch, "key of " + peer->key.zid + " used with ZID " + init.payload.zid);
+  } else if (init.had_extensions && !certificate_passes(*peer, init.extensions, "initiation")) {
+    return;
+  }
   if (peer->admin_down) return reject(HandshakeReject::kPeerDown, "initiation from " + peer->label() + " (down by operator)");
   uint64_t now_z = clock_.zeqond();
   if (!within_drift(init.payload.zeqond, now_z))
@@ -91,10 +98,12 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
   auto index = plane_.index.reserve();
   if (!index) return reject(HandshakeReject::kUnexpected, "index table full");
   HandshakeRandomness rnd = HandshakeRandomness::draw(random_, *index);
-  std::array<uint8_t, wire::RESPONSE_WITH_MAC2_SIZE> out{};
+  // Extensions answer extensions: a v1 initiator gets a v1 response.
+  const Bytes extensions = init.had_extensions ? trust_.extensions() : Bytes{};
+  const size_t size = response_size(extensions.size());
+  std::array<uint8_t, wire::MAX_RESPONSE_SIZE + wire::MAC2_SIZE> out{};
   SessionKeys keys;
-  auto response = std::span<uint8_t, wire::RESPONSE_SIZE>(out.data(), wire::RESPONSE_SIZE);
-  if (!write_response(init, local_, mesh_.span(), now_z, rnd, response, keys)) {
+  if (!write_response(init, local_, mesh_.span(), now_z, rnd, extensions, MutableByteSpan(out.data(), size), keys)) {
     plane_.index.release(*index);
     return reject(HandshakeReject::kBadNoise, "could not answer " + peer->label());
   }
@@ -116,7 +125,7 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
   peer->next = std::move(session.value());
   peer->await_confirmation(peer->next.get());
   plane_.index.publish(keys.local_index, peer->next.get());
-  send_handshake(peer->cookie, out, wire::RESPONSE_SIZE, from, "response");
+  send_handshake(peer->cookie, MutableByteSpan(out.data(), size + wire::MAC2_SIZE), size, from, "response");
   // Not yet completed: a responder cannot tell a peer with another mesh
   // secret from a good one until the first data message opens (promote_next).
   ++answered_;
@@ -136,6 +145,9 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
     return reject(r, "response from " + peer->label() +
                          (r == HandshakeReject::kBadNoise ? " (different ZEQ_MESH_SECRET or key?)" : ""));
   }
+  if (!peer->pending_handshake->received_extensions().empty() &&
+      !certificate_passes(*peer, peer->pending_handshake->received_extensions(), "response"))
+    return;
   int64_t now = clock_.mono_us();
   auto session = Keypair::create(keys, peer, plane_.workers + 1, now);
   if (!session) {
@@ -177,10 +189,15 @@ void SessionManager::initiate(Peer& peer, int64_t now) {
   }
   auto index = plane_.index.reserve();
   if (!index) return;
-  std::array<uint8_t, wire::INIT_WITH_MAC2_SIZE> out{};
+  // With a certificate of our own, every initiation carries it (a peer
+  // that does not name us in its YAML admits us by it), unless the peer is
+  // set to get PROTOCOL.md v1 messages only.
+  const Bytes extensions = peer.settings.send_certificate ? trust_.extensions() : Bytes{};
+  const size_t size = initiation_size(extensions.size());
+  std::array<uint8_t, wire::MAX_HANDSHAKE_SIZE> out{};
   auto hs = InitiatorHandshake::start(local_, peer.key, mesh_.span(), clock_.zeqond(),
-                                      HandshakeRandomness::draw(random_, *index),
-                                      std::span<uint8_t, wire::INIT_SIZE>(out.data(), wire::INIT_SIZE));
+                                      HandshakeRandomness::draw(random_, *index), extensions,
+                                      MutableByteSpan(out.data(), size));
   if (!hs) {
     plane_.index.release(*index);
     return;
@@ -188,7 +205,7 @@ void SessionManager::initiate(Peer& peer, int64_t now) {
   peer.pending_handshake = std::move(hs);
   if (peer.handshake_started_us == 0) peer.handshake_started_us = now;
   peer.next_retry_us = now + zeqonds_to_us(HANDSHAKE_RETRY_Z) + int64_t(random_.uniform(HANDSHAKE_RETRY_JITTER_US));
-  send_handshake(peer.cookie, out, wire::INIT_SIZE, ep, "initiation");
+  send_handshake(peer.cookie, MutableByteSpan(out.data(), size + wire::MAC2_SIZE), size, ep, "initiation");
   spdlog::debug("peer {}: handshake initiation sent to {}", peer.label(), ep.to_string());
 }
 

@@ -18,6 +18,7 @@
 #include "crypto/secret_bytes.hpp"
 #include "identity/key_file.hpp"
 #include "mesh/data_plane.hpp"
+#include "mesh/mesh_trust.hpp"
 #include "mesh/node_settings.hpp"
 #include "mesh/tunnel_events.hpp"
 #include "protocol/handshake.hpp"
@@ -89,6 +90,19 @@ class SessionManager {
   };
   PeerSetChange apply_peers(const std::vector<PeerSettings>& wanted);
 
+  // Certificates (mesh/mesh_trust.hpp): the trust in force. A new one (start,
+  // reload) is applied at once: every certified peer is checked against it,
+  // and one that no longer passes (revoked, expired, its CA no longer
+  // trusted) is cut: keys dropped, and a certified-only peer removed.
+  void apply_trust(std::shared_ptr<const TrustSettings> trust);
+  const MeshTrust& trust() const { return trust_; }
+  // Runs when a certified-only peer joins (added) or leaves the node, so the
+  // node can give its allowed_ips kernel routes or take them away.
+  void set_certified_peer_hook(std::function<void(const Peer&, bool added)> hook) { certified_hook_ = std::move(hook); }
+  // Tunnels cut because a certificate stopped passing, by reason
+  // (kCertRevoked, kCertExpired, kCertUnknownIssuer, ...).
+  uint64_t certificate_cuts(HandshakeReject r) const { return cert_cuts_[size_t(r)]; }
+
   // A peer that carries routes gave up handshaking (HANDSHAKE_GIVE_UP): the
   // kill switch's on_drop mode arms on this. Peers down by operator do not count.
   bool any_tunnel_dropped() const;
@@ -117,6 +131,13 @@ class SessionManager {
   void reject(HandshakeReject r, const std::string& context);
   Peer* peer_by_static(const PublicKey& key);
   void drop_keys(Peer& peer);
+  // certified_peers.cpp: admitting a peer by its certificate, checking the
+  // certificates sent with handshakes, cutting peers whose certificate fails.
+  Peer* admit_certified(const ReceivedInitiation& init, const UdpEndpoint& from);
+  bool certificate_passes(Peer& peer, ByteSpan extensions, const char* what);
+  void recheck_certificates(uint64_t now_z);
+  void expire_certificates(uint64_t now_z);
+  void cut_certified(Peer& peer, HandshakeReject why);
   // Reports up/down transitions (current key present or not) to events_.
   void sync_tunnel_state(Peer& peer, const char* down_reason);
   // A handshake message to the network; a failure is counted and logged,
@@ -155,6 +176,10 @@ class SessionManager {
   uint64_t completed_ = 0;
   uint64_t answered_ = 0;
   uint64_t cookies_received_ = 0;
+  MeshTrust trust_;
+  std::function<void(const Peer&, bool)> certified_hook_;
+  std::array<uint64_t, size_t(HandshakeReject::kCount)> cert_cuts_{};
+  uint64_t last_certificate_check_z_ = 0;
 };
 
 }  // namespace zeq

@@ -12,6 +12,7 @@ namespace zeq {
 void SessionManager::tick() {
   int64_t now = clock_.mono_us();
   for (auto& p : plane_.peers) tick_peer(*p, now);
+  expire_certificates(clock_.zeqond());
   plane_.quiescence.collect();
 }
 

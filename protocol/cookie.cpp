@@ -22,19 +22,26 @@ Cookie make_cookie(const Key32& secret, const UdpEndpoint& sender) {
   return cookie;
 }
 
-size_t handshake_base_size(uint8_t type) {
-  switch (type) {
-    case wire::kHandshakeInit: return wire::INIT_SIZE;
-    case wire::kHandshakeResponse: return wire::RESPONSE_SIZE;
+size_t handshake_base_size(ByteSpan message) {
+  if (message.size() < wire::INIT_HEADER_SIZE) return 0;
+  size_t base = 0;
+  switch (message[0]) {
+    case wire::kHandshakeInit: base = wire::INIT_SIZE; break;
+    case wire::kHandshakeResponse: base = wire::RESPONSE_SIZE; break;
     default: return 0;
   }
+  const uint8_t flags = message[wire::HEADER_FLAGS_OFFSET];
+  const size_t extensions = load_be16(message.data() + wire::HEADER_EXTENSIONS_LENGTH_OFFSET);
+  if (flags == 0) return extensions == 0 ? base : 0;
+  if (flags != wire::EXTENSIONS_FLAG || extensions == 0 || extensions > wire::MAX_EXTENSIONS_SIZE) return 0;
+  return base + extensions;
 }
 
-Mac2Presence mac2_presence(uint8_t type, size_t size) {
-  const size_t base = handshake_base_size(type);
+Mac2Presence mac2_presence(ByteSpan message) {
+  const size_t base = handshake_base_size(message);
   if (base == 0) return Mac2Presence::kBadSize;
-  if (size == base) return Mac2Presence::kAbsent;
-  if (size == base + wire::MAC2_SIZE) return Mac2Presence::kPresent;
+  if (message.size() == base) return Mac2Presence::kAbsent;
+  if (message.size() == base + wire::MAC2_SIZE) return Mac2Presence::kPresent;
   return Mac2Presence::kBadSize;
 }
 

@@ -29,11 +29,14 @@ Digest32 cookie_key_for(std::span<const uint8_t, 32> static_public);
 // address, the port big-endian.
 Cookie make_cookie(const Key32& secret, const UdpEndpoint& sender);
 
-// The size of a handshake message of this type without mac2 (0 for other
-// types), and whether `size` is that size with or without mac2.
-size_t handshake_base_size(uint8_t type);
+// The size of a handshake message without mac2, from its header (type and
+// extension length): 0 for other types and for a header no sender writes
+// (flags other than EXTENSIONS_FLAG, an extension length of 0 or over
+// MAX_EXTENSIONS_SIZE, a length without the flag). And whether the message
+// is that size with or without mac2.
+size_t handshake_base_size(ByteSpan message);
 enum class Mac2Presence : uint8_t { kAbsent, kPresent, kBadSize };
-Mac2Presence mac2_presence(uint8_t type, size_t size);
+Mac2Presence mac2_presence(ByteSpan message);
 
 // mac2 = HMAC(cookie, every byte before it, mac1 included)[0:16], written
 // into the last 16 bytes of message; and its constant-time check.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/constants.hpp"
+#include "protocol/cookie.hpp"
 
 namespace zeq {
 
@@ -21,6 +22,13 @@ const char* to_string(HandshakeReject r) {
     case HandshakeReject::kUnexpected: return "unexpected";
     case HandshakeReject::kPeerDown: return "peer_down";
     case HandshakeReject::kBadCookieReply: return "bad_cookie_reply";
+    case HandshakeReject::kCertMalformed: return "cert_malformed";
+    case HandshakeReject::kCertUnknownIssuer: return "cert_unknown_issuer";
+    case HandshakeReject::kCertBadSignature: return "cert_bad_signature";
+    case HandshakeReject::kCertNotYetValid: return "cert_not_yet_valid";
+    case HandshakeReject::kCertExpired: return "cert_expired";
+    case HandshakeReject::kCertRevoked: return "cert_revoked";
+    case HandshakeReject::kCertKeyMismatch: return "cert_key_mismatch";
     case HandshakeReject::kCount: break;
   }
   return "unknown";
@@ -71,12 +79,48 @@ noise::HandshakeState::Options noise_options(bool initiator, const LocalIdentity
   return o;
 }
 
+// Header of a message carrying `extensions` bytes of extensions: type,
+// then zero (v1) or the flag and the length.
+void write_header(uint8_t type, size_t extensions, MutableByteSpan out) {
+  std::fill(out.begin(), out.end(), 0);
+  out[0] = type;
+  if (extensions == 0) return;
+  out[wire::HEADER_FLAGS_OFFSET] = wire::EXTENSIONS_FLAG;
+  store_be16(out.data() + wire::HEADER_EXTENSIONS_LENGTH_OFFSET, uint16_t(extensions));
+}
+
+// The payload plaintext: the v1 payload, then the extension bytes.
+Bytes payload_with(const HandshakePayload& payload, ByteSpan extensions) {
+  auto fixed = encode_payload(payload);
+  Bytes out(fixed.begin(), fixed.end());
+  out.insert(out.end(), extensions.begin(), extensions.end());
+  return out;
+}
+
+// Splits a decrypted payload into the v1 payload and the extension bytes
+// the header announced.
+std::optional<HandshakePayload> split_payload(const Bytes& plain, size_t extensions, Bytes& extension_bytes) {
+  if (plain.size() != wire::PAYLOAD_SIZE + extensions) return std::nullopt;
+  extension_bytes.assign(plain.begin() + long(wire::PAYLOAD_SIZE), plain.end());
+  return decode_payload(ByteSpan(plain.data(), wire::PAYLOAD_SIZE));
+}
+
+size_t extension_length(ByteSpan message) {
+  return message[wire::HEADER_FLAGS_OFFSET] == wire::EXTENSIONS_FLAG
+             ? load_be16(message.data() + wire::HEADER_EXTENSIONS_LENGTH_OFFSET)
+             : 0;
+}
+
 }  // namespace
+
+size_t initiation_size(size_t extension_bytes) { return wire::INIT_SIZE + extension_bytes; }
+size_t response_size(size_t extension_bytes) { return wire::RESPONSE_SIZE + extension_bytes; }
 
 std::unique_ptr<InitiatorHandshake> InitiatorHandshake::start(const LocalIdentity& local, const PeerKey& peer,
                                                               ByteSpan mesh_secret, uint64_t zeqond,
-                                                              const HandshakeRandomness& rnd,
-                                                              std::span<uint8_t, wire::INIT_SIZE> out) {
+                                                              const HandshakeRandomness& rnd, ByteSpan extensions,
+                                                              MutableByteSpan out) {
+  if (extensions.size() > wire::MAX_EXTENSIONS_SIZE || out.size() != initiation_size(extensions.size())) return nullptr;
   std::unique_ptr<InitiatorHandshake> hs(new InitiatorHandshake());
   auto opts = noise_options(true, local);
   opts.rs = peer.public_key;
@@ -89,11 +133,11 @@ std::unique_ptr<InitiatorHandshake> InitiatorHandshake::start(const LocalIdentit
   hs->sender_index_ = rnd.sender_index;
   hs->zeqond_ = zeqond;
   hs->nonce_ = rnd.nonce;
+  hs->sent_extensions_ = !extensions.empty();
 
   HandshakePayload payload{wire::PROTOCOL_VERSION, local.zid, zeqond, rnd.nonce};
-  auto pbytes = encode_payload(payload);
-  std::fill(out.begin(), out.end(), 0);
-  out[0] = wire::kHandshakeInit;
+  auto pbytes = payload_with(payload, extensions);
+  write_header(wire::kHandshakeInit, extensions.size(), out);
   store_be32(out.data() + wire::SENDER_INDEX_OFFSET, rnd.sender_index);
   if (!hs->noise_->write_message(pbytes, out.data() + wire::INIT_HEADER_SIZE)) return nullptr;
   write_mac1(mac1_key_for(peer.public_key), out);
@@ -102,16 +146,20 @@ std::unique_ptr<InitiatorHandshake> InitiatorHandshake::start(const LocalIdentit
 
 HandshakeReject InitiatorHandshake::finish(ByteSpan message, uint64_t now_zeqond, ByteSpan mesh_secret,
                                            SessionKeys& keys) {
-  if (message.size() != wire::RESPONSE_SIZE || message[0] != wire::kHandshakeResponse) return HandshakeReject::kBadSize;
+  if (message.size() < wire::RESPONSE_SIZE || message[0] != wire::kHandshakeResponse ||
+      handshake_base_size(message) != message.size())
+    return HandshakeReject::kBadSize;
+  const size_t extensions = extension_length(message);
   if (load_be32(message.data() + wire::RESPONSE_RECEIVER_INDEX_OFFSET) != sender_index_) return HandshakeReject::kUnexpected;
   if (!verify_mac1(own_mac1_key_, message)) return HandshakeReject::kBadMac1;
   // Work on a copy: a forged response (mac1 needs only our public key) must
   // not spoil the handshake that the real response will complete.
   noise::HandshakeState attempt = *noise_;
   Bytes plain;
-  auto noise_part = message.subspan(wire::RESPONSE_HEADER_SIZE, wire::RESPONSE_NOISE_SIZE);
+  auto noise_part = message.subspan(wire::RESPONSE_HEADER_SIZE, wire::RESPONSE_NOISE_SIZE + extensions);
   if (!attempt.read_message(noise_part, plain)) return HandshakeReject::kBadNoise;
-  auto payload = decode_payload(plain);
+  Bytes extension_bytes;
+  auto payload = split_payload(plain, extensions, extension_bytes);
   if (!payload) return HandshakeReject::kBadPayload;
   if (payload->zid != peer_.zid) return HandshakeReject::kKeyMismatch;
   if (!within_drift(payload->zeqond, now_zeqond)) return HandshakeReject::kClockDrift;
@@ -123,21 +171,26 @@ HandshakeReject InitiatorHandshake::finish(ByteSpan message, uint64_t now_zeqond
   keys.local_index = sender_index_;
   keys.remote_index = load_be32(message.data() + wire::SENDER_INDEX_OFFSET);
   keys.initiator = true;
+  received_extensions_ = std::move(extension_bytes);
   return HandshakeReject::kNone;
 }
 
 HandshakeReject read_initiation(const LocalIdentity& local, const Digest32& own_mac1_key, ByteSpan message,
                                 ReceivedInitiation& out) {
-  if (message.size() != wire::INIT_SIZE || message[0] != wire::kHandshakeInit) return HandshakeReject::kBadSize;
+  if (message.size() < wire::INIT_SIZE || message[0] != wire::kHandshakeInit ||
+      handshake_base_size(message) != message.size())
+    return HandshakeReject::kBadSize;
   if (!verify_mac1(own_mac1_key, message)) return HandshakeReject::kBadMac1;
+  const size_t extensions = extension_length(message);
   // The responder's ephemeral is chosen in write_response, once it answers.
   auto opts = noise_options(false, local);
   out.noise = std::make_unique<noise::HandshakeState>(opts);
   Bytes plain;
-  if (!out.noise->read_message(message.subspan(wire::INIT_HEADER_SIZE, wire::INIT_NOISE_SIZE), plain))
+  if (!out.noise->read_message(message.subspan(wire::INIT_HEADER_SIZE, wire::INIT_NOISE_SIZE + extensions), plain))
     return HandshakeReject::kBadNoise;
-  auto payload = decode_payload(plain);
+  auto payload = split_payload(plain, extensions, out.extensions);
   if (!payload) return HandshakeReject::kBadPayload;
+  out.had_extensions = extensions > 0;
   out.payload = *payload;
   out.sender_index = load_be32(message.data() + wire::SENDER_INDEX_OFFSET);
   out.initiator_static = *out.noise->remote_static();
@@ -145,16 +198,15 @@ HandshakeReject read_initiation(const LocalIdentity& local, const Digest32& own_
 }
 
 bool write_response(ReceivedInitiation& init, const LocalIdentity& local, ByteSpan mesh_secret, uint64_t zeqond,
-                    const HandshakeRandomness& rnd, std::span<uint8_t, wire::RESPONSE_SIZE> out,
-                    SessionKeys& keys) {
+                    const HandshakeRandomness& rnd, ByteSpan extensions, MutableByteSpan out, SessionKeys& keys) {
+  if (extensions.size() > wire::MAX_EXTENSIONS_SIZE || out.size() != response_size(extensions.size())) return false;
   const std::string& zid_a = init.payload.zid;
   init.noise->set_psk(pair_psk(mesh_secret, zid_a, local.zid).span());
   init.noise->set_ephemeral(rnd.ephemeral_private.span());
 
   HandshakePayload payload{wire::PROTOCOL_VERSION, local.zid, zeqond, rnd.nonce};
-  auto pbytes = encode_payload(payload);
-  std::fill(out.begin(), out.end(), 0);
-  out[0] = wire::kHandshakeResponse;
+  auto pbytes = payload_with(payload, extensions);
+  write_header(wire::kHandshakeResponse, extensions.size(), out);
   store_be32(out.data() + wire::SENDER_INDEX_OFFSET, rnd.sender_index);
   store_be32(out.data() + wire::RESPONSE_RECEIVER_INDEX_OFFSET, init.sender_index);
   if (!init.noise->write_message(pbytes, out.data() + wire::RESPONSE_HEADER_SIZE)) return false;

@@ -37,6 +37,15 @@ enum class HandshakeReject : uint8_t {
   kUnexpected,     // a response nobody waits for
   kPeerDown,       // the peer is administratively down (zeqvpnctl down)
   kBadCookieReply, // a cookie reply for no handshake of ours, or not for our last mac1
+  // Certificates (mesh/mesh_trust.hpp): a peer the configuration does not
+  // name proves itself with one, and any certificate sent is checked.
+  kCertMalformed,     // not a canonical certificate, or bad extension entries
+  kCertUnknownIssuer, // no trusted CA issued it (or this node trusts none)
+  kCertBadSignature,
+  kCertNotYetValid,
+  kCertExpired,
+  kCertRevoked,
+  kCertKeyMismatch,   // not the static key or the ZID the handshake proved
   kCount,
 };
 const char* to_string(HandshakeReject r);
@@ -78,15 +87,28 @@ struct PeerKey {
 // The initiator's side, alive between sending message 1 and reading message 2.
 class InitiatorHandshake {
  public:
-  // Builds message 1 into out.
+  // Builds message 1 into out: PROTOCOL.md v1 when `extensions` (encoded,
+  // protocol/handshake_extensions.hpp) is empty, else the extended form;
+  // out.size() must be initiation_size(extensions.size()).
+  static std::unique_ptr<InitiatorHandshake> start(const LocalIdentity& local, const PeerKey& peer,
+                                                   ByteSpan mesh_secret, uint64_t zeqond,
+                                                   const HandshakeRandomness& rnd, ByteSpan extensions,
+                                                   MutableByteSpan out);
   static std::unique_ptr<InitiatorHandshake> start(const LocalIdentity& local, const PeerKey& peer,
                                                    ByteSpan mesh_secret, uint64_t zeqond,
                                                    const HandshakeRandomness& rnd,
-                                                   std::span<uint8_t, wire::INIT_SIZE> out);
-  // Reads message 2. On success fills keys; otherwise returns the reason.
+                                                   std::span<uint8_t, wire::INIT_SIZE> out) {
+    return start(local, peer, mesh_secret, zeqond, rnd, {}, MutableByteSpan(out));
+  }
+  // Reads message 2 (without mac2). On success fills keys, and
+  // received_extensions() holds the responder's extension bytes; otherwise
+  // returns the reason.
   HandshakeReject finish(ByteSpan message, uint64_t now_zeqond, ByteSpan mesh_secret, SessionKeys& keys);
 
   uint32_t sender_index() const { return sender_index_; }
+  // Whether message 1 carried extensions (a responder answers in kind).
+  bool sent_extensions() const { return sent_extensions_; }
+  const Bytes& received_extensions() const { return received_extensions_; }
 
  private:
   InitiatorHandshake() = default;
@@ -97,7 +119,14 @@ class InitiatorHandshake {
   uint32_t sender_index_ = 0;
   uint64_t zeqond_ = 0;
   std::array<uint8_t, wire::NONCE_SIZE> nonce_{};
+  bool sent_extensions_ = false;
+  Bytes received_extensions_;
 };
+
+// The size of a handshake message carrying `extension_bytes` of extensions
+// (0: the v1 size), without mac2.
+size_t initiation_size(size_t extension_bytes);
+size_t response_size(size_t extension_bytes);
 
 // Message 1 as the responder read it: who claims to be calling and what they
 // said. The caller checks the claims before write_response().
@@ -106,14 +135,22 @@ struct ReceivedInitiation {
   uint32_t sender_index = 0;
   PublicKey initiator_static{};
   HandshakePayload payload;
+  bool had_extensions = false;
+  Bytes extensions;  // the initiator's extension bytes, still encoded
 };
 
 // Checks size, type and mac1, then runs Noise. Does not judge the peer.
 HandshakeReject read_initiation(const LocalIdentity& local, const Digest32& own_mac1_key, ByteSpan message,
                                 ReceivedInitiation& out);
-// Builds message 2 into out and derives the keys.
+// Builds message 2 into out (out.size() == response_size(extensions.size()))
+// and derives the keys.
 bool write_response(ReceivedInitiation& init, const LocalIdentity& local, ByteSpan mesh_secret,
-                    uint64_t zeqond, const HandshakeRandomness& rnd,
-                    std::span<uint8_t, wire::RESPONSE_SIZE> out, SessionKeys& keys);
+                    uint64_t zeqond, const HandshakeRandomness& rnd, ByteSpan extensions, MutableByteSpan out,
+                    SessionKeys& keys);
+inline bool write_response(ReceivedInitiation& init, const LocalIdentity& local, ByteSpan mesh_secret,
+                           uint64_t zeqond, const HandshakeRandomness& rnd,
+                           std::span<uint8_t, wire::RESPONSE_SIZE> out, SessionKeys& keys) {
+  return write_response(init, local, mesh_secret, zeqond, rnd, {}, MutableByteSpan(out), keys);
+}
 
 }  // namespace zeq

@@ -50,6 +50,27 @@ inline constexpr size_t MAC2_SIZE = 16;
 inline constexpr size_t INIT_WITH_MAC2_SIZE = INIT_SIZE + MAC2_SIZE;
 inline constexpr size_t RESPONSE_WITH_MAC2_SIZE = RESPONSE_SIZE + MAC2_SIZE;
 
+// Handshake extensions (docs/protocol.md, "Handshake extensions"): a
+// handshake message whose header byte 1 is EXTENSIONS_FLAG carries, in bytes
+// 2..3, the big-endian length of extension bytes that follow the 57-byte
+// payload inside the Noise-encrypted part, so the message grows by that much.
+// Header bytes 1..3 all zero is the PROTOCOL.md v1 message, unchanged.
+inline constexpr size_t HEADER_FLAGS_OFFSET = 1;
+inline constexpr size_t HEADER_EXTENSIONS_LENGTH_OFFSET = 2;
+inline constexpr uint8_t EXTENSIONS_FLAG = 0x01;
+inline constexpr size_t MAX_EXTENSIONS_SIZE = 1024;
+// Extension entries: type(1) length(2) value.
+inline constexpr size_t EXTENSION_HEADER_SIZE = 3;
+enum ExtensionType : uint8_t {
+  kExtensionCertificate = 0x01,  // the sender's mesh certificate (identity/certificate.hpp)
+};
+inline constexpr size_t MAX_INIT_SIZE = INIT_SIZE + MAX_EXTENSIONS_SIZE;
+inline constexpr size_t MAX_RESPONSE_SIZE = RESPONSE_SIZE + MAX_EXTENSIONS_SIZE;
+// The largest handshake message on the wire: an initiation with every
+// extension byte and mac2, within IPv6's minimum MTU less IP and UDP headers.
+inline constexpr size_t MAX_HANDSHAKE_SIZE = MAX_INIT_SIZE + MAC2_SIZE;
+static_assert(MAX_HANDSHAKE_SIZE <= 1280 - 40 - 8);
+
 // CookieReply: type(1) zero(3) receiver_index(4) nonce(12) tag(16)
 // encrypted cookie(16). receiver_index is the sender_index of the handshake
 // message it answers.

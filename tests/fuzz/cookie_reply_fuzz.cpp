@@ -59,7 +59,7 @@ void guard_path(const State& s, zeq::ByteSpan input) {
   if (verdict == Verdict::kPass) {
     // Under load only a valid mac2 passes, and its source's bucket still
     // holds it to the burst.
-    if (zeq::mac2_presence(input[0], input.size()) != zeq::Mac2Presence::kPresent) __builtin_trap();
+    if (zeq::mac2_presence(input) != zeq::Mac2Presence::kPresent) __builtin_trap();
     for (int64_t i = 1; i < zeq::SourceRateLimiter::BURST; ++i)
       if (guard.check(input, s.from, HandshakeGuard::LOAD_QUEUE_DEPTH, now, reply) != Verdict::kPass)
         __builtin_trap();
@@ -69,7 +69,7 @@ void guard_path(const State& s, zeq::ByteSpan input) {
   }
   if (verdict != Verdict::kCookieReply) __builtin_trap();  // a fresh guard has its whole budget
   // What the sender does with the reply.
-  const size_t base = zeq::handshake_base_size(input[0]);
+  const size_t base = zeq::handshake_base_size(input);
   zeq::PeerCookie jar(s.responder.keypair.public_key);
   jar.remember_sent(input.first(base));
   if (!jar.accept_reply(reply, now)) __builtin_trap();
@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const State s;
   zeq::ByteSpan input(data, size);
   if (size > 0 && (data[0] == zeq::wire::kHandshakeInit || data[0] == zeq::wire::kHandshakeResponse) &&
-      zeq::mac2_presence(data[0], size) != zeq::Mac2Presence::kBadSize) {
+      zeq::mac2_presence(input) != zeq::Mac2Presence::kBadSize) {
     guard_path(s, input);
     return 0;
   }

@@ -375,3 +375,29 @@ TEST(Config, ExitRoleAndExitNode) {
 }
 
 }  // namespace zeq
+
+namespace zeq {
+
+// mesh: one file or a list for ca and revocations, absolute paths only, and
+// revocation lists only with a CA to check them against.
+TEST(Config, MeshCertificates) {
+  auto d = parse_config(valid_yaml(), "test.yaml");
+  ASSERT_TRUE(d) << d.message();
+  EXPECT_TRUE(d->mesh.ca.empty());
+  EXPECT_TRUE(d->peers[0].send_certificate);
+  auto c = parse_config(valid_yaml() + "    send_certificate: false\n"
+                                       "mesh:\n  ca: /etc/zeqvpn/ca.pub\n  certificate: /etc/zeqvpn/node.crt\n"
+                                       "  revocations: [/etc/zeqvpn/a.crl, /etc/zeqvpn/b.crl]\n",
+                        "test.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_FALSE(c->peers[0].send_certificate);
+  EXPECT_EQ(c->mesh.ca, std::vector<std::string>{"/etc/zeqvpn/ca.pub"});
+  EXPECT_EQ(c->mesh.certificate, "/etc/zeqvpn/node.crt");
+  EXPECT_EQ(c->mesh.revocations.size(), 2u);
+  expect_error(valid_yaml() + "mesh:\n  revocations: [/etc/zeqvpn/a.crl]\n", "mesh.revocations", "need mesh.ca");
+  expect_error(valid_yaml() + "mesh:\n  ca: [relative/ca.pub]\n", "mesh.ca[0]", "relative/ca.pub");
+  expect_error(valid_yaml() + "mesh:\n  ca: {a: b}\n", "mesh.ca", "expected a file path or a list");
+  expect_error(valid_yaml() + "mesh:\n  cas: [/x]\n", "mesh", "cas");
+}
+
+}  // namespace zeq

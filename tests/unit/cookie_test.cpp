@@ -64,14 +64,41 @@ TEST_F(CookieVectors, ReplyIsByteExactAndOpensOnlyAgainstItsMac1) {
   EXPECT_FALSE(open_cookie_reply(key, mac1_of(initiation), ByteSpan(reply).first(wire::COOKIE_REPLY_SIZE - 1)));
 }
 
+// A message of `size` bytes with the given type and header bytes 1..3.
+Bytes message_of(uint8_t type, size_t size, uint8_t flags = 0, uint16_t extensions = 0) {
+  Bytes m(size, 0);
+  m[0] = type;
+  m[wire::HEADER_FLAGS_OFFSET] = flags;
+  store_be16(m.data() + wire::HEADER_EXTENSIONS_LENGTH_OFFSET, extensions);
+  return m;
+}
+
 TEST(Mac2Presence, OnlyTheTwoSizesOfEachHandshakeMessage) {
-  EXPECT_EQ(mac2_presence(wire::kHandshakeInit, wire::INIT_SIZE), Mac2Presence::kAbsent);
-  EXPECT_EQ(mac2_presence(wire::kHandshakeInit, wire::INIT_WITH_MAC2_SIZE), Mac2Presence::kPresent);
-  EXPECT_EQ(mac2_presence(wire::kHandshakeInit, wire::INIT_SIZE + 1), Mac2Presence::kBadSize);
-  EXPECT_EQ(mac2_presence(wire::kHandshakeResponse, wire::RESPONSE_SIZE), Mac2Presence::kAbsent);
-  EXPECT_EQ(mac2_presence(wire::kHandshakeResponse, wire::RESPONSE_WITH_MAC2_SIZE), Mac2Presence::kPresent);
-  EXPECT_EQ(mac2_presence(wire::kHandshakeResponse, wire::INIT_SIZE), Mac2Presence::kBadSize);
-  EXPECT_EQ(mac2_presence(wire::kData, wire::INIT_SIZE), Mac2Presence::kBadSize);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeInit, wire::INIT_SIZE)), Mac2Presence::kAbsent);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeInit, wire::INIT_WITH_MAC2_SIZE)), Mac2Presence::kPresent);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeInit, wire::INIT_SIZE + 1)), Mac2Presence::kBadSize);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeResponse, wire::RESPONSE_SIZE)), Mac2Presence::kAbsent);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeResponse, wire::RESPONSE_WITH_MAC2_SIZE)), Mac2Presence::kPresent);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeResponse, wire::INIT_SIZE)), Mac2Presence::kBadSize);
+  EXPECT_EQ(mac2_presence(message_of(wire::kData, wire::INIT_SIZE)), Mac2Presence::kBadSize);
+  EXPECT_EQ(mac2_presence(ByteSpan(message_of(wire::kHandshakeInit, 8)).first(3)), Mac2Presence::kBadSize);
+}
+
+// The extension length in the header sets the size (docs/protocol.md,
+// "Handshake extensions"); any other header is refused before a MAC.
+TEST(Mac2Presence, ExtensionLengthSetsTheSize) {
+  const uint8_t F = wire::EXTENSIONS_FLAG;
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeInit, wire::INIT_SIZE + 300, F, 300)), Mac2Presence::kAbsent);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeInit, wire::INIT_SIZE + 316, F, 300)), Mac2Presence::kPresent);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeResponse, wire::RESPONSE_SIZE + 7, F, 7)), Mac2Presence::kAbsent);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeInit, wire::INIT_SIZE + 301, F, 300)), Mac2Presence::kBadSize);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeInit, wire::INIT_SIZE, F, 0)), Mac2Presence::kBadSize);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeInit, wire::INIT_SIZE + 300, 0, 300)), Mac2Presence::kBadSize);
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeInit, wire::INIT_SIZE + 300, 0x02, 300)), Mac2Presence::kBadSize);
+  const size_t too_long = wire::MAX_EXTENSIONS_SIZE + 1;
+  EXPECT_EQ(mac2_presence(message_of(wire::kHandshakeInit, wire::INIT_SIZE + too_long, F, uint16_t(too_long))),
+            Mac2Presence::kBadSize);
+  EXPECT_EQ(handshake_base_size(message_of(wire::kHandshakeInit, 1200, F, 1000)), wire::INIT_SIZE + 1000);
 }
 
 // The sender's side: a reply is taken once and only for the last message

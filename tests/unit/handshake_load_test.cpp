@@ -176,7 +176,8 @@ TEST(SourceRateLimiter, AFullMapIsSweptAtMostOncePerInterval) {
 
 class GuardTest : public ::testing::Test {
  protected:
-  GuardTest() { init_[0] = wire::kHandshakeInit; }
+  // Header bytes 1..3 zero: a v1 initiation (no extensions).
+  GuardTest() { init_[0] = wire::kHandshakeInit; init_[1] = init_[2] = init_[3] = 0; }
   HandshakeGuard::Verdict check(ByteSpan msg, const UdpEndpoint& from, int depth, int64_t now) {
     return guard_.check(msg, from, depth, now, reply_);
   }
@@ -252,6 +253,7 @@ TEST_F(GuardTest, SpoofedFloodFromAPeersAddressLeavesItItsCookie) {
   int64_t t = 10 * TAU_ZQ_US;
   Bytes spoofed(wire::INIT_SIZE, 0x5a);
   spoofed[0] = wire::kHandshakeInit;
+  spoofed[1] = spoofed[2] = spoofed[3] = 0;
   for (int i = 0; i < 200; ++i) {
     check(spoofed, kSource, HandshakeGuard::LOAD_QUEUE_DEPTH, t);
     check(spoofed, kSourceOtherPort, HandshakeGuard::LOAD_QUEUE_DEPTH, t);
