@@ -81,7 +81,26 @@ CREATE TABLE usage_ledger (
   receipt_mac TEXT NOT NULL
 );
 )sql",
+    // 2: the directory cache (store/directory_cache.hpp): the last directory,
+    // so a restarted node is not stranded when its bootstrap peer is down.
+    // Raw signed records; whoever loads them verifies them again.
+    R"sql(
+CREATE TABLE directory_records (
+  zid TEXT PRIMARY KEY,
+  sequence INTEGER NOT NULL,
+  record BLOB NOT NULL,
+  received_z INTEGER NOT NULL,
+  source TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE directory_revocations (
+  issuer BLOB PRIMARY KEY CHECK (length(issuer) = 32),
+  serial INTEGER NOT NULL,
+  list BLOB NOT NULL
+);
+)sql",
 };
+static_assert(sizeof kMigrations / sizeof kMigrations[0] == SCHEMA_VERSION,
+              "SCHEMA_VERSION (store/schema.hpp) is the number of migrations");
 
 }  // namespace
 

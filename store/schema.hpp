@@ -7,7 +7,7 @@
 
 namespace zeq {
 
-inline constexpr int SCHEMA_VERSION = 1;
+inline constexpr int SCHEMA_VERSION = 2;
 
 Status migrate(Database& db);
 Result<int> schema_version(Database& db);
