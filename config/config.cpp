@@ -134,7 +134,7 @@ class Parser {
   }
 
   InterfaceConfig interface_of(const YAML::Node& n) const {
-    only_keys(n, "interface", {"name", "addresses", "listen_port", "mtu", "identity_key_file", "workers"});
+    only_keys(n, "interface", {"name", "addresses", "listen_port", "mtu", "identity_key_file", "workers", "zid"});
     InterfaceConfig c;
     if (n["name"]) {
       c.name = string_of(n["name"], "interface.name");
@@ -147,6 +147,12 @@ class Parser {
     if (n["listen_port"]) c.listen_port = uint16_t(integer_of(n["listen_port"], "interface.listen_port", 1, 65535));
     if (n["mtu"]) c.mtu = int(integer_of(n["mtu"], "interface.mtu", 1280, 9000));
     if (n["identity_key_file"]) c.identity_key_file = string_of(n["identity_key_file"], "interface.identity_key_file");
+    if (n["zid"]) {
+      c.zid = string_of(n["zid"], "interface.zid");
+      if (!is_valid_zid(c.zid))
+        fail(n["zid"], "interface.zid", "expected 'zeq-' and 12 lowercase hex digits (as `zeqvpnctl zeqauth zid` prints), got '" +
+                                            c.zid + "'");
+    }
     if (n["workers"]) c.workers = int(integer_of(n["workers"], "interface.workers", 0, 64));
     return c;
   }

@@ -46,6 +46,9 @@ struct InterfaceConfig {
   // start; optional once the vault holds the node's key.
   std::string identity_key_file;
   int workers = 0;                    // 0 = one per core
+  // The node's ZID when it is not the key's (PROTOCOL.md 2): an equation
+  // identity's, from `zeqvpnctl zeqauth zid`. Empty: derived from the key.
+  std::string zid;
 };
 
 struct ControlConfig {

@@ -136,6 +136,10 @@ Status Daemon::open_state(SecretBuffer field_key) {
   if (!identity) return identity.status();
   import_needed_ = identity->needs_import;
   identity_ = std::move(identity->identity);
+  if (!config_.interface.zid.empty() && config_.interface.zid != identity_->zid) {
+    spdlog::info("node ZID {} (interface.zid; its key's would be {})", config_.interface.zid, identity_->zid);
+    identity_->zid = config_.interface.zid;
+  }
   if (Status s = refuse_own_key_as_peer(config_, identity_->keypair.public_key); !s) return s;
   store_ = std::make_unique<TunnelStore>(*db_, *vault_, identity_->zid);
   recorder_ = std::make_unique<TunnelRecorder>(*store_, clock_, identity_->zid, [this](const std::string& zid) {
@@ -155,9 +159,9 @@ Status Daemon::start_node(SecretBuffer mesh_secret) {
   exit_firewall_ = std::move(exit_firewall.value());
   exit_server_ = std::make_unique<ExitServer>(*exit_firewall_);
   NodeSettings settings = node_settings(config_, exit_server_->plan(config_).offer);
-  auto trust = load_mesh_trust(config_.mesh, identity_->keypair.public_key, identity_->zid, clock_.zeqond());
+  auto trust = load_mesh_trust(config_.mesh, identity_->keypair.public_key, identity_->zid, clock_.zeqond(), nullptr);
   if (!trust) return trust.status();
-  settings.trust = std::move(trust.value());
+  trust_ = settings.trust = std::move(trust.value());
   // Read before start_guard points the system resolver at a peer.
   settings.endpoint_resolvers = endpoint_name_servers(config_);
   auto node = Node::create(settings, *identity_, std::move(mesh_secret));
@@ -256,11 +260,11 @@ Result<std::string> Daemon::apply(const Config& next) {
   const auto own = decode_key(self.public_key);
   if (!own) return Status::error("reload: the node's own public key is unreadable (" + self.public_key + ")");
   if (Status s = refuse_own_key_as_peer(next, *own); !s) return s;
-  auto trust = load_mesh_trust(next.mesh, *own, self.zid, clock_.zeqond());
+  auto trust = load_mesh_trust(next.mesh, *own, self.zid, clock_.zeqond(), trust_.get());
   if (!trust) return trust.status();
   const ExitPlan exit_plan = exit_server_->plan(next), exit_was = exit_server_->applied();
   NodeSettings settings = node_settings(next, exit_plan.offer);
-  settings.trust = std::move(trust.value());
+  settings.trust = trust.value();
   auto change = node_->reload(settings, [&]() -> Status {
     if (Status s = exit_server_->apply(exit_plan); !s) return Status::error("reload: " + s.message());
     if (Status s = guard_->reconfigure(next); !s) {
@@ -286,6 +290,7 @@ Result<std::string> Daemon::apply(const Config& next) {
     }
   }
   spdlog::set_level(spdlog::level::from_str(next.log_level));
+  trust_ = std::move(trust.value());
   Config running = next;
   running.control = config_.control;
   running.state = config_.state;

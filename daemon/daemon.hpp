@@ -26,6 +26,7 @@ class Node;
 class PeriodicTask;
 class TunnelRecorder;
 class TunnelStore;
+struct TrustSettings;
 class Vault;
 namespace control {
 class ControlServer;
@@ -63,6 +64,9 @@ class Daemon {
 
   Options options_;
   Config config_;  // what runs: control and state as at start
+  // The certificates' trust in force (null: none): a reload's revocation
+  // lists never replace newer ones held here (daemon/mesh_trust_files.hpp).
+  std::shared_ptr<const TrustSettings> trust_;
   SystemClock clock_;
   // Declared in the order of teardown's reverse: the node goes first (its
   // last tunnel_down events still reach the recorder and the guard), then

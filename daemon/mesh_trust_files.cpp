@@ -14,7 +14,8 @@ constexpr uint64_t WARN_BEFORE_EXPIRY_Z = uint64_t(7 * 86400 / TAU_ZQ);
 }  // namespace
 
 Result<std::shared_ptr<const TrustSettings>> load_mesh_trust(const MeshConfig& mesh, const PublicKey& own_key,
-                                                            const std::string& own_zid, uint64_t now_z) {
+                                                            const std::string& own_zid, uint64_t now_z,
+                                                            const TrustSettings* previous) {
   if (mesh.ca.empty() && mesh.certificate.empty()) return std::shared_ptr<const TrustSettings>();
   auto trust = std::make_shared<TrustSettings>();
   for (const auto& path : mesh.ca) {
@@ -25,8 +26,28 @@ Result<std::shared_ptr<const TrustSettings>> load_mesh_trust(const MeshConfig& m
   for (const auto& path : mesh.revocations) {
     auto list = load_revocation_list(path);
     if (!list) return Status::error("mesh.revocations: " + list.message());
+    const RevocationList* held = trust->store.revocation_list(list->issuer);
+    if (held && held->serial >= list->serial) {
+      // Two files for one CA: the newer stands, as it would over the wire.
+      spdlog::warn("mesh.revocations: {} has serial {}, not newer than serial {} from another file; keeping that one",
+                   path, list->serial, held->serial);
+      continue;
+    }
     if (Status s = trust->store.add_revocation_list(*list); !s)
       return Status::error("mesh.revocations: " + path + ": " + s.message());
+  }
+  if (previous) {
+    for (const auto& ca : previous->store.cas()) {
+      const RevocationList* was = previous->store.revocation_list(ca.fingerprint());
+      if (!was) continue;
+      const RevocationList* now = trust->store.revocation_list(ca.fingerprint());
+      if (now && now->serial >= was->serial) continue;
+      if (!trust->store.add_revocation_list(*was)) continue;  // that CA is no longer trusted
+      spdlog::warn("mesh.revocations: the files hold {} for CA {}; the list in force (serial {}) stays, so nobody is "
+                   "un-revoked; install a newer list to change it",
+                   now ? "an older list (serial " + std::to_string(now->serial) + ")" : "no list",
+                   to_hex(ByteSpan(ca.fingerprint().data(), 8)), was->serial);
+    }
   }
   if (!mesh.certificate.empty()) {
     auto cert = load_certificate(mesh.certificate);

@@ -15,8 +15,12 @@ namespace zeq {
 // Null when `mesh:` names nothing. An unreadable or damaged file, a list no
 // trusted CA signed, or a certificate for another key is an error naming
 // the file and the fix; an own certificate that is expired, not yet valid,
-// or expiring within 7 days is a warning in the log.
+// or expiring within 7 days is a warning in the log. Revocation lists only
+// move forward: a list in `previous` (the trust in force) for a CA still
+// trusted stays when the files hold an older one or none (a warning says
+// so), so a reload with an old file never un-revokes anyone.
 Result<std::shared_ptr<const TrustSettings>> load_mesh_trust(const MeshConfig& mesh, const PublicKey& own_key,
-                                                            const std::string& own_zid, uint64_t now_z);
+                                                            const std::string& own_zid, uint64_t now_z,
+                                                            const TrustSettings* previous);
 
 }  // namespace zeq

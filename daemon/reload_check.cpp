@@ -28,6 +28,7 @@ const FixedSetting FIXED_SETTINGS[] = {
     {"interface.mtu", [](const Config& c) { return std::to_string(c.interface.mtu); }},
     {"interface.workers", [](const Config& c) { return std::to_string(c.interface.workers); }},
     {"interface.addresses", [](const Config& c) { return prefixes(c.interface.addresses); }},
+    {"interface.zid", [](const Config& c) { return c.interface.zid; }},
     {"fwmark", [](const Config& c) { return std::to_string(c.kill_switch.fwmark); }},
     {"dns.resolv_conf", [](const Config& c) { return c.dns.resolv_conf; }},
     {"dns.endpoint_resolvers", [](const Config& c) { return prefixes(c.dns.endpoint_resolvers); }},

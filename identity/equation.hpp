@@ -19,7 +19,9 @@ namespace zeq {
 // Longer equations are refused (bytes; every valid equation is ASCII).
 inline constexpr size_t MAX_EQUATION_CHARS = 500;
 // Deeper nesting of parentheses and function calls is refused.
-inline constexpr int MAX_EQUATION_NESTING = 100;
+// Deeper than any equation within the length limit can nest (249), so the
+// bound refuses nothing the grammar accepts; it only keeps the recursion finite.
+inline constexpr int MAX_EQUATION_NESTING = 250;
 
 // The value of an equation (always finite), or why and where it is refused.
 Result<double> evaluate_equation(std::string_view equation);

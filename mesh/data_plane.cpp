@@ -31,7 +31,7 @@ void DataPlane::publish_table() {
   for (const auto& p : peers) {
     int slot = int(next->peers.size());
     next->peers.push_back(p.get());
-    for (const auto& prefix : p->effective_allowed_ips()) next->routes.insert(prefix, slot);
+    for (const auto& prefix : routable_prefixes(*p)) next->routes.insert(prefix, slot);
     if (p->serial == exit_serial && exit_serial != 0) {
       if (exit_ipv4) next->routes.insert(IpPrefix{4, {}, 0}, slot);
       if (exit_ipv6) next->routes.insert(IpPrefix{6, {}, 0}, slot);
@@ -39,6 +39,22 @@ void DataPlane::publish_table() {
   }
   table_.store(next.get(), std::memory_order_release);
   quiescence.retire(std::exchange(table_owned_, std::move(next)));
+}
+
+std::vector<IpPrefix> DataPlane::routable_prefixes(const Peer& peer) const {
+  std::vector<IpPrefix> out = peer.effective_allowed_ips();
+  if (!peer.certified_only) return out;
+  auto covered_by_yaml = [&](const IpPrefix& x) {
+    if (x.length == 0) return true;
+    for (const auto& other : peers) {
+      if (other->certified_only) continue;
+      for (const auto& y : other->effective_allowed_ips())
+        if (y.family == x.family && y.length <= x.length && y.contains(x.family, x.addr.data())) return true;
+    }
+    return false;
+  };
+  std::erase_if(out, covered_by_yaml);
+  return out;
 }
 
 Peer* DataPlane::find_by_serial(uint64_t serial) const {

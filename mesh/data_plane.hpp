@@ -57,6 +57,11 @@ struct DataPlane {
   void remove_peer(Peer& peer);
   // Rebuilds the table from `peers` and swaps it in for the workers.
   void publish_table();
+  // The prefixes cryptokey routing gives the peer: its effective_allowed_ips,
+  // and for a peer admitted by certificate alone, without a default route
+  // and without any prefix a YAML peer's prefix covers (a certificate never
+  // displaces a peer the operator named).
+  std::vector<IpPrefix> routable_prefixes(const Peer& peer) const;
   // The exit in use (serial; 0: none) gets the default routes of the
   // families asked for in the table, besides its own allowed_ips, so that
   // everything is sent to it and it may send from anywhere.

@@ -1,5 +1,7 @@
 #include "mesh/mesh_trust.hpp"
 
+#include <algorithm>
+
 #include "protocol/handshake_extensions.hpp"
 
 namespace zeq {
@@ -50,6 +52,14 @@ MeshTrust::Proof MeshTrust::check_extensions(ByteSpan extension_bytes, const Pub
   }
   proof.verdict = recheck(*proof.certificate, now_z);
   return proof;
+}
+
+bool MeshTrust::key_revoked(const PublicKey& key) const {
+  if (!has_anchors()) return false;
+  for (const auto& ca : settings_->store.cas())
+    if (const RevocationList* list = settings_->store.revocation_list(ca.fingerprint()))
+      if (std::find(list->keys.begin(), list->keys.end(), key) != list->keys.end()) return true;
+  return false;
 }
 
 HandshakeReject MeshTrust::recheck(const Certificate& cert, uint64_t now_z) const {

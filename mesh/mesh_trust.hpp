@@ -47,6 +47,9 @@ class MeshTrust {
   // A certificate already admitted, against the trust in force now (after a
   // reload brought a new revocation list or CA set, or as time passes).
   HandshakeReject recheck(const Certificate& cert, uint64_t now_z) const;
+  // Whether a trusted CA's revocation list names this key (every
+  // certificate for it, and a YAML peer with it too).
+  bool key_revoked(const PublicKey& key) const;
 
  private:
   std::shared_ptr<const TrustSettings> settings_;

@@ -97,6 +97,13 @@ void Node::Impl::wait_signal() {
 // In-tunnel control messages by type; unknown types are for later versions.
 void Node::Impl::on_control_message(Peer& peer, ByteSpan plaintext) {
   auto type = control_type(plaintext);
+  // A peer known only by its certificate may route its own addresses, but
+  // not become this host's resolver or exit: that takes naming it in the YAML.
+  if (peer.certified_only && (type == CONTROL_DNS_OFFER || type == CONTROL_EXIT_OFFER)) {
+    spdlog::debug("peer {}: {} offer ignored (admitted by certificate only; name it in the YAML to use it)",
+                  peer.label(), type == CONTROL_DNS_OFFER ? "DNS" : "exit");
+    return;
+  }
   if (type == CONTROL_DNS_OFFER) dns->on_control_message(peer, plaintext);
   else if (type == CONTROL_EXIT_OFFER) exits->on_control_message(peer, plaintext);
   else spdlog::debug("peer {}: control message of unknown type {} ignored", peer.label(), type ? int(*type) : -1);
@@ -177,7 +184,7 @@ Status Node::Impl::build() {
       plane, identity, mesh, clock, random,
       [&control_socket](ByteSpan msg, const UdpEndpoint& to) { return control_socket.send_to(msg.data(), msg.size(), to); });
   sessions->set_events(this);
-  sessions->set_certified_peer_hook([this](const Peer& peer, bool added) { certified_peer_changed(peer, added); });
+  sessions->set_routes_changed_hook([this] { sync_certified_routes(); });
   sessions->apply_trust(settings.trust);
   dns = std::make_unique<DnsOffers>(plane, *sessions);
   dns->set_resolver(settings.dns_offer);

@@ -53,10 +53,11 @@ struct Node::Impl final : TunnelEvents {
   void wait_signal();
   // node_peers.cpp
   Result<Peer*> find_peer(const std::string& name) const;
-  // A peer admitted by its certificate joined or left: kernel routes for
-  // its allowed_ips outside the TUN's own networks (counted, as several
-  // peers may share one, and never one the YAML's peers hold).
-  void certified_peer_changed(const Peer& peer, bool added);
+  // Kernel routes for what certified-only peers may route, outside the TUN's
+  // own networks and the YAML's routes: the set is recomputed from every
+  // peer after each change (admission, renewal, cut, reload) and the
+  // difference applied, so shared prefixes need no counting.
+  void sync_certified_routes();
 
   NodeSettings settings;
   LocalIdentity identity;
@@ -75,7 +76,7 @@ struct Node::Impl final : TunnelEvents {
   std::unique_ptr<EndpointRefresher> endpoints;  // peers' endpoint host names
   Observers observers;
   Hooks hooks;
-  std::map<IpPrefix, int> certified_routes;
+  std::set<IpPrefix> certified_routes;  // installed by sync_certified_routes
   const int64_t started_us;
   uint64_t ticks = 0;
 };

@@ -2,6 +2,9 @@
 // peer's name or ZID, on the control thread.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "mesh/node_impl.hpp"
 #include "tun/link_config.hpp"
 
@@ -84,24 +87,27 @@ Status Node::cover(const std::string& peer, bool on) {
   return Status::ok();
 }
 
-void Node::Impl::certified_peer_changed(const Peer& peer, bool added) {
+void Node::Impl::sync_certified_routes() {
   const auto yaml = kernel_routes(settings.peers);
-  std::vector<IpPrefix> add, remove;
-  for (const auto& prefix : peer.effective_allowed_ips()) {
-    const IpPrefix net = prefix.network();
-    if (net.length == 0 || yaml.count(net)) continue;
-    bool on_link = false;
-    for (const auto& own : settings.addresses)
-      if (own.network().length <= net.length && own.network().contains(net.family, net.addr.data())) on_link = true;
-    if (on_link) continue;
-    int& users = certified_routes[net];
-    if (added && users++ == 0) add.push_back(net);
-    if (!added && users > 0 && --users == 0) remove.push_back(net);
-    if (users == 0) certified_routes.erase(net);
+  std::set<IpPrefix> wanted;
+  for (const auto& p : plane.peers) {
+    if (!p->certified_only) continue;
+    for (const auto& prefix : plane.routable_prefixes(*p)) {
+      const IpPrefix net = prefix.network();
+      bool on_link = false;
+      for (const auto& own : settings.addresses)
+        if (own.network().length <= net.length && own.network().contains(net.family, net.addr.data())) on_link = true;
+      if (!on_link && !yaml.count(net)) wanted.insert(net);
+    }
   }
+  std::vector<IpPrefix> add, remove;
+  std::set_difference(wanted.begin(), wanted.end(), certified_routes.begin(), certified_routes.end(), std::back_inserter(add));
+  for (const auto& r : certified_routes)
+    if (!wanted.count(r) && !yaml.count(r)) remove.push_back(r);  // a route the YAML now holds stays, as the YAML's
+  certified_routes = std::move(wanted);
   if (add.empty() && remove.empty()) return;
   if (Status s = change_routes(tun.ifindex(), add, remove); !s)
-    spdlog::warn("peer {}: routes for its certificate's allowed_ips: {}", peer.label(), s.message());
+    spdlog::warn("routes for certificates' allowed_ips: {}", s.message());
 }
 
 }  // namespace zeq

@@ -56,11 +56,12 @@ Result<Node::ReloadChange> Node::reload(const NodeSettings& next, const std::fun
   }
 
   auto peers = m.sessions->apply_peers(next.peers);
+  m.settings.peers = next.peers;
   // After the peer set: a new revocation list or CA set cuts certified
-  // peers that no longer pass, at once.
+  // peers that no longer pass, at once; then the routes certificates give.
   m.settings.trust = next.trust;
   m.sessions->apply_trust(next.trust);
-  m.settings.peers = next.peers;
+  m.sync_certified_routes();
   m.settings.cover = next.cover;
   m.settings.padding = next.padding;
   m.settings.dns_offer = next.dns_offer;

@@ -46,8 +46,10 @@ void Peer::apply_traffic_shape(CoverMode node_cover, PaddingPolicy node_padding)
 }
 
 std::vector<IpPrefix> Peer::effective_allowed_ips() const {
-  if (!certificate) return settings.allowed_ips;
-  return intersect_prefixes(settings.allowed_ips, certificate->body.allowed_ips);
+  if (!certificate) return certified_only ? std::vector<IpPrefix>{} : settings.allowed_ips;
+  std::vector<IpPrefix> cert;
+  for (const auto& p : certificate->body.allowed_ips) cert.push_back(p.network());
+  return certified_only ? cert : intersect_prefixes(settings.allowed_ips, cert);
 }
 
 }  // namespace zeq

@@ -106,8 +106,13 @@ class Peer {
   // A certificate narrows the peer's allowed_ips (effective_allowed_ips).
   std::optional<Certificate> certificate;
   bool certified_only = false;
-  // The prefixes cryptokey routing gives the peer: the YAML's (or, for a
-  // certified-only peer, the certificate's), narrowed by its certificate.
+  int64_t admitted_us = 0;  // when a certificate admitted it (certified-only peers)
+  // Once a peer has proved a certificate, handshakes without one (or after
+  // it was revoked) are refused: it never falls back to its wider YAML entry.
+  bool requires_certificate = false;
+  // The prefixes its entry gives the peer: the YAML's narrowed by its
+  // certificate, or a certified-only peer's certificate's (DataPlane then
+  // takes away what a YAML peer holds: routable_prefixes).
   std::vector<IpPrefix> effective_allowed_ips() const;
 
  private:

@@ -76,22 +76,29 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
   ReceivedInitiation init;
   if (auto r = read_initiation(local_, plane_.own_mac1_key, message, init); r != HandshakeReject::kNone)
     return reject(r, "initiation from " + from.to_string());
+  // Freshness first: an old initiation replayed creates and changes nothing.
+  const uint64_t now_z = clock_.zeqond();
+  if (!within_drift(init.payload.zeqond, now_z))
+    return reject(HandshakeReject::kClockDrift, init.payload.zid + " from " + from.to_string() + " stamped Zeqond " +
+                                                    std::to_string(init.payload.zeqond) + ", ours is " +
+                                                    std::to_string(now_z) + "; check both clocks (NTP)");
   Peer* peer = peer_by_static(init.initiator_static);
-  if (!peer) {
-    if (!init.had_extensions || !trust_.has_anchors())
-      return reject(HandshakeReject::kUnknownPeer, "initiation from " + from.to_string() + " claiming " + init.payload.zid);
-    peer = admit_certified(init, from);
-    if (!peer) return;
-  } else if (peer->key.zid != init.payload.zid) {
+  if (peer && peer->key.zid != init.payload.zid)
     return reject(HandshakeReject::kKeyMismatch, "key of " + peer->key.zid + " used with ZID " + init.payload.zid);
-  } else if (init.had_extensions && !certificate_passes(*peer, init.extensions, "initiation")) {
-    return;
+  auto proof = prove(init.extensions, init.initiator_static, init.payload.zid, now_z);
+  if (proof.verdict != HandshakeReject::kNone)
+    return reject(proof.verdict, "initiation from " + from.to_string() + " claiming " + init.payload.zid +
+                                     (proof.certificate ? " with certificate '" + proof.certificate->body.name + "'" : ""));
+  if (!peer) {
+    if (!proof.certificate)
+      return reject(HandshakeReject::kUnknownPeer, "initiation from " + from.to_string() + " claiming " + init.payload.zid);
+    peer = admit_certified(std::move(*proof.certificate), from);
+    if (!peer) return;
+    proof.certificate.reset();
+  } else if (auto r = certificate_required(*peer, proof.certificate.has_value()); r != HandshakeReject::kNone) {
+    return reject(r, "initiation from " + peer->label() + " without a certificate");
   }
   if (peer->admin_down) return reject(HandshakeReject::kPeerDown, "initiation from " + peer->label() + " (down by operator)");
-  uint64_t now_z = clock_.zeqond();
-  if (!within_drift(init.payload.zeqond, now_z))
-    return reject(HandshakeReject::kClockDrift, peer->label() + " stamped Zeqond " + std::to_string(init.payload.zeqond) +
-                                                    ", ours is " + std::to_string(now_z) + "; check both clocks (NTP)");
   if (auto r = peer->replay_guard.check(init.payload.zeqond, init.payload.nonce); r != HandshakeReject::kNone)
     return reject(r, "initiation from " + peer->label());
 
@@ -115,6 +122,7 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
     return;
   }
   peer->replay_guard.accept(init.payload.zeqond, init.payload.nonce);
+  if (proof.certificate) adopt_certificate(*peer, std::move(*proof.certificate));
   if (key_observer_) key_observer_(keys);
   peer->endpoint.store(from);
   // The new key waits as `next` until the initiator's first packet confirms
@@ -145,9 +153,12 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
     return reject(r, "response from " + peer->label() +
                          (r == HandshakeReject::kBadNoise ? " (different ZEQ_MESH_SECRET or key?)" : ""));
   }
-  if (!peer->pending_handshake->received_extensions().empty() &&
-      !certificate_passes(*peer, peer->pending_handshake->received_extensions(), "response"))
-    return;
+  auto proof = prove(peer->pending_handshake->received_extensions(), peer->key.public_key, peer->key.zid, clock_.zeqond());
+  if (proof.verdict != HandshakeReject::kNone) return reject(proof.verdict, "response from " + peer->label());
+  // A v1 answer to an initiation with extensions: the peer has no certificate.
+  if (auto r = certificate_required(*peer, proof.certificate.has_value() || !peer->pending_handshake->sent_extensions());
+      r != HandshakeReject::kNone)
+    return reject(r, "response from " + peer->label() + " without a certificate");
   int64_t now = clock_.mono_us();
   auto session = Keypair::create(keys, peer, plane_.workers + 1, now);
   if (!session) {
@@ -158,6 +169,7 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
   // place first, so the rotation below keeps the newest key current.
   catch_up_confirmed(*peer);
   if (key_observer_) key_observer_(keys);
+  if (proof.certificate) adopt_certificate(*peer, std::move(*proof.certificate));
   peer->pending_handshake.reset();
   peer->handshake_started_us = 0;
   peer->endpoint.store(from);

@@ -96,9 +96,10 @@ class SessionManager {
   // trusted) is cut: keys dropped, and a certified-only peer removed.
   void apply_trust(std::shared_ptr<const TrustSettings> trust);
   const MeshTrust& trust() const { return trust_; }
-  // Runs when a certified-only peer joins (added) or leaves the node, so the
-  // node can give its allowed_ips kernel routes or take them away.
-  void set_certified_peer_hook(std::function<void(const Peer&, bool added)> hook) { certified_hook_ = std::move(hook); }
+  // Runs when a certificate changed what some peer may route (a peer
+  // admitted, narrowed, renewed or forgotten), so the node can bring its
+  // kernel routes in line (DataPlane::routable_prefixes).
+  void set_routes_changed_hook(std::function<void()> hook) { routes_changed_ = std::move(hook); }
   // Tunnels cut because a certificate stopped passing, by reason
   // (kCertRevoked, kCertExpired, kCertUnknownIssuer, ...).
   uint64_t certificate_cuts(HandshakeReject r) const { return cert_cuts_[size_t(r)]; }
@@ -133,11 +134,18 @@ class SessionManager {
   void drop_keys(Peer& peer);
   // certified_peers.cpp: admitting a peer by its certificate, checking the
   // certificates sent with handshakes, cutting peers whose certificate fails.
-  Peer* admit_certified(const ReceivedInitiation& init, const UdpEndpoint& from);
-  bool certificate_passes(Peer& peer, ByteSpan extensions, const char* what);
+  // The certificate among a handshake's extensions, checked; an empty proof
+  // when there is none or this node trusts no CA.
+  MeshTrust::Proof prove(ByteSpan extensions, const PublicKey& key, const std::string& zid, uint64_t now_z) const;
+  // Why a handshake that proved no certificate is refused (kNone: it is not):
+  // the peer proved one before, or a revocation list names its key.
+  HandshakeReject certificate_required(const Peer& peer, bool proven) const;
+  Peer* admit_certified(Certificate cert, const UdpEndpoint& from);
+  void adopt_certificate(Peer& peer, Certificate cert);
   void recheck_certificates(uint64_t now_z);
   void expire_certificates(uint64_t now_z);
   void cut_certified(Peer& peer, HandshakeReject why);
+  void forget(Peer& peer);
   // Reports up/down transitions (current key present or not) to events_.
   void sync_tunnel_state(Peer& peer, const char* down_reason);
   // A handshake message to the network; a failure is counted and logged,
@@ -177,7 +185,7 @@ class SessionManager {
   uint64_t answered_ = 0;
   uint64_t cookies_received_ = 0;
   MeshTrust trust_;
-  std::function<void(const Peer&, bool)> certified_hook_;
+  std::function<void()> routes_changed_;
   std::array<uint64_t, size_t(HandshakeReject::kCount)> cert_cuts_{};
   uint64_t last_certificate_check_z_ = 0;
 };

@@ -29,6 +29,7 @@ const char* to_string(HandshakeReject r) {
     case HandshakeReject::kCertExpired: return "cert_expired";
     case HandshakeReject::kCertRevoked: return "cert_revoked";
     case HandshakeReject::kCertKeyMismatch: return "cert_key_mismatch";
+    case HandshakeReject::kCertMissing: return "cert_missing";
     case HandshakeReject::kCount: break;
   }
   return "unknown";

@@ -46,6 +46,7 @@ enum class HandshakeReject : uint8_t {
   kCertExpired,
   kCertRevoked,
   kCertKeyMismatch,   // not the static key or the ZID the handshake proved
+  kCertMissing,       // a peer that proved a certificate before sent none
   kCount,
 };
 const char* to_string(HandshakeReject r);

@@ -2,8 +2,10 @@
 # Peers by mesh certificate. A's YAML names only B; C names A in its YAML and
 # holds a certificate from the mesh CA that A trusts (mesh.ca). C reaches A's
 # underlay through B (plain routing). Checked:
-#  - C and A build a tunnel and ping; A lists C as admitted by certificate,
-#    with the certificate's allowed_ips, and shows C's expiry.
+#  - C is a Zeq Auth equation identity (its key from `genkey --equation`,
+#    its ZID the equation's, interface.zid): C and A build a tunnel and ping;
+#    A lists C by that ZID as admitted by certificate, with the certificate's
+#    allowed_ips, owner, groups and expiry. C's DNS offer is not taken.
 #  - A packet from C with a source outside its certificate's allowed_ips is
 #    not delivered (counted as allowed_ips), whatever C's YAML says.
 #  - A certificate from another CA, an expired one and one not yet valid are
@@ -19,7 +21,12 @@ setup_third
 in_b sysctl -qw net.ipv4.ip_forward=1
 in_a ip route add 198.19.0.0/24 via $UNDER4_B
 in_c ip route add 198.18.0.0/24 via $UNDER4_BC
-make_key c
+# C's identity is an equation: the key from Argon2id, the ZID from its hash.
+EQUATION="x^2 + sin(y*pi) + phi"
+(umask 077; "$ZEQVPNCTL" genkey --equation <<< "$EQUATION" > "$WORK/c.key" 2>/dev/null)
+c_PUB=$("$ZEQVPNCTL" pubkey < "$WORK/c.key")
+C_ZID=$("$ZEQVPNCTL" zeqauth zid <<< "$EQUATION" | awk '/^zid/ {print $2}')
+[ "$C_ZID" = zeq-f9f5c58e8f0d ] || fail "equation ZID $C_ZID, not the vector's zeq-f9f5c58e8f0d"
 sign_pub() { "$ZEQVPNCTL" pubkey --signing < "$WORK/$1.key"; }
 
 log "mesh authority, and a second one A does not trust"
@@ -32,7 +39,7 @@ sign() {
   shift 3 || shift $#
   local pub_var="${name}_PUB"
   "$ZEQVPNCTL" ca sign --ca-key "$ca/ca.key" --name "node-$name" --public-key "${!pub_var}" \
-    --signing-key "$(sign_pub "$name")" --address "$TUN4_C/24" "$@" --out "$out"
+    --signing-key "$(sign_pub "$name")" --zid "$C_ZID" --address "$TUN4_C/24" "$@" --out "$out"
 }
 sign c "$WORK/c.crt" "$WORK/ca" --groups laptops --owner zeq-0123456789ab
 "$ZEQVPNCTL" cert verify "$WORK/c.crt" --ca "$WORK/ca/ca.pub" | holds -q valid || fail "C's certificate does not verify"
@@ -51,6 +58,7 @@ interface:
   addresses: [$TUN4_C/24]
   listen_port: $PORT
   identity_key_file: $WORK/c.key
+  zid: $C_ZID
 log_level: debug
 peers:
   - name: a
@@ -60,6 +68,9 @@ peers:
     persistent_keepalive: 2
 mesh:
   certificate: $WORK/c.crt
+# C offers itself as A's resolver: A must not take it from a peer it knows
+# only by certificate.
+dns: {offer: $TUN4_C}
 control: {socket: $WORK/c.sock}
 state: {database: $WORK/c.db}
 YAML
@@ -71,7 +82,6 @@ log "C, unknown to A's YAML, reaches A by its certificate"
 wait_ping "$NS_C" $TUN4_A 15 || fail "C could not reach A with its certificate: $(ctl a status)"
 wait_ping "$NS_A" $TUN4_C 5 || fail "A could not reach C"
 peer_c() { ctl a --json peers | python3 -c 'import json,sys; r=json.load(sys.stdin); p=[p for p in r["peers"] if p["zid"]==sys.argv[1]]; print(json.dumps(p[0]) if p else "")' "$1"; }
-C_ZID=$("$ZEQVPNCTL" zid <<< "$c_PUB")
 pc=$(peer_c "$C_ZID")
 [ -n "$pc" ] || fail "A does not list C"
 echo "$pc" | python3 -c '
@@ -84,6 +94,10 @@ assert c["name"]=="node-c" and c["groups"]==["laptops"] and c["owner"]=="zeq-012
 assert c["expires_in_s"] > 300*86400, c
 ' || fail "A's view of C: $pc"
 ctl a peers | holds -q "admitted by its certificate" || fail "peers output: $(ctl a peers)"
+sleep 1
+ctl a --json status | python3 -c 'import json,sys; d=json.load(sys.stdin)["dns"]; assert not d["via_peer"] and d["peer"] is None, d' ||
+  fail "A took the DNS offer of a peer it knows only by certificate: $(ctl a --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["dns"])')"
+grep -q "DNS offer ignored (admitted by certificate only" "$WORK/a.log" || fail "no log line for the ignored DNS offer"
 ctl a metrics | holds -Eq "^zeqvpn_certificate_expiry_seconds\{of=\"peer\",zid=\"$C_ZID\"" || fail "no expiry metric for C"
 
 log "a source outside C's certificate is not delivered"
@@ -138,6 +152,10 @@ wait_ping "$NS_C" $TUN4_A 15 || fail "C did not come back with its good certific
 bg "$NS_C" "$WORK/ping.log" ping -i 0.1 -W 1 -D $TUN4_A
 PING_PID=$BG_PID
 sleep 1
+# Serial 1 revokes an unrelated key (kept as old.crl); serial 2 adds C.
+"$ZEQVPNCTL" ca revoke --ca-key "$WORK/ca/ca.key" --list "$WORK/revoked.crl" \
+  --public-key "$("$ZEQVPNCTL" genkey | "$ZEQVPNCTL" pubkey)" >/dev/null
+cp "$WORK/revoked.crl" "$WORK/old.crl"
 "$ZEQVPNCTL" ca revoke --ca-key "$WORK/ca/ca.key" --list "$WORK/revoked.crl" --cert "$WORK/c.crt" >/dev/null
 sed -i "s|  ca: \[$WORK/ca/ca.pub, $WORK/ca-rotation.pub\]|&\n  revocations: [$WORK/revoked.crl]|" "$WORK/a.yaml"
 t0=$(date +%s%N)
@@ -166,6 +184,17 @@ n=$(ctl a --json status | python3 -c 'import json,sys; print(json.load(sys.stdin
 [ "$n" -gt 0 ] || fail "C's handshakes after the revocation were not refused as cert_revoked"
 in_c ping -c2 -W1 $TUN4_A >/dev/null 2>&1 && fail "C still reaches A after the revocation"
 log "  C's handshakes refused afterwards: $n"
+
+log "an older revocation list on reload un-revokes nobody"
+cp "$WORK/old.crl" "$WORK/revoked.crl"
+ctl a reload >/dev/null
+grep -q "the list in force (serial 2) stays" "$WORK/a.log" || fail "no warning for the older list"
+ctl a --json status | python3 -c 'import json,sys; s=json.load(sys.stdin)["certificates"]["revocation_serials"]; assert list(s.values())==[2], s' ||
+  fail "the older list replaced the newer one"
+ctl c rekey a >/dev/null || true
+sleep 1
+n2=$(ctl a --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["handshakes"]["rejected"].get("cert_revoked",0))')
+[ "$n2" -gt "$n" ] || fail "C was accepted again after an older list was loaded"
 
 log "B, named in A's YAML, is untouched"
 wait_ping "$NS_A" $TUN4_B 5 || fail "A lost B"

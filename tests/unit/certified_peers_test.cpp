@@ -75,8 +75,8 @@ TEST_F(CertifiedPeers, UnknownPeerWithAGoodCertificateIsAdmittedWithItsAllowedIp
   TestNode c(c_id_, {peer_settings_for(a_id_, "198.18.0.1:51820", "10.77.0.1/32")}, kSecret, clock_);
   a.sessions->apply_trust(trust(cert_for(a_id_, ca_, "10.77.0.1/32")));
   c.sessions->apply_trust(trust(cert_for(c_id_, ca_, "10.77.0.3/32")));
-  std::vector<std::pair<std::string, bool>> hooked;
-  a.sessions->set_certified_peer_hook([&](const Peer& p, bool added) { hooked.emplace_back(p.key.zid, added); });
+  int routes_changed = 0;
+  a.sessions->set_routes_changed_hook([&] { ++routes_changed; });
   exchange(a, c);
   ASSERT_EQ(a.plane.peers.size(), 1u);
   Peer& peer = *a.plane.peers[0];
@@ -84,8 +84,7 @@ TEST_F(CertifiedPeers, UnknownPeerWithAGoodCertificateIsAdmittedWithItsAllowedIp
   EXPECT_EQ(peer.key.zid, c_id_.zid);
   EXPECT_EQ(peer.effective_allowed_ips(), std::vector<IpPrefix>{*parse_ip_prefix("10.77.0.3/32")});
   EXPECT_EQ(peer.endpoint.load(), c_from_);
-  ASSERT_EQ(hooked.size(), 1u);
-  EXPECT_TRUE(hooked[0].second);
+  EXPECT_EQ(routes_changed, 1);
   // The initiation carried extensions; A answered with its own certificate,
   // which C checked and keeps.
   EXPECT_GT(c.sent[0].bytes.size(), wire::INIT_SIZE);
@@ -139,8 +138,8 @@ TEST_F(CertifiedPeers, RevocationAndExpiryCutTheTunnelAtOnce) {
   const Certificate c_cert = cert_for(c_id_, ca_, "10.77.0.3/32", -10, 50);
   a.sessions->apply_trust(trust(std::nullopt));
   c.sessions->apply_trust(trust(c_cert));
-  std::vector<bool> hooked;
-  a.sessions->set_certified_peer_hook([&](const Peer&, bool added) { hooked.push_back(added); });
+  int routes_changed = 0;
+  a.sessions->set_routes_changed_hook([&] { ++routes_changed; });
   exchange(a, c);
   ASSERT_EQ(a.plane.peers.size(), 1u);
 
@@ -154,7 +153,7 @@ TEST_F(CertifiedPeers, RevocationAndExpiryCutTheTunnelAtOnce) {
   a.sessions->apply_trust(trust(std::nullopt, &signed_list.value()));
   EXPECT_TRUE(a.plane.peers.empty());
   EXPECT_EQ(a.sessions->certificate_cuts(HandshakeReject::kCertRevoked), 1u);
-  EXPECT_EQ(hooked, (std::vector<bool>{true, false}));
+  EXPECT_EQ(routes_changed, 2);  // admitted, then forgotten
   // And C's next handshake is refused.
   clock_.advance_us(TAU_ZQ_US);
   exchange(a, c);
@@ -212,6 +211,87 @@ TEST_F(CertifiedPeers, NoCertificateMeansV1Bytes) {
   c2.sessions->start_all();
   ASSERT_EQ(c2.sent.size(), 1u);
   EXPECT_EQ(c2.sent[0].bytes.size(), wire::INIT_SIZE);
+}
+
+// Review findings: a certificate never displaces a YAML peer (same ZID,
+// same or narrower prefix, default route); an initiation replayed after the
+// drift window admits nothing; a YAML peer that proved a certificate cannot
+// fall back to v1; a stranger that never confirms a key is forgotten.
+TEST_F(CertifiedPeers, ACertificateNeverDisplacesTheYaml) {
+  LocalIdentity b_id = fresh_identity();
+  TestNode a(a_id_, {peer_settings_for(b_id, nullptr, "10.77.0.0/28")}, kSecret, clock_);
+  a.sessions->apply_trust(trust(std::nullopt));
+  // C's certificate claims part of B's range, the default route and its own address.
+  Certificate greedy = cert_for(c_id_, ca_, "10.77.0.2/32");
+  {
+    CertificateBody body = greedy.body;
+    body.allowed_ips = {*parse_ip_prefix("10.77.0.2/32"), *parse_ip_prefix("0.0.0.0/0"), *parse_ip_prefix("10.77.0.40/32")};
+    greedy = sign_certificate(body, ca_.key).value();
+  }
+  TestNode c(c_id_, {peer_settings_for(a_id_, "198.18.0.1:51820", "10.77.0.1/32")}, kSecret, clock_);
+  c.sessions->apply_trust(trust(greedy));
+  exchange(a, c);
+  ASSERT_EQ(a.plane.peers.size(), 2u);
+  Peer& cert_peer = *a.plane.peers[1];
+  EXPECT_EQ(a.plane.routable_prefixes(cert_peer), std::vector<IpPrefix>{*parse_ip_prefix("10.77.0.40/32")});
+  uint8_t b_addr[4] = {10, 77, 0, 2}, elsewhere[4] = {192, 0, 2, 1};
+  EXPECT_EQ(a.plane.table()->lookup(4, b_addr), a.plane.peers[0].get());
+  EXPECT_EQ(a.plane.table()->lookup(4, elsewhere), nullptr);
+
+  // A certificate for another key that names B's ZID is refused.
+  TestNode a2(a_id_, {peer_settings_for(b_id, nullptr, "10.77.0.0/28")}, kSecret, clock_);
+  a2.sessions->apply_trust(trust(std::nullopt));
+  LocalIdentity impostor = fresh_identity();
+  impostor.zid = b_id.zid;
+  TestNode i(impostor, {peer_settings_for(a_id_, "198.18.0.1:51820", "10.77.0.1/32")}, kSecret, clock_);
+  i.sessions->apply_trust(trust(cert_for(impostor, ca_, "10.77.0.9/32")));
+  exchange(a2, i);
+  EXPECT_EQ(a2.sessions->rejects(HandshakeReject::kKeyMismatch), 1u);
+  EXPECT_EQ(a2.plane.peers.size(), 1u);
+}
+
+TEST_F(CertifiedPeers, AReplayedInitiationAdmitsNothing) {
+  TestNode a(a_id_, {}, kSecret, clock_);
+  TestNode c(c_id_, {peer_settings_for(a_id_, "198.18.0.1:51820", "10.77.0.1/32")}, kSecret, clock_);
+  a.sessions->apply_trust(trust(std::nullopt));
+  c.sessions->apply_trust(trust(cert_for(c_id_, ca_, "10.77.0.3/32", -10, 100000)));
+  c.sessions->start_all();
+  ASSERT_EQ(c.sent.size(), 1u);
+  clock_.advance_us(3 * TAU_ZQ_US);  // past the drift tolerance
+  a.sessions->on_handshake_message(c.sent[0].bytes, c_from_);
+  EXPECT_EQ(a.sessions->rejects(HandshakeReject::kClockDrift), 1u);
+  EXPECT_TRUE(a.plane.peers.empty());
+}
+
+TEST_F(CertifiedPeers, AYamlPeerThatProvedACertificateCannotFallBackToV1) {
+  TestNode a(a_id_, {peer_settings_for(c_id_, nullptr, "10.77.0.0/24")}, kSecret, clock_);
+  a.sessions->apply_trust(trust(std::nullopt));
+  {
+    TestNode c(c_id_, {peer_settings_for(a_id_, "198.18.0.1:51820", "10.77.0.1/32")}, kSecret, clock_);
+    c.sessions->apply_trust(trust(cert_for(c_id_, ca_, "10.77.0.3/32")));
+    exchange(a, c);
+    EXPECT_TRUE(a.plane.peers[0]->requires_certificate);
+  }
+  clock_.advance_us(TAU_ZQ_US);
+  TestNode v1(c_id_, {peer_settings_for(a_id_, "198.18.0.1:51820", "10.77.0.1/32")}, kSecret, clock_);
+  exchange(a, v1);
+  EXPECT_EQ(a.sessions->rejects(HandshakeReject::kCertMissing), 1u);
+  EXPECT_TRUE(a.sent.empty());
+}
+
+TEST_F(CertifiedPeers, AStrangerThatNeverConfirmsIsForgotten) {
+  TestNode a(a_id_, {}, kSecret, clock_);
+  TestNode c(c_id_, {peer_settings_for(a_id_, "198.18.0.1:51820", "10.77.0.1/32")}, kSecret, clock_);
+  a.sessions->apply_trust(trust(std::nullopt));
+  c.sessions->apply_trust(trust(cert_for(c_id_, ca_, "10.77.0.3/32", -10, 100000)));
+  c.sessions->start_all();
+  a.sessions->on_handshake_message(c.sent[0].bytes, c_from_);  // answered, never confirmed
+  ASSERT_EQ(a.plane.peers.size(), 1u);
+  for (int z = 0; z < 2 * int(REJECT_AFTER_Z); ++z) {
+    clock_.advance_us(TAU_ZQ_US);
+    a.sessions->tick();
+  }
+  EXPECT_TRUE(a.plane.peers.empty());
 }
 
 TEST(IntersectPrefixes, NarrowsNeverWidens) {

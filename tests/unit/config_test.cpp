@@ -400,4 +400,19 @@ TEST(Config, MeshCertificates) {
   expect_error(valid_yaml() + "mesh:\n  cas: [/x]\n", "mesh", "cas");
 }
 
+// interface.zid: an equation identity's ZID, checked for its form.
+TEST(Config, InterfaceZid) {
+  std::string yaml = valid_yaml();
+  auto with = [&](const std::string& zid) {
+    std::string y = yaml;
+    y.insert(y.find("  identity_key_file"), "  zid: " + zid + "\n");
+    return y;
+  };
+  auto c = parse_config(with("zeq-f9f5c58e8f0d"), "test.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->interface.zid, "zeq-f9f5c58e8f0d");
+  EXPECT_TRUE(parse_config(yaml, "test.yaml")->interface.zid.empty());
+  expect_error(with("zeq-F9F5"), "interface.zid", "zeqauth zid");
+}
+
 }  // namespace zeq
