@@ -27,6 +27,19 @@ inline void store_be64(uint8_t* p, uint64_t v) {
   store_be32(p, uint32_t(v >> 32));
   store_be32(p + 4, uint32_t(v));
 }
+// Big-endian integers appended to a buffer being encoded.
+inline void append_be16(Bytes& out, uint16_t v) {
+  out.push_back(uint8_t(v >> 8));
+  out.push_back(uint8_t(v));
+}
+inline void append_be32(Bytes& out, uint32_t v) {
+  append_be16(out, uint16_t(v >> 16));
+  append_be16(out, uint16_t(v));
+}
+inline void append_be64(Bytes& out, uint64_t v) {
+  append_be32(out, uint32_t(v >> 32));
+  append_be32(out, uint32_t(v));
+}
 inline uint32_t load_be32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
 }

@@ -29,18 +29,6 @@ OfferVerdict window_verdict(uint64_t made_z, uint64_t now_z) {
   return OfferVerdict::kAccepted;
 }
 
-void put_be32(Bytes& out, uint32_t v) {
-  uint8_t b[4];
-  store_be32(b, v);
-  out.insert(out.end(), b, b + 4);
-}
-
-void put_be64(Bytes& out, uint64_t v) {
-  uint8_t b[8];
-  store_be64(b, v);
-  out.insert(out.end(), b, b + 8);
-}
-
 }  // namespace
 
 const char* offer_verdict_name(OfferVerdict v) {
@@ -208,15 +196,15 @@ Digest32 RecordStore::digest_hash() const {
   // every ZID held is 16 bytes (the certificate decoder's rule).
   Bytes bytes;
   bytes.reserve(8 + records_.size() * 24 + lists_.size() * 40);
-  put_be32(bytes, uint32_t(records_.size()));
+  append_be32(bytes, uint32_t(records_.size()));
   for (const auto& [zid, sequence] : digest()) {
     bytes.insert(bytes.end(), zid.begin(), zid.end());
-    put_be64(bytes, sequence);
+    append_be64(bytes, sequence);
   }
-  put_be32(bytes, uint32_t(lists_.size()));
+  append_be32(bytes, uint32_t(lists_.size()));
   for (const auto& [issuer, serial] : revocation_digest()) {
     bytes.insert(bytes.end(), issuer.begin(), issuer.end());
-    put_be64(bytes, serial);
+    append_be64(bytes, serial);
   }
   return sha256(bytes);
 }

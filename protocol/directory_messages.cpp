@@ -16,23 +16,6 @@ constexpr size_t BODY_OFFSET = 2;  // 0x01 type
 constexpr uint8_t RECORDS_WHOLE = 0x00;
 constexpr uint8_t RECORDS_FRAGMENT = 0x01;
 
-void put_be16(Bytes& out, uint16_t v) {
-  out.push_back(uint8_t(v >> 8));
-  out.push_back(uint8_t(v));
-}
-
-void put_be32(Bytes& out, uint32_t v) {
-  uint8_t b[4];
-  store_be32(b, v);
-  out.insert(out.end(), b, b + 4);
-}
-
-void put_be64(Bytes& out, uint64_t v) {
-  uint8_t b[8];
-  store_be64(b, v);
-  out.insert(out.end(), b, b + 8);
-}
-
 template <typename Bytesish>
 void put(Bytes& out, const Bytesish& b) {
   out.insert(out.end(), b.begin(), b.end());
@@ -156,22 +139,22 @@ Result<Bytes> encode_digest_page(const DigestPage& p) {
       return Status::error("cannot encode this directory digest: \"" + e.zid + "\" is not a 16-character ZID");
   Bytes out = header(CONTROL_DIRECTORY_DIGEST);
   out.reserve(2 + DIRECTORY_BODY_MAX);
-  put_be64(out, p.zeqond);
-  put_be32(out, p.record_count);
+  append_be64(out, p.zeqond);
+  append_be32(out, p.record_count);
   put(out, p.digest_hash);
   out.push_back(p.plat ? 1 : 0);
   if (p.plat) put(out, *p.plat);
-  put_be16(out, p.page);
-  put_be16(out, p.pages);
+  append_be16(out, p.page);
+  append_be16(out, p.pages);
   out.push_back(uint8_t(p.entries.size()));
   for (const auto& e : p.entries) {
     put(out, e.zid);
-    put_be64(out, e.sequence);
+    append_be64(out, e.sequence);
   }
   out.push_back(uint8_t(p.lists.size()));
   for (const auto& l : p.lists) {
     put(out, l.issuer);
-    put_be64(out, l.serial);
+    append_be64(out, l.serial);
   }
   return checked(std::move(out), decode_digest_page, "directory digest");
 }
@@ -333,7 +316,7 @@ Result<Bytes> encode_records(const std::vector<ByteSpan>& records) {
   out.push_back(RECORDS_WHOLE);
   out.push_back(uint8_t(records.size()));
   for (const auto& rec : records) {
-    put_be16(out, uint16_t(rec.size()));
+    append_be16(out, uint16_t(rec.size()));
     put(out, rec);
   }
   return checked(std::move(out), decode_records, "directory records message");
@@ -346,10 +329,10 @@ Result<Bytes> encode_record_fragment(const RecordFragment& f) {
   Bytes out = header(CONTROL_DIRECTORY_RECORDS);
   out.reserve(2 + 9 + f.bytes.size());
   out.push_back(RECORDS_FRAGMENT);
-  put_be32(out, f.record_id);
+  append_be32(out, f.record_id);
   out.push_back(f.index);
   out.push_back(f.count);
-  put_be16(out, uint16_t(f.bytes.size()));
+  append_be16(out, uint16_t(f.bytes.size()));
   put(out, f.bytes);
   return checked(std::move(out), decode_records, "record fragment");
 }

@@ -52,17 +52,6 @@ std::string relay_role_problem(const Certificate& cert) {
   return "a relay offer, but the certificate does not give the relay role";
 }
 
-void put_be16(Bytes& out, uint16_t v) {
-  out.push_back(uint8_t(v >> 8));
-  out.push_back(uint8_t(v));
-}
-
-void put_be64(Bytes& out, uint64_t v) {
-  uint8_t b[8];
-  store_be64(b, v);
-  out.insert(out.end(), b, b + 8);
-}
-
 void put_header(Bytes& out, RecordKind kind) {
   out.assign(RECORD_MAGIC.begin(), RECORD_MAGIC.end());
   out.push_back(RECORD_VERSION);
@@ -74,19 +63,19 @@ Bytes encode_node_body(const NodeRecord& r) {
   Bytes out;
   put_header(out, RecordKind::kNode);
   const Bytes& cert = r.certificate.encoded;
-  put_be16(out, uint16_t(cert.size()));
+  append_be16(out, uint16_t(cert.size()));
   out.insert(out.end(), cert.begin(), cert.end());
   out.push_back(uint8_t(r.endpoints.size()));
   for (const auto& e : r.endpoints) {
     out.push_back(e.family);
     out.insert(out.end(), e.address.begin(), e.address.begin() + long(address_bytes(e.family)));
-    put_be16(out, e.port);
+    append_be16(out, e.port);
     out.push_back(e.flags);
   }
   out.push_back(r.relay_port != 0 ? 1 : 0);
-  if (r.relay_port != 0) put_be16(out, r.relay_port);
-  put_be64(out, r.sequence);
-  put_be64(out, r.made_z);
+  if (r.relay_port != 0) append_be16(out, r.relay_port);
+  append_be64(out, r.sequence);
+  append_be64(out, r.made_z);
   return out;
 }
 
