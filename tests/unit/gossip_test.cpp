@@ -23,6 +23,7 @@
 #include "identity/zid.hpp"
 #include "protocol/directory_messages.hpp"
 #include "protocol/directory_record.hpp"
+#include "directory_test_nodes.hpp"
 #include "test_data.hpp"
 
 namespace zeq {
@@ -31,48 +32,11 @@ namespace {
 
 using test::hex_array;
 
-constexpr uint64_t NOW = 500'000;
-
-Ed25519Keypair vector_ca() {
-  static const nlohmann::json v = test::load_json("cert-vectors.json");
-  return ed25519_from_seed(hex_array<32>(v["ca"]["seed"]));
-}
-
-// A node of the tests: its keys and a certificate from `ca`.
-struct TestNode {
-  X25519Keypair x25519;
-  Ed25519Keypair signing;
-  Certificate cert;
-  const std::string& zid() const { return cert.body.zid; }
-};
-
-TestNode make_node(const Ed25519Keypair& ca) {
-  TestNode n;
-  n.x25519 = x25519_generate();
-  n.signing = node_signing_keypair(n.x25519.private_key.span());
-  CertificateBody b;
-  b.zid = zid_from_public_key(n.x25519.public_key);
-  b.name = "node-" + b.zid.substr(4);
-  b.x25519_public = n.x25519.public_key;
-  b.signing_public = n.signing.public_key;
-  b.addresses = {parse_ip_prefix("10.77.0.1/24").value()};
-  b.not_before_z = 1000;
-  b.not_after_z = 1'000'000;
-  n.cert = sign_certificate(b, ca).value();
-  return n;
-}
-
-Bytes record_of(const TestNode& n, uint64_t sequence, uint16_t port = 51820) {
-  NodeRecord r;
-  r.certificate = n.cert;
-  RecordEndpoint e;
-  e.address = {192, 0, 2, 1};
-  e.port = port;
-  r.endpoints = {e};
-  r.sequence = sequence;
-  r.made_z = NOW;
-  return sign_node_record(std::move(r), n.signing).value().encoded;
-}
+using test::make_node;
+using test::record_of;
+using test::vector_ca;
+using TestNode = test::DirectoryNode;
+constexpr uint64_t NOW = test::DIRECTORY_NOW;
 
 std::vector<TestNode> make_nodes(size_t n, const Ed25519Keypair& ca) {
   std::vector<TestNode> out;
@@ -352,7 +316,7 @@ TEST_F(GossipTest, APushedRecordGoesOutAtTheNextCall) {
   Link link(a, b);
   ASSERT_LE(link.run_until_converged(NOW, 10), 3u);
   link.step(NOW + 10);  // digest ticks due: the next call has none
-  a.hold(record_of(nodes[2], 2, 40000), NOW + 10);
+  a.hold(record_of(nodes[2], 2, NOW, 40000), NOW + 10);
   ASSERT_TRUE(a.gossip.push(nodes[2].zid()));
   EXPECT_FALSE(a.gossip.push("zeq-000000000000"));  // not held
   auto out = a.gossip.tick(NOW + 10);
