@@ -14,6 +14,7 @@
 #include "store/database.hpp"
 #include "store/directory_cache.hpp"
 #include "store/schema.hpp"
+#include "directory_test_nodes.hpp"
 #include "test_data.hpp"
 
 namespace zeq {
@@ -22,15 +23,9 @@ namespace {
 namespace fs = std::filesystem;
 using test::hex;
 using test::hex_array;
+using test::records;
+using test::certs;
 
-const nlohmann::json& records() {
-  static const nlohmann::json v = test::load_json("record-vectors.json");
-  return v;
-}
-const nlohmann::json& certs() {
-  static const nlohmann::json v = test::load_json("cert-vectors.json");
-  return v;
-}
 
 class DirectoryCacheTest : public ::testing::Test {
  protected:

@@ -12,6 +12,7 @@
 #include "identity/certificate.hpp"
 #include "identity/zid.hpp"
 #include "protocol/directory_record.hpp"
+#include "directory_test_nodes.hpp"
 #include "test_data.hpp"
 
 namespace zeq {
@@ -20,15 +21,9 @@ namespace {
 
 using test::hex;
 using test::hex_array;
+using test::records;
+using test::certs;
 
-const nlohmann::json& records() {
-  static const nlohmann::json v = test::load_json("record-vectors.json");
-  return v;
-}
-const nlohmann::json& certs() {
-  static const nlohmann::json v = test::load_json("cert-vectors.json");
-  return v;
-}
 
 Ed25519Keypair vector_ca() { return ed25519_from_seed(hex_array<32>(certs()["ca"]["seed"])); }
 Ed25519Keypair vector_node_key() { return ed25519_from_seed(hex_array<32>(records()["signing_seed"])); }

@@ -16,11 +16,18 @@ namespace zeq::test {
 // The Zeqond the directory tests call now.
 inline constexpr uint64_t DIRECTORY_NOW = 500'000;
 
-// The CA of tests/data/cert-vectors.json.
-inline Ed25519Keypair vector_ca() {
-  static const nlohmann::json v = load_json("cert-vectors.json");
-  return ed25519_from_seed(hex_array<32>(v["ca"]["seed"]));
+// tests/data/record-vectors.json and cert-vectors.json, read once.
+inline const nlohmann::json& records() {
+  static const nlohmann::json v = load_json("record-vectors.json");
+  return v;
 }
+inline const nlohmann::json& certs() {
+  static const nlohmann::json v = load_json("cert-vectors.json");
+  return v;
+}
+
+// The CA of tests/data/cert-vectors.json.
+inline Ed25519Keypair vector_ca() { return ed25519_from_seed(hex_array<32>(certs()["ca"]["seed"])); }
 
 // A node of the tests: its keys and a certificate from `ca`.
 struct DirectoryNode {

@@ -23,11 +23,8 @@ namespace {
 
 using test::hex;
 using test::hex_array;
+using test::records;
 
-const nlohmann::json& records() {
-  static const nlohmann::json v = test::load_json("record-vectors.json");
-  return v;
-}
 
 using test::DirectoryNode;
 using test::make_node;
