@@ -37,7 +37,9 @@ MeshTrust::Proof SessionManager::prove(ByteSpan extensions, const PublicKey& key
 }
 
 HandshakeReject SessionManager::certificate_required(const Peer& peer, bool proven) const {
-  if (proven) return HandshakeReject::kNone;
+  // No CA trusted any more (mesh.ca removed by a reload): the YAML's trust
+  // stands alone again, as in PROTOCOL.md v1.
+  if (proven || !trust_.has_anchors()) return HandshakeReject::kNone;
   if (peer.requires_certificate) return HandshakeReject::kCertMissing;
   if (trust_.key_revoked(peer.key.public_key)) return HandshakeReject::kCertRevoked;
   return HandshakeReject::kNone;

@@ -277,6 +277,12 @@ TEST_F(CertifiedPeers, AYamlPeerThatProvedACertificateCannotFallBackToV1) {
   exchange(a, v1);
   EXPECT_EQ(a.sessions->rejects(HandshakeReject::kCertMissing), 1u);
   EXPECT_TRUE(a.sent.empty());
+  // A reload that drops mesh.ca leaves the YAML's trust alone: v1 works again.
+  a.sessions->apply_trust(nullptr);
+  clock_.advance_us(6 * TAU_ZQ_US);
+  exchange(a, v1);
+  EXPECT_EQ(a.sessions->rejects(HandshakeReject::kCertMissing), 1u);
+  EXPECT_EQ(a.sent.size(), 1u);
 }
 
 TEST_F(CertifiedPeers, AStrangerThatNeverConfirmsIsForgotten) {
