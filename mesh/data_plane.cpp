@@ -28,10 +28,11 @@ void DataPlane::remove_peer(Peer& peer) {
 void DataPlane::publish_table() {
   auto next = std::make_shared<PeerTable>();
   next->peers.reserve(peers.size());
+  const auto yaml = yaml_prefixes();
   for (const auto& p : peers) {
     int slot = int(next->peers.size());
     next->peers.push_back(p.get());
-    for (const auto& prefix : routable_prefixes(*p)) next->routes.insert(prefix, slot);
+    for (const auto& prefix : routable_prefixes(*p, yaml)) next->routes.insert(prefix, slot);
     if (p->serial == exit_serial && exit_serial != 0) {
       if (exit_ipv4) next->routes.insert(IpPrefix{4, {}, 0}, slot);
       if (exit_ipv6) next->routes.insert(IpPrefix{6, {}, 0}, slot);
@@ -41,19 +42,23 @@ void DataPlane::publish_table() {
   quiescence.retire(std::exchange(table_owned_, std::move(next)));
 }
 
-std::vector<IpPrefix> DataPlane::routable_prefixes(const Peer& peer) const {
+std::vector<IpPrefix> DataPlane::yaml_prefixes() const {
+  std::vector<IpPrefix> out;
+  for (const auto& p : peers)
+    if (!p->certified_only)
+      for (const auto& prefix : p->effective_allowed_ips()) out.push_back(prefix);
+  return out;
+}
+
+std::vector<IpPrefix> DataPlane::routable_prefixes(const Peer& peer, const std::vector<IpPrefix>& yaml) const {
   std::vector<IpPrefix> out = peer.effective_allowed_ips();
   if (!peer.certified_only) return out;
-  auto covered_by_yaml = [&](const IpPrefix& x) {
+  std::erase_if(out, [&](const IpPrefix& x) {
     if (x.length == 0) return true;
-    for (const auto& other : peers) {
-      if (other->certified_only) continue;
-      for (const auto& y : other->effective_allowed_ips())
-        if (y.family == x.family && y.length <= x.length && y.contains(x.family, x.addr.data())) return true;
-    }
+    for (const auto& y : yaml)
+      if (y.family == x.family && y.length <= x.length && y.contains(x.family, x.addr.data())) return true;
     return false;
-  };
-  std::erase_if(out, covered_by_yaml);
+  });
   return out;
 }
 

@@ -61,7 +61,11 @@ struct DataPlane {
   // and for a peer admitted by certificate alone, without a default route
   // and without any prefix a YAML peer's prefix covers (a certificate never
   // displaces a peer the operator named).
-  std::vector<IpPrefix> routable_prefixes(const Peer& peer) const;
+  // `yaml` is yaml_prefixes(), computed once for a pass over every peer.
+  std::vector<IpPrefix> routable_prefixes(const Peer& peer, const std::vector<IpPrefix>& yaml) const;
+  std::vector<IpPrefix> routable_prefixes(const Peer& peer) const { return routable_prefixes(peer, yaml_prefixes()); }
+  // Every prefix the YAML's peers hold (narrowed by their certificates).
+  std::vector<IpPrefix> yaml_prefixes() const;
   // The exit in use (serial; 0: none) gets the default routes of the
   // families asked for in the table, besides its own allowed_ips, so that
   // everything is sent to it and it may send from anywhere.

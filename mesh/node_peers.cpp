@@ -89,10 +89,11 @@ Status Node::cover(const std::string& peer, bool on) {
 
 void Node::Impl::sync_certified_routes() {
   const auto yaml = kernel_routes(settings.peers);
+  const auto yaml_prefixes = plane.yaml_prefixes();
   std::set<IpPrefix> wanted;
   for (const auto& p : plane.peers) {
     if (!p->certified_only) continue;
-    for (const auto& prefix : plane.routable_prefixes(*p)) {
+    for (const auto& prefix : plane.routable_prefixes(*p, yaml_prefixes)) {
       const IpPrefix net = prefix.network();
       bool on_link = false;
       for (const auto& own : settings.addresses)
