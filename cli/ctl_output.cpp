@@ -70,7 +70,9 @@ std::string peer_block(const json& p) {
   out += fmt::format("  allowed ips: {}\n", join(p["allowed_ips"]));
   if (p.contains("certificate")) {
     out += certificate_line("  ", p["certificate"]);
-    if (p["certified_only"].get<bool>()) out += "  admitted by its certificate (not in this node's YAML)\n";
+    if (p["certified_only"].get<bool>())
+      out += p.value("from_directory", false) ? "  known from the mesh directory (tunnel on demand)\n"
+                                              : "  admitted by its certificate (not in this node's YAML)\n";
   }
   if (p["last_handshake_s"].is_null()) out += "  latest handshake: never\n";
   else
@@ -154,6 +156,42 @@ std::string format_exit(const json& e) {
     else
       out += fmt::format("  dns: system resolver ({})\n", d["backend"].get<std::string>());
   }
+  return out;
+}
+
+std::string format_directory(const json& d) {
+  if (d.value("backend", "") == "off") return d.value("message", "the mesh directory is off") + "\n";
+  std::string out = fmt::format("directory ({}): {} records of at most {}, digest {}\n", d["backend"].get<std::string>(),
+                                d["records_held"].get<uint64_t>(), d["max_records"].get<uint64_t>(),
+                                d["digest"].get<std::string>());
+  out += fmt::format("{:<18}  {:<16}  {:>14}  {:>7}  {:<18}  {:<8}  {}\n", "ZID", "NAME", "SEQUENCE", "AGE_Z", "SOURCE",
+                     "STATE", "ENDPOINTS");
+  for (const auto& r : d["records"]) {
+    std::string eps;
+    for (const auto& e : r["endpoints"]) eps += (eps.empty() ? "" : " ") + e.get<std::string>();
+    std::string name = r["name"].get<std::string>() + (r["self"].get<bool>() ? " (self)" : "");
+    out += fmt::format("{:<18}  {:<16}  {:>14}  {:>7}  {:<18}  {:<8}  {}\n", r["zid"].get<std::string>(), name,
+                       r["sequence"].get<uint64_t>(), r["age_z"].get<uint64_t>(), r["source"].get<std::string>(),
+                       r["verification"].get<std::string>(), eps.empty() ? "-" : eps);
+  }
+  for (const auto& l : d["revocation_lists"])
+    out += fmt::format("revocation list of CA {}: serial {}, {} entries (from {})\n", l["issuer"].get<std::string>(),
+                       l["serial"].get<uint64_t>(), l["entries"].get<uint64_t>(), l["source"].get<std::string>());
+  for (const auto& g : d["gossip"])
+    out += fmt::format("gossip with {}: {}{}, {} ticks, {} records in, {} out, {} pulls, {} malformed\n",
+                       g["zid"].get<std::string>(), g["up"].get<bool>() ? "up" : "down",
+                       g["in_sync"].get<bool>() ? ", in sync" : "", g["ticks"].get<uint64_t>(),
+                       g["records_received"].get<uint64_t>(), g["records_sent"].get<uint64_t>(),
+                       g["pulls_sent"].get<uint64_t>(), g["malformed_messages"].get<uint64_t>());
+  std::string rejects;
+  for (const auto& [verdict, n] : d["offers"].items())
+    if (verdict != "accepted" && n.get<uint64_t>()) rejects += fmt::format("{}{} {}", rejects.empty() ? "" : ", ", verdict, n.get<uint64_t>());
+  out += "records refused: " + (rejects.empty() ? std::string("none") : rejects) + "\n";
+  std::string plat;
+  for (const auto& [verdict, n] : d["plat"]["verdicts"].items())
+    if (n.get<uint64_t>()) plat += fmt::format("{}{} {}", plat.empty() ? "" : ", ", verdict, n.get<uint64_t>());
+  out += fmt::format("PLAT ticks ({}): {}\n", d["plat"]["secret"].get<bool>() ? "ZEQ_SYNC_SECRET set" : "no sync secret",
+                     plat.empty() ? "none yet" : plat);
   return out;
 }
 

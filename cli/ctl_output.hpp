@@ -16,6 +16,8 @@ std::string format_cover(const nlohmann::json& peers);
 std::string format_guard(const nlohmann::json& guard);
 // `exit status` (and the exit part of `status`): {client, role[, dns]}.
 std::string format_exit(const nlohmann::json& exit);
+// `zeqvpnctl directory`: the records held, then sync state and rejects.
+std::string format_directory(const nlohmann::json& directory);
 // 1536 -> "1.50 KiB"
 std::string format_bytes(uint64_t bytes);
 

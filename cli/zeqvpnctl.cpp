@@ -229,6 +229,8 @@ void add_operator_commands(CLI::App& app, Options& o, Args& a) {
     if (!a.exit_peer.empty()) args["peer"] = a.exit_peer;
     show(o, call(o, "exit", args), zeq::ctl::format_exit);
   });
+  app.add_subcommand("directory", "the mesh directory: records held (age, source, verification), sync state, rejects")
+      ->callback([&] { show(o, call(o, "directory"), zeq::ctl::format_directory); });
   app.add_subcommand("reload", "re-read the configuration file (as SIGHUP does)")->callback([&] {
     auto r = call(o, "reload");
     if (o.json) print_json(r);

@@ -302,6 +302,56 @@ class Parser {
     return c;
   }
 
+  DirectoryConfig directory_of(const YAML::Node& n, const MeshConfig& mesh) const {
+    only_keys(n, "directory", {"backend", "idle_timeout", "max_records", "advertise", "endpoints", "prefix", "username",
+                               "ca_file", "cert_file", "key_file", "lease_ttl"});
+    DirectoryConfig c;
+    if (n["backend"]) {
+      std::string b = string_of(n["backend"], "directory.backend");
+      if (b == "embedded") c.backend = DirectoryBackend::kEmbedded;
+      else if (b == "etcd") c.backend = DirectoryBackend::kEtcd;
+      else if (b == "off") c.backend = DirectoryBackend::kOff;
+      else fail(n["backend"], "directory.backend", "expected embedded, etcd or off, got '" + b + "'");
+    }
+    if (n["idle_timeout"]) c.idle_timeout_z = uint64_t(integer_of(n["idle_timeout"], "directory.idle_timeout", 0, 1'000'000));
+    if (n["max_records"]) c.max_records = uint64_t(integer_of(n["max_records"], "directory.max_records", 1, 1'000'000));
+    if (const auto& list = n["advertise"]) {
+      if (!list.IsSequence() || list.size() > 16)
+        fail(list, "directory.advertise", "expected a list of up to 16 address:port endpoints, got " + shown(list));
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string field = "directory.advertise[" + std::to_string(i) + "]";
+        auto ep = parse_udp_endpoint(string_of(list[i], field));
+        if (!ep) fail(list[i], field, "expected an IP address and port like 198.51.100.7:51820 or [2001:db8::1]:51820");
+        c.advertise.push_back(*ep);
+      }
+    }
+    if (const auto& list = n["endpoints"]) {
+      if (!list.IsSequence()) fail(list, "directory.endpoints", "expected a list of etcd URLs like [http://10.0.0.1:2379], got " + shown(list));
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string field = "directory.endpoints[" + std::to_string(i) + "]";
+        std::string url = string_of(list[i], field);
+        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+          fail(list[i], field, "expected an etcd client URL starting with http:// or https://, got '" + url + "'");
+        c.endpoints.push_back(url);
+      }
+    }
+    if (n["prefix"]) {
+      c.prefix = string_of(n["prefix"], "directory.prefix");
+      if (c.prefix.empty() || c.prefix.front() != '/' || c.prefix.back() == '/')
+        fail(n["prefix"], "directory.prefix", "expected a key prefix like /zeqvpn/mesh (starting with /, not ending with /)");
+    }
+    if (n["username"]) c.username = string_of(n["username"], "directory.username");
+    if (n["ca_file"]) c.ca_file = absolute_path_of(n["ca_file"], "directory.ca_file");
+    if (n["cert_file"]) c.cert_file = absolute_path_of(n["cert_file"], "directory.cert_file");
+    if (n["key_file"]) c.key_file = absolute_path_of(n["key_file"], "directory.key_file");
+    if (n["lease_ttl"]) c.lease_ttl_s = integer_of(n["lease_ttl"], "directory.lease_ttl", 2, 3600);
+    if (c.backend == DirectoryBackend::kEtcd && c.endpoints.empty())
+      fail(n, "directory.endpoints", "missing; the etcd backend needs the cluster's client URLs, e.g. [http://10.0.0.1:2379]");
+    if (c.backend != DirectoryBackend::kOff && mesh.ca.empty())
+      fail(n, "directory", "needs mesh.ca (records are verified against the mesh CA); add mesh.ca or set backend: off");
+    return c;
+  }
+
   std::string log_level_of(const YAML::Node& n) const {
     std::string level = string_of(n, "log_level");
     std::string list;
@@ -455,7 +505,8 @@ class Parser {
     std::set<size_t> walked;
     refuse_duplicate_keys(root, "", walked);
     only_keys(root, "", {"interface", "peers", "control", "state", "kill_switch", "allow_lan", "fwmark", "dns_via_peer",
-                         "dns", "cover", "padding", "log_level", "exit", "exit_node", "block_ipv6_leaks", "route_table", "mesh"});
+                         "dns", "cover", "padding", "log_level", "exit", "exit_node", "block_ipv6_leaks", "route_table", "mesh",
+                         "directory"});
     Config c;
     c.source = source_;
     if (!root["interface"]) fail(root, "interface", "missing; see zeqvpn.yaml(5) or examples/zeqvpn.yaml");
@@ -470,6 +521,7 @@ class Parser {
     if (root["peers"]) c.peers = peers_of(root["peers"]);
     if (root["exit"]) c.exit = exit_of(root["exit"], c.peers);
     if (root["mesh"]) c.mesh = mesh_of(root["mesh"]);
+    if (root["directory"]) c.directory = directory_of(root["directory"], c.mesh);
     c.exit_client = exit_client_of(root, c.peers, c.exit.enabled);
     return c;
   }

@@ -105,6 +105,28 @@ struct MeshConfig {
   bool operator==(const MeshConfig&) const = default;
 };
 
+// The mesh directory (directory/): how this node finds the other members.
+// Used only with mesh.ca (records are verified against it).
+enum class DirectoryBackend : uint8_t { kEmbedded, kEtcd, kOff };
+struct DirectoryConfig {
+  DirectoryBackend backend = DirectoryBackend::kEmbedded;
+  // A directory peer's tunnel goes idle after this many Zeqonds without
+  // traffic (0: never); the next packet brings it back.
+  uint64_t idle_timeout_z = 386;  // about 5 minutes
+  uint64_t max_records = 10'000;
+  // The endpoints this node publishes instead of its local addresses (a
+  // forwarded port, a public address); empty: every local address.
+  std::vector<UdpEndpoint> advertise;
+  // etcd backend: cluster members ("http://10.0.0.1:2379", https://...), key
+  // prefix, user (password from ZEQ_ETCD_PASSWORD), TLS files, lease.
+  std::vector<std::string> endpoints;
+  std::string prefix = "/zeqvpn/mesh";
+  std::string username;
+  std::string ca_file, cert_file, key_file;
+  int64_t lease_ttl_s = 10;
+  bool operator==(const DirectoryConfig&) const = default;
+};
+
 struct Config {
   std::string source;                 // file the config came from
   InterfaceConfig interface;
@@ -116,6 +138,7 @@ struct Config {
   ExitConfig exit;
   ExitClientConfig exit_client;
   MeshConfig mesh;
+  DirectoryConfig directory;
   CoverMode cover = CoverMode::kOff;  // cover traffic per peer
   PaddingPolicy padding = PaddingPolicy::kNone;  // data message sizes
   std::string log_level = "info";

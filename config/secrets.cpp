@@ -43,4 +43,38 @@ Result<SecretBuffer> decode_field_key(const char* hex_text, const char* where) {
                            "the old one)");
 }
 
+Result<SecretBuffer> decode_sync_secret(const char* hex_text, const char* where) {
+  return decode_hex_secret(hex_text, where, 32, 2048,
+                           "; generate one with `openssl rand -hex 32` and give the same value (and the same "
+                           "ZEQ_SYNC_UID) to every node of the sync group");
+}
+
+namespace {
+
+size_t trimmed_length(const char* text) {
+  size_t len = std::strlen(text);
+  while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' ')) --len;
+  return len;
+}
+
+}  // namespace
+
+Result<SecretBuffer> decode_sync_uid(const char* text, const char* where) {
+  const size_t len = trimmed_length(text);
+  if (len == 0 || len > 64)
+    return Status::error(std::string(where) + " must be 1 to 64 characters naming the sync group (the same on "
+                         "every node), got " + std::to_string(len));
+  for (size_t i = 0; i < len; ++i)
+    if (text[i] < 0x21 || text[i] > 0x7e)
+      return Status::error(std::string(where) + " must be printable ASCII without spaces (character " +
+                           std::to_string(i + 1) + " is not)");
+  return SecretBuffer(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text), len));
+}
+
+Result<SecretBuffer> decode_text_secret(const char* text, const char* where) {
+  const size_t len = trimmed_length(text);
+  if (len == 0) return Status::error(std::string(where) + " is empty");
+  return SecretBuffer(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text), len));
+}
+
 }  // namespace zeq

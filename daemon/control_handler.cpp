@@ -3,6 +3,7 @@
 #include "control/control_protocol.hpp"
 #include "daemon/exit_client.hpp"
 #include "daemon/exit_server.hpp"
+#include "daemon/mesh_directory.hpp"
 #include "daemon/network_guard.hpp"
 #include "daemon/status_json.hpp"
 #include "daemon/tunnel_recorder.hpp"
@@ -51,11 +52,19 @@ Reply peers(const ControlContext& c, const json&) {
 Reply metrics(const ControlContext& c, const json&) {
   std::string text = metrics_text(full_status(c), c.guard.status());
   text += exit_metrics_text(c.exit_client.status(), c.exit_server.status());
+  if (c.directory) text += c.directory->metrics();
   text += "# HELP zeqvpn_control_connections_total Control socket connections by outcome.\n"
           "# TYPE zeqvpn_control_connections_total counter\n";
   for (const auto& [outcome, n] : connection_outcomes(control_counters(c)))
     text += "zeqvpn_control_connections_total{outcome=\"" + std::string(outcome) + "\"} " + std::to_string(n) + "\n";
   return Reply::success({{"text", text}});
+}
+
+Reply directory(const ControlContext& c, const json&) {
+  if (!c.directory)
+    return Reply::success({{"backend", "off"},
+                           {"message", "the mesh directory is off: it needs mesh.ca (and directory.backend other than off)"}});
+  return Reply::success(c.directory->report());
 }
 
 Reply tunnels(const ControlContext& c, const json& args) {
@@ -151,7 +160,7 @@ struct Command {
 constexpr Command COMMANDS[] = {
     {"status", status}, {"peers", peers},   {"tunnels", tunnels},       {"up", up},         {"down", down},
     {"rekey", rekey},   {"reload", reload}, {"metrics", metrics},       {"killswitch", killswitch},
-    {"cover", cover},   {"exit", exit_command},
+    {"cover", cover},   {"exit", exit_command}, {"directory", directory},
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ namespace zeq {
 
 class ExitClient;
 class ExitServer;
+class MeshDirectory;
 class Node;
 class NetworkGuard;
 class TunnelRecorder;
@@ -35,6 +36,8 @@ struct ControlContext {
   // The control socket's own counters (refused, evicted, timed out), shown
   // by status and metrics; may be empty.
   std::function<control::ControlCounters()> control_counters;
+  // The mesh directory; null when it is off (no mesh.ca, or backend: off).
+  MeshDirectory* directory = nullptr;
 };
 
 control::Handler make_control_handler(ControlContext context);

@@ -15,6 +15,7 @@
 #include "daemon/exit_client.hpp"
 #include "daemon/exit_server.hpp"
 #include "daemon/host_network.hpp"
+#include "daemon/mesh_directory.hpp"
 #include "daemon/mesh_settings.hpp"
 #include "daemon/mesh_trust_files.hpp"
 #include "daemon/network_guard.hpp"
@@ -29,6 +30,7 @@
 #include "firewall/nftables_backend.hpp"
 #include "loader/loader.hpp"
 #include "mesh/node.hpp"
+#include "mesh/session_manager.hpp"
 #include "store/schema.hpp"
 #include "store/tunnel_store.hpp"
 #include "store/vault.hpp"
@@ -67,6 +69,7 @@ Daemon::~Daemon() {
   control_.reset();
   watchdog_.reset();
   checkpoint_.reset();
+  directory_tick_.reset();
   exit_client_.reset();  // its rules out while the node and the guard still exist
   node_.reset();
   flush_log();  // what the rate limit held back in the last window
@@ -78,6 +81,9 @@ Result<std::string> Daemon::check(const Options& options) {
   if (Status s = init_logging(options.log_level.empty() ? config->log_level : options.log_level); !s) return s;
   if (auto secret = load_mesh_secret(); !secret) return secret.status();
   if (auto field_key = load_field_key(); !field_key) return field_key.status();
+  if (auto sync = load_sync_credentials(); !sync) return sync.status();
+  if (config->directory.backend == DirectoryBackend::kEtcd)
+    if (auto password = load_etcd_password(); !password) return password.status();
   std::string who = "identity from the vault";
   if (!config->interface.identity_key_file.empty()) {
     auto id = load_identity_key_file(config->interface.identity_key_file);
@@ -104,7 +110,11 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   if (Status s = d->start_guard(); !s) return s;
   d->network_ = std::make_unique<HostNetwork>(*d->guard_, d->vault_.get(), d->clock_);
   if (Status s = d->start_exit(); !s) return s;
-  d->node_->set_observers({.tunnels = d->recorder_.get(), .network = d->network_.get()});
+  if (Status s = d->start_directory(); !s) return s;
+  d->node_->set_observers({.tunnels = d->recorder_.get(),
+                           .network = d->network_.get(),
+                           .more_tunnels = d->directory_.get(),
+                           .control = d->directory_.get()});
   d->recorder_->settle_orphans();
   if (Status s = d->serve_control(); !s) return s;
 
@@ -170,6 +180,32 @@ Status Daemon::start_node(SecretBuffer mesh_secret) {
   return Status::ok();
 }
 
+// The mesh directory, with mesh.ca only (records are verified against it):
+// the node's signing key (its certificate names it), the sync secret for
+// PLAT ticks, the etcd password.
+Status Daemon::start_directory() {
+  if (config_.directory.backend == DirectoryBackend::kOff || !trust_ || trust_->store.empty()) return Status::ok();
+  MeshDirectorySettings settings;
+  settings.config = config_.directory;
+  settings.listen_port = config_.interface.listen_port;
+  settings.interface_name = config_.interface.name;
+  auto sync = load_sync_credentials();
+  if (!sync) return sync.status();
+  settings.sync = std::move(sync.value());
+  if (config_.directory.backend == DirectoryBackend::kEtcd) {
+    auto password = load_etcd_password();
+    if (!password) return password.status();
+    settings.etcd_password = std::move(password.value());
+  }
+  auto directory = MeshDirectory::create(*node_, *db_, clock_, std::move(settings),
+                                         node_signing_keypair(identity_->keypair.private_key.span()), identity_->zid);
+  if (!directory) return directory.status();
+  directory_ = std::move(directory.value());
+  trust_ = directory_->merge_trust(trust_);
+  node_->set_trust(trust_);
+  return Status::ok();
+}
+
 // The kill switch and the resolver, before any packet can leave: in `always`
 // mode the node is armed before its first handshake.
 Status Daemon::start_guard() {
@@ -197,7 +233,8 @@ Status Daemon::serve_control() {
   auto server = control::ControlServer::listen(
       node_->io(), config_.control.socket, config_.control.group,
       make_control_handler({*node_, *guard_, *store_, *recorder_, *exit_client_, *exit_server_, [this] { return reload(); },
-                            [this] { return control_ ? control_->counters() : control::ControlCounters{}; }}));
+                            [this] { return control_ ? control_->counters() : control::ControlCounters{}; },
+                            directory_.get()}));
   if (!server) return server.status();
   control_ = std::move(server.value());
   return Status::ok();
@@ -216,6 +253,12 @@ int Daemon::run() {
                                                  flush_log();
                                                });
   checkpoint_->start(false);
+  if (directory_) {
+    directory_->start();
+    directory_tick_ = std::make_unique<PeriodicTask>(node_->io(), std::chrono::microseconds(SessionManager::TICK_US),
+                                                     [this] { directory_->tick(); });
+    directory_tick_->start(false);
+  }
   node_->set_hooks({
       .on_ready = [this] { notify_ready("running; " + std::to_string(config_.peers.size()) + " peers"); },
       .on_stopping = [] { notify_stopping(); },
@@ -264,7 +307,7 @@ Result<std::string> Daemon::apply(const Config& next) {
   if (!trust) return trust.status();
   const ExitPlan exit_plan = exit_server_->plan(next), exit_was = exit_server_->applied();
   NodeSettings settings = node_settings(next, exit_plan.offer);
-  settings.trust = trust.value();
+  settings.trust = directory_ ? directory_->merge_trust(trust.value()) : trust.value();
   auto change = node_->reload(settings, [&]() -> Status {
     if (Status s = exit_server_->apply(exit_plan); !s) return Status::error("reload: " + s.message());
     if (Status s = guard_->reconfigure(next); !s) {
@@ -291,6 +334,7 @@ Result<std::string> Daemon::apply(const Config& next) {
   }
   spdlog::set_level(spdlog::level::from_str(next.log_level));
   trust_ = std::move(trust.value());
+  if (directory_) directory_->reloaded(next.directory);
   Config running = next;
   running.control = config_.control;
   running.state = config_.state;

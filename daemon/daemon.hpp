@@ -21,6 +21,7 @@ class ExitClient;
 class ExitServer;
 class FirewallBackend;
 class HostNetwork;
+class MeshDirectory;
 class NetworkGuard;
 class Node;
 class PeriodicTask;
@@ -59,6 +60,7 @@ class Daemon {
   Status start_node(SecretBuffer mesh_secret);
   Status start_guard();
   Status start_exit();
+  Status start_directory();
   Status serve_control();
   Result<std::string> apply(const Config& next);
 
@@ -79,11 +81,14 @@ class Daemon {
   std::unique_ptr<HostNetwork> network_;
   std::unique_ptr<FirewallBackend> exit_firewall_;
   std::unique_ptr<ExitServer> exit_server_;
+  // Hears the node's tunnels and messages until the node is gone; holds the
+  // database's directory cache.
+  std::unique_ptr<MeshDirectory> directory_;
   std::unique_ptr<Node> node_;
   // Uses the node and the guard; goes before either.
   std::unique_ptr<ExitClient> exit_client_;
   std::unique_ptr<control::ControlServer> control_;
-  std::unique_ptr<PeriodicTask> watchdog_, checkpoint_;
+  std::unique_ptr<PeriodicTask> watchdog_, checkpoint_, directory_tick_;
   // Until the node has its own copy; a key file's key moves into the vault
   // only once start-up has succeeded.
   std::optional<LocalIdentity> identity_;

@@ -32,6 +32,7 @@ NodeSettings node_settings(const Config& c, const ExitOfferSettings& exit_offer)
   s.cover = c.cover;
   s.padding = c.padding;
   for (const auto& p : c.peers) s.peers.push_back(peer_settings(p));
+  s.known_peer_idle_z = c.directory.idle_timeout_z;
   return s;
 }
 

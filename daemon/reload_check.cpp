@@ -32,6 +32,20 @@ const FixedSetting FIXED_SETTINGS[] = {
     {"fwmark", [](const Config& c) { return std::to_string(c.kill_switch.fwmark); }},
     {"dns.resolv_conf", [](const Config& c) { return c.dns.resolv_conf; }},
     {"dns.endpoint_resolvers", [](const Config& c) { return prefixes(c.dns.endpoint_resolvers); }},
+    // The directory's backend and its connection are set up at start.
+    {"directory.backend",
+     [](const Config& c) {
+       return std::string(c.directory.backend == DirectoryBackend::kEtcd ? "etcd"
+                          : c.directory.backend == DirectoryBackend::kOff ? "off" : "embedded");
+     }},
+    {"directory.max_records", [](const Config& c) { return std::to_string(c.directory.max_records); }},
+    {"directory (etcd settings)",
+     [](const Config& c) {
+       std::string s = c.directory.prefix + " " + c.directory.username + " " + c.directory.ca_file + " " +
+                       c.directory.cert_file + " " + c.directory.key_file + " " + std::to_string(c.directory.lease_ttl_s);
+       for (const auto& e : c.directory.endpoints) s += " " + e;
+       return s;
+     }},
     // Rules that point at the old table would be left behind.
     {"route_table", [](const Config& c) { return std::to_string(exit_route_table(c)); }},
 };

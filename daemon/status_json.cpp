@@ -106,7 +106,10 @@ json peer_json(const PeerStatus& p) {
               {"last_sent_mono_s", double(p.cover_last_sent_ns) / 1e9},
               {"last_due_mono_s", double(p.cover_last_due_ns) / 1e9}}},
             {"certificate", certificate_json(p.certificate)},
-            {"certified_only", p.certified_only}};
+            {"certified_only", p.certified_only},
+            {"from_directory", p.from_directory},
+            {"staged_packets", p.staged_packets},
+            {"idle_teardowns", p.idle_teardowns}};
   if (p.last_handshake_age_us < 0) {
     j["last_handshake_s"] = nullptr;
     j["last_handshake_zeqonds"] = nullptr;

@@ -251,6 +251,11 @@ bool GossipPeer::push(std::string_view zid) {
   return enqueue(std::string(zid));
 }
 
+bool GossipPeer::push_revocation_list(const Digest32& issuer) {
+  if (!ctx_.store.revocation_lists().count(issuer)) return false;
+  return enqueue(list_key(issuer));
+}
+
 // --- Receiving --------------------------------------------------------------------
 
 void GossipPeer::expire(uint64_t now_z) {

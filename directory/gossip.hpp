@@ -122,6 +122,9 @@ class GossipPeer {
   // record, or one it just accepted), so a change spreads within a tick
   // instead of waiting for a digest round. False when the queue is full.
   bool push(std::string_view zid);
+  // The same for a CA's revocation list this node holds (a revocation made
+  // here reaches the peer within a tick).
+  bool push_revocation_list(const Digest32& issuer);
 
   const GossipStats& stats() const { return stats_; }
   const std::string& peer() const { return peer_; }

@@ -122,10 +122,22 @@ OfferOutcome RecordStore::offer_revocation_list(DirectoryRecord record, uint64_t
   if (ca == cas.end()) return refused(OfferVerdict::kUnknownIssuer, "not a trusted CA");
   if (!revocation_list_signed_by(list, *ca))
     return refused(OfferVerdict::kBadRecordSignature, "the CA's signature does not verify (forged or altered)");
-  if (const RevocationList* held = trust_.revocation_list(list.issuer); held && list.serial <= held->serial)
+  if (auto mine = lists_.find(list.issuer); mine != lists_.end() && list.serial <= mine->second.record.revocation_list.serial)
+    return refused(OfferVerdict::kNotNewer, "serial " + std::to_string(list.serial) + ", held " +
+                                                std::to_string(mine->second.record.revocation_list.serial));
+  // The trust store may hold the list already (the node's own files gave it
+  // before it was offered as a record): then the record is that list,
+  // byte for byte, and the store starts holding (and serving) it.
+  const RevocationList* trusted = trust_.revocation_list(list.issuer);
+  if (trusted && list.serial < trusted->serial)
     return refused(OfferVerdict::kNotNewer,
-                   "serial " + std::to_string(list.serial) + ", held " + std::to_string(held->serial));
-  if (Status s = trust_.add_revocation_list(list); !s) return {OfferVerdict::kNotNewer, s.message(), {}};
+                   "serial " + std::to_string(list.serial) + ", in force " + std::to_string(trusted->serial));
+  if (trusted && list.serial == trusted->serial) {
+    if (trusted->encoded != list.encoded)
+      return refused(OfferVerdict::kConflict, "serial " + std::to_string(list.serial) + " with other entries than the list in force");
+  } else if (Status s = trust_.add_revocation_list(list); !s) {
+    return {OfferVerdict::kNotNewer, s.message(), {}};
+  }
   OfferOutcome outcome{OfferVerdict::kAccepted, "", drop_revoked(list)};
   const Digest32 issuer = list.issuer;
   lists_.insert_or_assign(issuer, HeldRecord{std::move(record), std::string(source), now_z});

@@ -128,4 +128,40 @@ Result<SecretBuffer> load_field_key() {
       "`zeqvpnctl gen-secrets` makes one), or pass it as a systemd credential with LoadCredential=ZEQ_FIELD_KEY:/path");
 }
 
+namespace {
+
+// Whether the secret is given at all: the variable, or the credential file.
+bool secret_given(const char* name) {
+  if (const char* env = std::getenv(name); env && *env) return true;
+  const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+  if (!dir || !*dir) return false;
+  struct stat st {};
+  return ::stat((std::string(dir) + "/" + name).c_str(), &st) == 0;
+}
+
+}  // namespace
+
+Result<std::optional<SyncCredentials>> load_sync_credentials() {
+  const bool secret = secret_given(SYNC_SECRET_ENV), uid = secret_given(SYNC_UID_ENV);
+  if (!secret && !uid) return std::optional<SyncCredentials>();
+  if (!secret)
+    return Status::error("ZEQ_SYNC_UID is set but ZEQ_SYNC_SECRET is not: set both (the same on every node of the "
+                         "sync group) or neither");
+  if (!uid)
+    return Status::error("ZEQ_SYNC_SECRET is set but ZEQ_SYNC_UID is not: set ZEQ_SYNC_UID to the sync group's name "
+                         "(1 to 64 characters, the same on every node)");
+  auto s = load_secret(SYNC_SECRET_ENV, decode_sync_secret, "ZEQ_SYNC_SECRET is not set");
+  if (!s) return s.status();
+  auto u = load_secret(SYNC_UID_ENV, decode_sync_uid, "ZEQ_SYNC_UID is not set");
+  if (!u) return u.status();
+  return std::optional<SyncCredentials>(SyncCredentials{std::move(s.value()), std::move(u.value())});
+}
+
+Result<std::optional<SecretBuffer>> load_etcd_password() {
+  if (!secret_given(ETCD_PASSWORD_ENV)) return std::optional<SecretBuffer>();
+  auto p = load_secret(ETCD_PASSWORD_ENV, decode_text_secret, "ZEQ_ETCD_PASSWORD is not set");
+  if (!p) return p.status();
+  return std::optional<SecretBuffer>(std::move(p.value()));
+}
+
 }  // namespace zeq

@@ -5,6 +5,8 @@
 // checks on files (permissions) and the error messages are the same in both.
 #pragma once
 
+#include <optional>
+
 #include <cstddef>
 #include <string>
 
@@ -35,5 +37,13 @@ Result<LocalIdentity> load_identity_key_file(const std::string& path);
 // fix it.
 Result<SecretBuffer> load_mesh_secret();
 Result<SecretBuffer> load_field_key();
+// Optional ones: nullopt when neither the variable nor the credential is
+// there; an error when one is there but malformed. A sync secret needs its
+// uid (and a uid alone is refused: without the secret it means nothing).
+struct SyncCredentials {
+  SecretBuffer secret, uid;
+};
+Result<std::optional<SyncCredentials>> load_sync_credentials();
+Result<std::optional<SecretBuffer>> load_etcd_password();
 
 }  // namespace zeq

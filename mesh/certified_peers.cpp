@@ -60,6 +60,7 @@ Peer* SessionManager::admit_certified(Certificate cert, const UdpEndpoint& from)
   Peer& peer = plane_.add_peer(settings);
   peer.certified_only = true;
   peer.admitted_us = clock_.mono_us();
+  peer.apply_traffic_shape(shape_cover_, shape_padding_);
   adopt_certificate(peer, std::move(cert));
   spdlog::info("peer {}: admitted by its certificate (issuer {}, allowed_ips {}, valid to Zeqond {})", peer.label(),
                to_hex(ByteSpan(peer.certificate->body.issuer.data(), 8)),
@@ -104,7 +105,7 @@ void SessionManager::expire_certificates(uint64_t now_z) {
   for (auto& p : plane_.peers) {
     if (p->certificate && now_z >= p->certificate->body.not_after_z) {
       expired.push_back(p.get());
-    } else if (p->certified_only && !p->current_owned && !p->next && !p->pending_handshake &&
+    } else if (p->certified_only && !p->from_directory && !p->current_owned && !p->next && !p->pending_handshake &&
                now - std::max(p->admitted_us, p->last_rx_us.load(std::memory_order_relaxed)) >
                    zeqonds_to_us(HANDSHAKE_GIVE_UP_Z)) {
       idle.push_back(p.get());
@@ -116,6 +117,7 @@ void SessionManager::expire_certificates(uint64_t now_z) {
                  HANDSHAKE_GIVE_UP_Z);
     forget(*peer);
   }
+  idle_known_peers(now);
 }
 
 void SessionManager::cut_certified(Peer& peer, HandshakeReject why) {
@@ -132,9 +134,9 @@ void SessionManager::cut_certified(Peer& peer, HandshakeReject why) {
   plane_.publish_table();
 }
 
-void SessionManager::forget(Peer& peer) {
+void SessionManager::forget(Peer& peer, const char* reason) {
   drop_keys(peer);
-  sync_tunnel_state(peer, "peer_forgotten");
+  sync_tunnel_state(peer, reason);
   peer.certificate.reset();
   plane_.remove_peer(peer);  // the table no longer names it; the Peer goes once no worker can see it
   if (routes_changed_) routes_changed_();

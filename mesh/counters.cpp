@@ -12,6 +12,7 @@ const char* to_string(Drop d) {
     case Drop::kAllowedIps: return "allowed_ips";
     case Drop::kNoRoute: return "no_route";
     case Drop::kNoSession: return "no_session";
+    case Drop::kStagedFull: return "staged_full";
     case Drop::kNoEndpoint: return "no_endpoint";
     case Drop::kHandshakeMac1: return "handshake_mac1";
     case Drop::kHandshakeCookie: return "handshake_cookie_sent";

@@ -16,7 +16,8 @@ enum class Drop : uint8_t {
   kExpiredKey,       // session older than REJECT_AFTER or at the message limit
   kAllowedIps,       // inner source address not in the sender's allowed_ips
   kNoRoute,          // outgoing packet's destination matches no peer
-  kNoSession,        // outgoing packet for a peer without a session yet
+  kNoSession,        // held for a peer without a session, whose handshake then gave up (or was cut)
+  kStagedFull,       // held for a peer without a session, pushed out by newer ones (128 are held)
   kNoEndpoint,       // peer has no known endpoint
   kHandshakeMac1,    // handshake message with a wrong mac1
   kHandshakeCookie,  // under load, no valid mac2: answered with a cookie reply instead

@@ -49,11 +49,13 @@ void Node::Impl::tunnel_up(Peer& peer) {
   dns->offer_to(peer, clock.mono_us());
   exits->offer_to(peer, clock.mono_us());
   if (observers.tunnels) observers.tunnels->tunnel_up(peer);
+  if (observers.more_tunnels) observers.more_tunnels->tunnel_up(peer);
 }
 
 void Node::Impl::tunnel_down(Peer& peer, const char* reason) {
   spdlog::info("peer {}: tunnel down ({})", peer.label(), reason);
   if (observers.tunnels) observers.tunnels->tunnel_down(peer, reason);
+  if (observers.more_tunnels) observers.more_tunnels->tunnel_down(peer, reason);
 }
 
 void Node::Impl::schedule_tick() {
@@ -106,6 +108,10 @@ void Node::Impl::on_control_message(Peer& peer, ByteSpan plaintext) {
   }
   if (type == CONTROL_DNS_OFFER) dns->on_control_message(peer, plaintext);
   else if (type == CONTROL_EXIT_OFFER) exits->on_control_message(peer, plaintext);
+  else if (observers.control) {
+    peer.last_rx_control_us = clock.mono_us();  // gossip keeps a directory peer's tunnel from going idle
+    observers.control->control_message(peer, plaintext);
+  }
   else spdlog::debug("peer {}: control message of unknown type {} ignored", peer.label(), type ? int(*type) : -1);
 }
 
@@ -186,6 +192,8 @@ Status Node::Impl::build() {
   sessions->set_events(this);
   sessions->set_routes_changed_hook([this] { sync_certified_routes(); });
   sessions->apply_trust(settings.trust);
+  sessions->set_traffic_shape(settings.cover, settings.padding);
+  sessions->set_known_peer_idle(settings.known_peer_idle_z);
   dns = std::make_unique<DnsOffers>(plane, *sessions);
   dns->set_resolver(settings.dns_offer);
   exits = std::make_unique<ExitOffers>(*sessions);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/bytes.hpp"
 #include "core/result.hpp"
 #include "crypto/secret_bytes.hpp"
 #include "identity/key_file.hpp"
@@ -26,6 +27,8 @@ class io_context;
 
 namespace zeq {
 
+class Peer;
+
 class Node {
  public:
   // Sets up everything (TUN, addresses, routes, sockets) or nothing: on
@@ -37,9 +40,18 @@ class Node {
 
   // Who hears what the node announces, on the control thread. Either may be
   // null; both must outlive the node. Set before run().
+  // In-tunnel control messages of types the node does not handle itself
+  // (the directory's, protocol/directory_messages.hpp), on the control thread.
+  class ControlListener {
+   public:
+    virtual ~ControlListener() = default;
+    virtual void control_message(Peer& peer, ByteSpan plaintext) = 0;
+  };
   struct Observers {
     TunnelEvents* tunnels = nullptr;
     NetworkPolicy* network = nullptr;
+    TunnelEvents* more_tunnels = nullptr;  // a second listener (the directory's gossip)
+    ControlListener* control = nullptr;
   };
   void set_observers(Observers observers);
 
@@ -95,6 +107,19 @@ class Node {
   // then the rest, which cannot fail. If netlink refuses a route or
   // `between` fails, the routes are put back, nothing else has changed, and
   // the error says why.
+  // The mesh directory's side (node_directory.cpp; see
+  // SessionManager::learn_peers): peers its records vouch for, added or
+  // updated, or forgotten when their record goes.
+  void learn_peers(const std::vector<KnownPeer>& peers);
+  void unlearn_peers(const std::vector<std::string>& zids);
+  // The certificates' trust in force (a revocation list arrived through the
+  // directory): applied as a reload applies it.
+  void set_trust(std::shared_ptr<const TrustSettings> trust);
+  // Sends an in-tunnel control message to the peer with this serial (up to
+  // SessionManager::MAX_CONTROL_PLAINTEXT bytes). False without a usable
+  // session, or when the peer is gone.
+  bool send_control(uint64_t serial, ByteSpan plaintext);
+
   Result<ReloadChange> reload(const NodeSettings& next, const std::function<Status()>& between = {});
 
  private:

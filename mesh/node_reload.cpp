@@ -64,6 +64,9 @@ Result<Node::ReloadChange> Node::reload(const NodeSettings& next, const std::fun
   m.sync_certified_routes();
   m.settings.cover = next.cover;
   m.settings.padding = next.padding;
+  m.settings.known_peer_idle_z = next.known_peer_idle_z;
+  m.sessions->set_traffic_shape(next.cover, next.padding);
+  m.sessions->set_known_peer_idle(next.known_peer_idle_z);
   m.settings.dns_offer = next.dns_offer;
   m.settings.exit_offer = next.exit_offer;
   m.dns->set_resolver(next.dns_offer);

@@ -12,6 +12,7 @@
 #include "core/modes.hpp"
 #include "core/net_address.hpp"
 #include "crypto/x25519.hpp"
+#include "identity/certificate.hpp"
 
 namespace zeq {
 
@@ -49,6 +50,14 @@ struct ExitOfferSettings {
 
 struct TrustSettings;  // mesh/mesh_trust.hpp
 
+// A peer the mesh directory vouches for (its record passed every check of
+// directory/record_store.hpp): its certificate and the UDP endpoints its
+// record lists, tried in that order.
+struct KnownPeer {
+  Certificate certificate;
+  std::vector<UdpEndpoint> endpoints;
+};
+
 struct NodeSettings {
   std::string interface_name = "zeq0";
   std::vector<IpPrefix> addresses;        // the TUN's own addresses
@@ -67,6 +76,10 @@ struct NodeSettings {
   // Mesh certificates: trusted CAs, revocation lists, our own certificate
   // (null: none of them; peers are trusted by the YAML alone).
   std::shared_ptr<const TrustSettings> trust;
+  // A tunnel to a peer known from the directory goes idle (keys dropped,
+  // peer and routes kept; the next packet brings it back) after this many
+  // Zeqonds without an IP packet either way. 0: never.
+  uint64_t known_peer_idle_z = 0;
 };
 
 }  // namespace zeq

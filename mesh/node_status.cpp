@@ -78,6 +78,9 @@ PeerStatus peer_status(const Peer& p, int64_t now) {
   ps.cover_last_sent_ns = p.cover_last_sent_ns;
   ps.cover_last_due_ns = p.cover_last_due_ns;
   ps.certified_only = p.certified_only;
+  ps.from_directory = p.from_directory;
+  ps.staged_packets = p.staged.size();
+  ps.idle_teardowns = p.idle_teardowns;
   return ps;
 }
 

@@ -48,6 +48,11 @@ struct PeerStatus {
   // knows the peer only through it (not from the YAML).
   std::optional<CertificateStatus> certificate;
   bool certified_only = false;
+  // Known from the mesh directory (on-demand tunnel, idle after a quiet
+  // time); packets held for it now; times its tunnel went idle.
+  bool from_directory = false;
+  size_t staged_packets = 0;
+  uint64_t idle_teardowns = 0;
 };
 
 struct NodeStatus {

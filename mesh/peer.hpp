@@ -14,6 +14,7 @@
 #include "mesh/cover_schedule.hpp"
 #include "mesh/endpoint_cell.hpp"
 #include "mesh/keypair.hpp"
+#include "mesh/staged_packets.hpp"
 #include "mesh/node_settings.hpp"
 #include "protocol/cookie.hpp"
 #include "protocol/handshake.hpp"
@@ -41,6 +42,7 @@ class Peer {
   std::atomic<int64_t> last_rx_us{0};          // any authenticated packet
   std::atomic<int64_t> last_rx_data_us{0};     // an authenticated IP packet
   std::atomic<int64_t> last_tx_us{0};          // any data message, keepalives too
+  std::atomic<int64_t> last_tx_data_us{0};     // an IP packet from the TUN (idle tunnels: known_peers.cpp)
   std::atomic<int64_t> first_unanswered_us{0}; // first data sent since last receive
   // Set by a worker that needs the control thread: a packet without a
   // session, a key due for rekey, a new key confirmed. Cleared by the control
@@ -51,6 +53,8 @@ class Peer {
   // thread from the settings; a reload may change it).
   std::atomic<uint8_t> padding{0};
   std::atomic<uint64_t> cover_rx_packets{0}, cover_rx_bytes{0};
+  // IP packets that found no usable session, until one is current.
+  StagedPackets staged;
 
   // ---- the session switch ----
   // A responder's new session waits for key confirmation: the first packet
@@ -110,6 +114,15 @@ class Peer {
   // Once a peer has proved a certificate, handshakes without one (or after
   // it was revoked) are refused: it never falls back to its wider YAML entry.
   bool requires_certificate = false;
+  // Known from the mesh directory (SessionManager::learn_peer): its tunnel
+  // comes up when traffic for it arrives and goes idle after a quiet time;
+  // it stays known while the directory holds its record, and the endpoints
+  // its record lists are tried in turn when handshakes go unanswered.
+  bool from_directory = false;
+  int64_t last_rx_control_us = 0;  // a control message the node passed on (the directory's gossip)
+  std::vector<UdpEndpoint> known_endpoints;
+  size_t known_endpoint_next = 0;
+  uint64_t idle_teardowns = 0;
   // The prefixes its entry gives the peer: the YAML's narrowed by its
   // certificate, or a certified-only peer's certificate's (DataPlane then
   // takes away what a YAML peer holds: routable_prefixes).

@@ -31,7 +31,11 @@ namespace zeq {
   Peer& peer = *routed;
   Keypair* kp = peer.current.load(std::memory_order_acquire);
   if (!kp || kp->expired(now) || kp->exhausted()) {
-    counters_.drop(kp ? Drop::kExpiredKey : Drop::kNoSession);
+    // Held until a handshake (started now, within its retry rate) gives a
+    // session: the push comes before the wake-up, so the control thread's
+    // flush after it sees the packet (SessionManager::send_staged).
+    if (!peer.staged.push(ByteSpan(pkt, len))) counters_.drop(Drop::kStagedFull);
+    peer.last_tx_data_us.store(now, std::memory_order_relaxed);
     plane_.request_attention(peer, true);
     return false;
   }
@@ -70,6 +74,7 @@ namespace zeq {
   peer.tx_bytes.fetch_add(*msg_len, std::memory_order_relaxed);
   peer.tx_packets.fetch_add(1, std::memory_order_relaxed);
   peer.last_tx_us.store(now, std::memory_order_relaxed);
+  peer.last_tx_data_us.store(now, std::memory_order_relaxed);
   if (peer.first_unanswered_us.load(std::memory_order_relaxed) == 0)
     peer.first_unanswered_us.store(now, std::memory_order_relaxed);
   return true;

@@ -186,8 +186,10 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
   if (peer->gave_up || !was_up) spdlog::info("peer {}: tunnel up via {}", peer->label(), from.to_string());
   peer->gave_up = false;
   sync_tunnel_state(*peer, "");
-  // Confirms the key to the responder at once, even with nothing to send.
+  // Confirms the key to the responder at once, even with nothing to send,
+  // then what waited for the tunnel.
   send_keepalive(*peer, now);
+  send_staged(*peer, now);
 }
 
 void SessionManager::initiate(Peer& peer, int64_t now) {
@@ -229,6 +231,9 @@ void SessionManager::give_up(Peer& peer) {
     spdlog::warn("peer {}: no handshake answer for {} Zeqonds; tunnel down until traffic or a peer handshake revives it",
                  peer.label(), HANDSHAKE_GIVE_UP_Z);
   peer.gave_up = true;
+  // What waited for this handshake will not be sent (a later packet starts
+  // another round, as WireGuard does).
+  plane_.control_counters().drops[size_t(Drop::kNoSession)].fetch_add(peer.staged.clear(), std::memory_order_relaxed);
 }
 
 // The responder's key was confirmed (a worker may already have made it
@@ -271,6 +276,9 @@ void SessionManager::on_attention(Peer& peer) {
       initiate(peer, now);
     }
   }
+  // A session a worker just confirmed (responder), or packets held while a
+  // handshake was already in flight.
+  if (peer.current_owned && peer.staged.size() > 0) send_staged(peer, now);
 }
 
 void SessionManager::start_all() {
@@ -285,6 +293,7 @@ void SessionManager::drop_keys(Peer& peer) {
   retire(peer, peer.next);
   retire(peer, peer.previous);
   retire(peer, peer.current_owned);
+  plane_.control_counters().drops[size_t(Drop::kNoSession)].fetch_add(peer.staged.clear(), std::memory_order_relaxed);
 }
 
 void SessionManager::sync_tunnel_state(Peer& peer, const char* down_reason) {

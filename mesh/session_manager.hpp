@@ -28,7 +28,10 @@ namespace zeq {
 class SessionManager {
  public:
   using SendFn = std::function<bool(ByteSpan message, const UdpEndpoint& to)>;
-  static constexpr size_t MAX_CONTROL_PLAINTEXT = 128;
+  // In-tunnel control messages: up to a directory message (a 1200-byte body
+  // and its header, protocol/directory_messages.hpp), within any tunnel MTU
+  // (1280 at least).
+  static constexpr size_t MAX_CONTROL_PLAINTEXT = 1280;
   // tick() runs this often per Zeqond, so every timer fires within an eighth
   // of a Zeqond of its time.
   static constexpr int TICKS_PER_ZEQOND = 8;
@@ -104,6 +107,24 @@ class SessionManager {
   // (kCertRevoked, kCertExpired, kCertUnknownIssuer, ...).
   uint64_t certificate_cuts(HandshakeReject r) const { return cert_cuts_[size_t(r)]; }
 
+  // known_peers.cpp: peers the mesh directory vouches for. learn: each is
+  // added as a certified-only peer (its certificate's routes at once, no
+  // handshake until traffic for it arrives), or an existing peer of that ZID
+  // takes the endpoints (and, certified-only, the newer certificate). A YAML
+  // peer of that ZID with another key keeps its own. unlearn: a peer known
+  // only from the directory is forgotten (tunnel cut); a YAML one stays.
+  void learn_peers(const std::vector<KnownPeer>& known);
+  void unlearn_peers(const std::vector<std::string>& zids);
+  // Directory peers' tunnels go idle after this long without IP traffic (0: never).
+  void set_known_peer_idle(uint64_t zeqonds) { known_idle_z_ = zeqonds; }
+  // Padding and cover for peers the YAML does not name (admitted by
+  // certificate or learnt): the node's settings.
+  void set_traffic_shape(CoverMode cover, PaddingPolicy padding) {
+    shape_cover_ = cover;
+    shape_padding_ = padding;
+  }
+  uint64_t idle_teardowns() const { return idle_teardowns_; }
+
   // A peer that carries routes gave up handshaking (HANDSHAKE_GIVE_UP): the
   // kill switch's on_drop mode arms on this. Peers down by operator do not count.
   bool any_tunnel_dropped() const;
@@ -145,7 +166,11 @@ class SessionManager {
   void recheck_certificates(uint64_t now_z);
   void expire_certificates(uint64_t now_z);
   void cut_certified(Peer& peer, HandshakeReject why);
-  void forget(Peer& peer);
+  void forget(Peer& peer, const char* reason = "peer_forgotten");
+  // known_peers.cpp: the next endpoint of a directory peer's record, when
+  // its handshake went unanswered; a directory peer's idle tunnel.
+  void try_next_known_endpoint(Peer& peer);
+  void idle_known_peers(int64_t now);
   // Reports up/down transitions (current key present or not) to events_.
   void sync_tunnel_state(Peer& peer, const char* down_reason);
   // A handshake message to the network; a failure is counted and logged,
@@ -157,6 +182,9 @@ class SessionManager {
 
   // session_send.cpp
   void send_keepalive(Peer& peer, int64_t now) { (void)send_plaintext(peer, now, {}); }
+  // The packets workers held while the peer had no usable session, sealed
+  // under the current one now; dropped (and counted) when there is none.
+  void send_staged(Peer& peer, int64_t now);
   // Bytes sent, 0 without a usable key or endpoint or when sealing or
   // sending failed.
   size_t seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len);
@@ -188,6 +216,10 @@ class SessionManager {
   std::function<void()> routes_changed_;
   std::array<uint64_t, size_t(HandshakeReject::kCount)> cert_cuts_{};
   uint64_t last_certificate_check_z_ = 0;
+  uint64_t known_idle_z_ = 0;
+  uint64_t idle_teardowns_ = 0;
+  CoverMode shape_cover_ = CoverMode::kOff;
+  PaddingPolicy shape_padding_ = PaddingPolicy::kNone;
 };
 
 }  // namespace zeq

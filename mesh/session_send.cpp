@@ -59,4 +59,19 @@ size_t SessionManager::send_cover(Peer& peer, int64_t now) {
   return seal_and_send(peer, now, size, size);
 }
 
+void SessionManager::send_staged(Peer& peer, int64_t now) {
+  std::vector<Bytes> packets = peer.staged.take();
+  if (packets.empty()) return;
+  auto policy = PaddingPolicy(peer.padding.load(std::memory_order_relaxed));
+  const size_t mtu = size_t(plane_.mtu);
+  uint8_t* plain = scratch_.data() + wire::DATA_OVERHEAD;
+  uint64_t lost = 0;
+  for (const Bytes& packet : packets) {
+    if (packet.size() > mtu) continue;  // a worker read it with the same MTU
+    std::copy(packet.begin(), packet.end(), plain);
+    if (seal_and_send(peer, now, packet.size(), padded_size(policy, packet.size(), mtu)) == 0) ++lost;
+  }
+  if (lost) plane_.control_counters().drops[size_t(Drop::kNoSession)].fetch_add(lost, std::memory_order_relaxed);
+}
+
 }  // namespace zeq

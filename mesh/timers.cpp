@@ -41,6 +41,7 @@ void SessionManager::retry_or_give_up_handshake(Peer& peer, int64_t now) {
   if (now - peer.handshake_started_us >= zeqonds_to_us(HANDSHAKE_GIVE_UP_Z)) {
     give_up(peer);
   } else {
+    try_next_known_endpoint(peer);
     if (unanswered_) unanswered_(peer);
     initiate(peer, now);
   }

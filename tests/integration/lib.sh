@@ -14,6 +14,7 @@ NS_B=${TAG}b
 NS_C=${TAG}c   # a third party, for the tests that need one (setup_third)
 WORK=$(mktemp -d /tmp/zeqvpn-it.XXXXXX)
 PIDS=()
+EXTRA_NS=()    # more namespaces a test made (deleted by the cleanup too)
 MESH_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 FIELD_KEY_a=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 FIELD_KEY_b=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -46,8 +47,12 @@ cleanup() {
     for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 40 "$f"; }; done
   fi
   # Anything still running inside our namespaces, by PID, before deleting them.
-  for ns in "$NS_A" "$NS_B" "$NS_C"; do
+  for ns in "$NS_A" "$NS_B" "$NS_C" "${EXTRA_NS[@]}"; do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+  done
+  for ns in "${EXTRA_NS[@]}"; do
+    ip netns del "$ns" 2>/dev/null
+    rm -rf "/etc/netns/$ns"
   done
   ip netns del "$NS_A" 2>/dev/null
   ip netns del "$NS_B" 2>/dev/null

@@ -67,7 +67,7 @@ TEST(MeshSettings, CarryTheTypedValues) {
 
 TEST(ControlCommands, TheTableListsEveryCommand) {
   std::vector<std::string> want = {"status", "peers", "tunnels", "up", "down", "rekey", "reload", "metrics",
-                                   "killswitch", "cover", "exit"};
+                                   "killswitch", "cover", "exit", "directory"};
   EXPECT_EQ(control_commands(), want);
 }
 

@@ -1,0 +1,479 @@
+#include "daemon/mesh_directory.hpp"
+
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "crypto/encoding.hpp"
+#include "daemon/local_endpoints.hpp"
+#include "mesh/peer.hpp"
+#include "mesh/session_manager.hpp"
+#include "protocol/control_message.hpp"
+#include "protocol/directory_messages.hpp"
+
+namespace zeq {
+
+using json = nlohmann::json;
+
+namespace {
+
+RecordEndpoint record_endpoint(const UdpEndpoint& ep) {
+  RecordEndpoint r;
+  const auto* a = reinterpret_cast<const uint8_t*>(&ep.sa.sin6_addr);
+  if (IN6_IS_ADDR_V4MAPPED(&ep.sa.sin6_addr)) {
+    r.family = 4;
+    std::memcpy(r.address.data(), a + 12, 4);
+  } else {
+    r.family = 6;
+    std::memcpy(r.address.data(), a, 16);
+  }
+  r.port = ntohs(ep.sa.sin6_port);
+  return r;
+}
+
+UdpEndpoint udp_endpoint(const RecordEndpoint& r) {
+  UdpEndpoint ep;
+  ep.sa.sin6_family = AF_INET6;
+  ep.sa.sin6_port = htons(r.port);
+  auto* a = reinterpret_cast<uint8_t*>(&ep.sa.sin6_addr);
+  if (r.family == 4) {
+    a[10] = a[11] = 0xff;
+    std::memcpy(a + 12, r.address.data(), 4);
+  } else {
+    std::memcpy(a, r.address.data(), 16);
+  }
+  return ep;
+}
+
+std::string hex8(const Digest32& d) { return to_hex(ByteSpan(d.data(), 8)); }
+
+}  // namespace
+
+Result<std::unique_ptr<MeshDirectory>> MeshDirectory::create(Node& node, Database& db, const Clock& clock,
+                                                             MeshDirectorySettings settings, Ed25519Keypair signing,
+                                                             std::string own_zid) {
+  std::unique_ptr<MeshDirectory> d(
+      new MeshDirectory(node, db, clock, std::move(settings), std::move(signing), std::move(own_zid)));
+  if (d->settings_.sync) {
+    auto sync = SyncSecret::make(d->settings_.sync->secret.span(), d->settings_.sync->uid.span());
+    if (!sync) return Status::error("ZEQ_SYNC_SECRET / ZEQ_SYNC_UID: " + sync.message());
+    d->sync_.emplace(std::move(sync.value()));
+    d->plats_ = PlatReceiver(&*d->sync_);
+  }
+  return d;
+}
+
+MeshDirectory::MeshDirectory(Node& node, Database& db, const Clock& clock, MeshDirectorySettings settings,
+                             Ed25519Keypair signing, std::string own_zid)
+    : node_(node), cache_(db), clock_(clock), settings_(std::move(settings)), signing_(std::move(signing)),
+      own_zid_(std::move(own_zid)), store_(trust_, size_t(settings_.config.max_records)), plats_(nullptr) {}
+
+MeshDirectory::~MeshDirectory() = default;
+
+std::shared_ptr<const TrustSettings> MeshDirectory::merge_trust(std::shared_ptr<const TrustSettings> files) {
+  files_ = files;
+  TrustStore merged = files ? files->store : TrustStore{};
+  // A list the directory brought stays while it is newer than the files'
+  // (add_revocation_list keeps the higher serial).
+  for (const auto& [issuer, held] : store_.revocation_lists()) (void)merged.add_revocation_list(held.record.revocation_list);
+  trust_ = std::move(merged);
+  lists_seen_ = store_.revocation_digest();
+  auto out = std::make_shared<TrustSettings>();
+  out->store = trust_;
+  if (files) out->own = files->own;
+  return out;
+}
+
+void MeshDirectory::start() {
+  const uint64_t now_z = clock_.zeqond();
+  std::vector<std::string> accepted;
+  if (!started_) {
+    started_ = true;
+    last_z_ = now_z;
+    // The last directory, checked again as if a stranger sent it.
+    if (auto lists = cache_.load_revocation_lists()) {
+      for (const auto& row : *lists) {
+        auto list = decode_revocation_list(row.list);
+        if (!list) continue;
+        auto record = revocation_list_record(*list);
+        if (record) (void)store_.offer(record->encoded, now_z, "cache");
+      }
+    }
+    if (auto rows = cache_.load_records(settings_.config.max_records)) {
+      for (const auto& row : *rows) {
+        OfferOutcome o = store_.offer(row.record, now_z, "cache");
+        if (o.accepted()) {
+          ++cache_loaded_;
+          accepted.push_back(row.zid);
+        } else {
+          removed_.insert(row.zid);  // no longer passes: the cache forgets it
+        }
+      }
+    }
+    if (cache_loaded_) spdlog::info("directory: {} records from the state database", cache_loaded_);
+  }
+  // The files' lists travel as records, so a revocation made at one node
+  // reaches every node.
+  if (files_) {
+    for (const auto& ca : files_->store.cas()) {
+      const RevocationList* list = files_->store.revocation_list(ca.fingerprint());
+      if (!list) continue;
+      auto record = revocation_list_record(*list);
+      if (!record) continue;
+      OfferOutcome o = store_.offer(record->encoded, now_z, "config");
+      if (o.accepted()) absorb({}, o.dropped);
+    }
+  }
+  absorb(accepted, store_.expire(now_z));
+  trust_changed_if_lists_did();
+  digest_.invalidate();
+  publish_own(now_z);
+  flush_cache();
+}
+
+void MeshDirectory::reloaded(const DirectoryConfig& config) {
+  settings_.config.idle_timeout_z = config.idle_timeout_z;
+  settings_.config.advertise = config.advertise;
+  start();
+}
+
+void MeshDirectory::absorb(const std::vector<std::string>& accepted, const std::vector<std::string>& dropped) {
+  if (!accepted.empty()) {
+    std::vector<KnownPeer> peers;
+    peers.reserve(accepted.size());
+    for (const auto& zid : accepted) {
+      dirty_.insert(zid);
+      removed_.erase(zid);
+      if (zid == own_zid_) continue;
+      if (auto k = known_peer(zid)) peers.push_back(std::move(*k));
+    }
+    node_.learn_peers(peers);
+  }
+  if (!dropped.empty()) {
+    for (const auto& zid : dropped) {
+      removed_.insert(zid);
+      dirty_.erase(zid);
+    }
+    node_.unlearn_peers(dropped);
+    digest_.invalidate();
+  }
+}
+
+std::optional<KnownPeer> MeshDirectory::known_peer(const std::string& zid) const {
+  const HeldRecord* held = store_.find(zid);
+  if (!held || held->record.kind != RecordKind::kNode) return std::nullopt;
+  KnownPeer k;
+  k.certificate = held->record.node.certificate;
+  for (const auto& ep : held->record.node.endpoints) k.endpoints.push_back(udp_endpoint(ep));
+  return k;
+}
+
+void MeshDirectory::trust_changed_if_lists_did() {
+  auto now = store_.revocation_digest();
+  if (now == lists_seen_) return;
+  lists_seen_ = std::move(now);
+  lists_dirty_ = true;
+  auto trust = std::make_shared<TrustSettings>();
+  trust->store = trust_;
+  if (files_) trust->own = files_->own;
+  spdlog::info("directory: a newer revocation list arrived; certificates checked against it");
+  node_.set_trust(std::move(trust));
+  push_lists();
+}
+
+std::vector<UdpEndpoint> MeshDirectory::own_endpoints() const {
+  if (!settings_.config.advertise.empty()) return settings_.config.advertise;
+  return local_endpoints(settings_.listen_port, settings_.interface_name, MAX_RECORD_ENDPOINTS);
+}
+
+// A new record when the endpoints or the certificate changed, or the last
+// one is getting old. The sequence never goes back, across restarts too:
+// above the one held (the cache brought it back) and at least the clock's
+// milliseconds (a node that lost its database still goes forward).
+void MeshDirectory::publish_own(uint64_t now_z) {
+  const Certificate* own = files_ && files_->own ? &*files_->own : nullptr;
+  if (!own) return;  // without a certificate no node would take our record
+  auto endpoints = own_endpoints();
+  const HeldRecord* held = store_.find(own_zid_);
+  const bool same = held && held->record.node.certificate.encoded == own->encoded &&
+                    endpoints == published_endpoints_ && now_z < held->record.node.made_z + DIRECTORY_REPUBLISH_EVERY_Z;
+  if (same) return;
+  NodeRecord r;
+  r.certificate = *own;
+  for (const auto& ep : endpoints) r.endpoints.push_back(record_endpoint(ep));
+  const uint64_t ms = clock_.unix_us() / 1000;
+  r.sequence = std::max(held ? held->record.node.sequence + 1 : 1, ms);
+  r.made_z = now_z;
+  auto signed_record = sign_node_record(std::move(r), signing_);
+  if (!signed_record) {
+    if (publish_failures_++ == 0) spdlog::warn("directory: this node's record cannot be made: {}", signed_record.message());
+    return;
+  }
+  OfferOutcome o = store_.offer(signed_record->encoded, now_z, "self");
+  if (!o.accepted()) {
+    if (publish_failures_++ == 0)
+      spdlog::warn("directory: this node's own record was refused ({}: {}); check mesh.certificate and the clock",
+                   offer_verdict_name(o.verdict), o.detail);
+    return;
+  }
+  ++published_;
+  published_endpoints_ = endpoints;
+  digest_.invalidate();
+  dirty_.insert(own_zid_);
+  std::string where;
+  for (const auto& ep : endpoints) where += (where.empty() ? "" : ", ") + ep.to_string();
+  spdlog::info("directory: published this node's record (sequence {}, endpoints {})", signed_record->node.sequence,
+               where.empty() ? "none" : where);
+  for (auto& [zid, link] : links_)
+    if (link.up) link.gossip->push(own_zid_);
+}
+
+void MeshDirectory::push_lists() {
+  for (const auto& [issuer, held] : store_.revocation_lists())
+    for (auto& [zid, link] : links_)
+      if (link.up) link.gossip->push_revocation_list(issuer);
+}
+
+void MeshDirectory::tick() {
+  const uint64_t now_z = clock_.zeqond();
+  if (now_z != last_z_) {
+    last_z_ = now_z;
+    once_per_zeqond(now_z);
+  }
+  ++ticks_;
+  // Gossip runs over the links to YAML peers and to whoever gossips with
+  // us, not over every on-demand tunnel (which then goes idle when its
+  // traffic stops: SessionManager::idle_known_peers). A node none of whose
+  // YAML peers is reachable gossips over every tunnel it has.
+  auto active = [now_z](const GossipLink& l) {
+    return l.up && (l.anchor || l.heard_z + GOSSIP_PEER_HASH_FRESH_Z >= now_z);
+  };
+  const bool any_active = std::any_of(links_.begin(), links_.end(), [&](const auto& kv) { return active(kv.second); });
+  for (auto& [zid, link] : links_) {
+    if (!link.up || (any_active && !active(link))) continue;
+    for (const Bytes& msg : link.gossip->tick(now_z))
+      if (!node_.send_control(link.serial, msg)) ++link.messages_unsent;
+  }
+}
+
+void MeshDirectory::once_per_zeqond(uint64_t now_z) {
+  auto dropped = store_.expire(now_z);
+  if (!dropped.empty()) {
+    for (const auto& zid : dropped) spdlog::info("directory: record of {} dropped (expired or no longer trusted)", zid);
+    absorb({}, dropped);
+  }
+  publish_own(now_z);
+  flush_cache();
+}
+
+void MeshDirectory::flush_cache() {
+  if (dirty_.empty() && removed_.empty() && !lists_dirty_) return;
+  std::vector<CachedRecord> rows;
+  for (const auto& zid : dirty_) {
+    const HeldRecord* held = store_.find(zid);
+    if (!held) continue;
+    rows.push_back({zid, held->record.node.sequence, held->record.encoded, held->received_z, held->source});
+  }
+  Status s = cache_.save_records(rows);
+  for (const auto& zid : removed_)
+    if (s) s = cache_.remove_record(zid);
+  if (s && lists_dirty_) {
+    for (const auto& [issuer, held] : store_.revocation_lists()) {
+      const RevocationList& list = held.record.revocation_list;
+      if (s) s = cache_.save_revocation_list({Bytes(issuer.begin(), issuer.end()), list.serial, list.encoded});
+    }
+  }
+  if (!s) {
+    // Kept dirty: the next Zeqond tries again.
+    if (cache_failures_++ % 64 == 0) spdlog::warn("directory: the state database refused the directory: {}", s.message());
+    return;
+  }
+  ++cache_writes_;
+  dirty_.clear();
+  removed_.clear();
+  lists_dirty_ = false;
+}
+
+void MeshDirectory::tunnel_up(Peer& peer) {
+  auto it = links_.find(peer.key.zid);
+  if (it == links_.end()) {
+    // Links of peers long gone make room (the PLAT heads stay in plats_).
+    if (links_.size() >= 4096)
+      for (auto j = links_.begin(); j != links_.end();) j = j->second.up ? std::next(j) : links_.erase(j);
+    GossipContext ctx{store_, digest_, plats_, sync_ ? &*sync_ : nullptr};
+    it = links_.emplace(peer.key.zid, GossipLink{std::make_unique<GossipPeer>(ctx, peer.key.zid)}).first;
+  }
+  it->second.serial = peer.serial;
+  it->second.up = true;
+  it->second.anchor = !peer.certified_only;
+}
+
+void MeshDirectory::tunnel_down(Peer& peer, const char*) {
+  if (auto it = links_.find(peer.key.zid); it != links_.end()) it->second.up = false;
+}
+
+void MeshDirectory::control_message(Peer& peer, ByteSpan plaintext) {
+  auto type = control_type(plaintext);
+  if (type != CONTROL_DIRECTORY_DIGEST && type != CONTROL_DIRECTORY_PULL && type != CONTROL_DIRECTORY_RECORDS) {
+    spdlog::debug("peer {}: control message of unknown type {} ignored", peer.label(), type ? int(*type) : -1);
+    return;
+  }
+  auto it = links_.find(peer.key.zid);
+  if (it == links_.end() || !it->second.up) {
+    tunnel_up(peer);  // a message under a session the node has not announced yet
+    it = links_.find(peer.key.zid);
+  }
+  GossipLink& link = it->second;
+  const uint64_t now_z = clock_.zeqond();
+  link.heard_z = now_z;
+  auto out = link.gossip->on_message(plaintext, now_z);
+  if (!out) {
+    spdlog::debug("peer {}: directory message dropped: {}", peer.label(), out.message());
+    return;
+  }
+  for (const Bytes& msg : out->replies)
+    if (!node_.send_control(link.serial, msg)) ++link.messages_unsent;
+  if (out->plat && plat_flagged(*out->plat) && plat_flags_logged_z_ != now_z) {
+    plat_flags_logged_z_ = now_z;  // at most one line a Zeqond; the counters keep every one
+    spdlog::warn("directory: tick from {}: PLAT chain {} (a lost tick, a replayed or forged one, or its clock went "
+                 "back; counted in `zeqvpnctl directory`)",
+                 peer.label(), plat_verdict_name(*out->plat));
+  }
+  for (const auto& refused : out->refused) log_refused(peer.label(), refused);
+  // A fresh change spreads to every other peer within a tick.
+  for (const auto& zid : out->accepted) {
+    const HeldRecord* held = store_.find(zid);
+    if (!held || held->record.node.made_z + DIRECTORY_PUSH_FRESH_Z < now_z) continue;
+    for (auto& [other, l] : links_)
+      if (l.up && other != peer.key.zid && other != zid) l.gossip->push(zid);
+  }
+  absorb(out->accepted, out->dropped);
+  trust_changed_if_lists_did();
+}
+
+void MeshDirectory::log_refused(const std::string& from, const OfferOutcome& o) {
+  // Replays and records no newer than held are the normal traffic of
+  // anti-entropy (two peers offering the same record): counted, not logged.
+  if (o.verdict == OfferVerdict::kReplayed || o.verdict == OfferVerdict::kNotNewer) return;
+  const bool clock = o.verdict == OfferVerdict::kFromTheFuture || o.verdict == OfferVerdict::kTooOld;
+  spdlog::warn("directory: record from {} refused ({}): {}{}", from, offer_verdict_name(o.verdict), o.detail,
+               clock ? "; the clocks of this node and the record's node differ: check both (NTP)" : "");
+}
+
+json MeshDirectory::report() const {
+  const uint64_t now_z = clock_.zeqond();
+  json records = json::array();
+  for (const auto& [zid, held] : store_.records()) {
+    const NodeRecord& r = held.record.node;
+    json eps = json::array();
+    for (const auto& ep : r.endpoints) eps.push_back(ep.to_string());
+    json roles = json::array();
+    if (r.certificate.body.roles & CERT_ROLE_NODE) roles.push_back("node");
+    if (r.certificate.body.roles & CERT_ROLE_RELAY) roles.push_back("relay");
+    json addresses = json::array();
+    for (const auto& a : r.certificate.body.addresses) addresses.push_back(a.to_string());
+    records.push_back({{"zid", zid},
+                       {"name", r.certificate.body.name},
+                       {"self", zid == own_zid_},
+                       {"sequence", r.sequence},
+                       {"made_z", r.made_z},
+                       {"age_z", now_z >= r.made_z ? now_z - r.made_z : 0},
+                       {"received_z", held.received_z},
+                       {"source", held.source},
+                       {"verification", "verified"},  // the store holds nothing else
+                       {"certificate_expires_z", r.certificate.body.not_after_z},
+                       {"issuer", hex8(r.certificate.body.issuer)},
+                       {"addresses", addresses},
+                       {"roles", roles},
+                       {"endpoints", eps}});
+  }
+  json lists = json::array();
+  for (const auto& [issuer, held] : store_.revocation_lists())
+    lists.push_back({{"issuer", hex8(issuer)},
+                     {"serial", held.record.revocation_list.serial},
+                     {"entries", held.record.revocation_list.certificates.size() + held.record.revocation_list.keys.size()},
+                     {"source", held.source}});
+  json offers = json::object(), drops = json::object();
+  for (size_t v = 0; v < OFFER_VERDICT_COUNT; ++v) {
+    offers[offer_verdict_name(OfferVerdict(v))] = store_.count(OfferVerdict(v));
+    if (store_.dropped_count(OfferVerdict(v))) drops[offer_verdict_name(OfferVerdict(v))] = store_.dropped_count(OfferVerdict(v));
+  }
+  json plat = json::object();
+  for (size_t v = 0; v < PLAT_VERDICT_COUNT; ++v) plat[plat_verdict_name(PlatVerdict(v))] = plats_.count(PlatVerdict(v));
+  json peers = json::array();
+  const Digest32& ours = const_cast<DigestHashCache&>(digest_).get(store_, now_z);
+  for (const auto& [zid, link] : links_) {
+    const GossipStats& s = link.gossip->stats();
+    const auto& theirs = link.gossip->peer_digest_hash();
+    peers.push_back({{"zid", zid},
+                     {"up", link.up},
+                     {"in_sync", theirs.has_value() && *theirs == ours},
+                     {"their_records", link.gossip->peer_record_count()},
+                     {"ticks", s.ticks},
+                     {"pulls_sent", s.pulls_sent},
+                     {"records_received", s.records_received},
+                     {"records_sent", s.records_sent},
+                     {"malformed_messages", s.malformed_messages},
+                     {"over_budget", s.over_budget},
+                     {"outstanding", link.gossip->outstanding()},
+                     {"queued", link.gossip->queued()},
+                     {"unsent", link.messages_unsent}});
+  }
+  return {{"backend", settings_.config.backend == DirectoryBackend::kEtcd ? "etcd" : "embedded"},
+          {"zid", own_zid_},
+          {"records_held", store_.size()},
+          {"max_records", store_.max_records()},
+          {"digest", hex8(ours)},
+          {"published", published_},
+          {"plat", {{"secret", sync_.has_value()}, {"verdicts", plat}}},
+          {"offers", offers},
+          {"dropped", drops},
+          {"cache", {{"loaded", cache_loaded_}, {"writes", cache_writes_}, {"failures", cache_failures_}}},
+          {"records", records},
+          {"revocation_lists", lists},
+          {"gossip", peers}};
+}
+
+std::string MeshDirectory::metrics() const {
+  std::string t;
+  auto line = [&t](const std::string& s) { t += s + "\n"; };
+  line("# HELP zeqvpn_directory_records Node records this node holds in its mesh directory.");
+  line("# TYPE zeqvpn_directory_records gauge");
+  line("zeqvpn_directory_records " + std::to_string(store_.size()));
+  line("# HELP zeqvpn_directory_offers_total Records offered to the directory, by verdict (all but accepted are rejects).");
+  line("# TYPE zeqvpn_directory_offers_total counter");
+  for (size_t v = 0; v < OFFER_VERDICT_COUNT; ++v)
+    line(std::string("zeqvpn_directory_offers_total{verdict=\"") + offer_verdict_name(OfferVerdict(v)) + "\"} " +
+         std::to_string(store_.count(OfferVerdict(v))));
+  uint64_t ticks = 0, received = 0, sent = 0, malformed = 0;
+  for (const auto& [zid, link] : links_) {
+    const GossipStats& s = link.gossip->stats();
+    ticks += s.ticks;
+    received += s.records_received;
+    sent += s.records_sent;
+    malformed += s.malformed_messages;
+  }
+  line("# HELP zeqvpn_directory_sync_rounds_total Digest ticks sent to gossip peers.");
+  line("# TYPE zeqvpn_directory_sync_rounds_total counter");
+  line("zeqvpn_directory_sync_rounds_total " + std::to_string(ticks));
+  line("# HELP zeqvpn_directory_records_received_total Records received from gossip peers.");
+  line("# TYPE zeqvpn_directory_records_received_total counter");
+  line("zeqvpn_directory_records_received_total " + std::to_string(received));
+  line("# HELP zeqvpn_directory_records_sent_total Records sent to gossip peers.");
+  line("# TYPE zeqvpn_directory_records_sent_total counter");
+  line("zeqvpn_directory_records_sent_total " + std::to_string(sent));
+  line("# HELP zeqvpn_directory_malformed_messages_total Directory messages from peers that did not decode.");
+  line("# TYPE zeqvpn_directory_malformed_messages_total counter");
+  line("zeqvpn_directory_malformed_messages_total " + std::to_string(malformed));
+  line("# HELP zeqvpn_directory_plat_ticks_total Digest ticks received, by PLAT chain verdict.");
+  line("# TYPE zeqvpn_directory_plat_ticks_total counter");
+  for (size_t v = 0; v < PLAT_VERDICT_COUNT; ++v)
+    line(std::string("zeqvpn_directory_plat_ticks_total{verdict=\"") + plat_verdict_name(PlatVerdict(v)) + "\"} " +
+         std::to_string(plats_.count(PlatVerdict(v))));
+  return t;
+}
+
+}  // namespace zeq
