@@ -400,6 +400,48 @@ TEST(Config, MeshCertificates) {
   expect_error(valid_yaml() + "mesh:\n  cas: [/x]\n", "mesh", "cas");
 }
 
+// directory: the backend and its settings; it needs mesh.ca, etcd needs its
+// endpoints; each bad value is one error naming the field.
+TEST(Config, Directory) {
+  const std::string mesh = "mesh:\n  ca: /etc/zeqvpn/ca.pub\n";
+  auto d = parse_config(valid_yaml() + mesh, "test.yaml");
+  ASSERT_TRUE(d) << d.message();
+  EXPECT_EQ(d->directory.backend, DirectoryBackend::kEmbedded);
+  EXPECT_EQ(d->directory.idle_timeout_z, 386u);
+  EXPECT_EQ(d->directory.max_records, 10'000u);
+  auto c = parse_config(valid_yaml() + mesh +
+                            "directory:\n  idle_timeout: 0\n  max_records: 20000\n"
+                            "  advertise: [\"198.51.100.7:51820\", \"[2001:db8::1]:51820\"]\n",
+                        "test.yaml");
+  ASSERT_TRUE(c) << c.message();
+  EXPECT_EQ(c->directory.idle_timeout_z, 0u);
+  EXPECT_EQ(c->directory.max_records, 20'000u);
+  ASSERT_EQ(c->directory.advertise.size(), 2u);
+  EXPECT_EQ(c->directory.advertise[1].to_string(), "[2001:db8::1]:51820");
+  auto e = parse_config(valid_yaml() + mesh +
+                            "directory:\n  backend: etcd\n  endpoints: [https://10.0.0.1:2379, http://10.0.0.2:2379]\n"
+                            "  prefix: /zeqvpn/prod\n  username: node\n  ca_file: /etc/zeqvpn/etcd-ca.pem\n  lease_ttl: 15\n",
+                        "test.yaml");
+  ASSERT_TRUE(e) << e.message();
+  EXPECT_EQ(e->directory.backend, DirectoryBackend::kEtcd);
+  EXPECT_EQ(e->directory.endpoints.size(), 2u);
+  EXPECT_EQ(e->directory.prefix, "/zeqvpn/prod");
+  EXPECT_EQ(e->directory.lease_ttl_s, 15);
+  auto off = parse_config(valid_yaml() + "directory: {backend: off}\n", "test.yaml");
+  ASSERT_TRUE(off) << off.message();
+  expect_error(valid_yaml() + "directory: {backend: embedded}\n", "directory", "needs mesh.ca");
+  expect_error(valid_yaml() + mesh + "directory: {backend: consul}\n", "directory.backend", "embedded, etcd or off");
+  expect_error(valid_yaml() + mesh + "directory: {backend: etcd}\n", "directory.endpoints", "missing");
+  expect_error(valid_yaml() + mesh + "directory: {backend: etcd, endpoints: [10.0.0.1:2379]}\n", "directory.endpoints[0]",
+               "http://");
+  expect_error(valid_yaml() + mesh + "directory: {advertise: [vpn.example.org:51820]}\n", "directory.advertise[0]",
+               "IP address and port");
+  expect_error(valid_yaml() + mesh + "directory: {prefix: zeqvpn/}\n", "directory.prefix", "starting with /");
+  expect_error(valid_yaml() + mesh + "directory: {max_records: 0}\n", "directory.max_records", "");
+  expect_error(valid_yaml() + mesh + "directory: {lease_ttl: 1}\n", "directory.lease_ttl", "");
+  expect_error(valid_yaml() + mesh + "directory: {idle: 5}\n", "directory", "idle");
+}
+
 // interface.zid: an equation identity's ZID, checked for its form.
 TEST(Config, InterfaceZid) {
   std::string yaml = valid_yaml();

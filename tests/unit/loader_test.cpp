@@ -55,6 +55,53 @@ TEST(MeshSecret, MissingSecretSaysHowToFix) {
   unsetenv("ZEQ_MESH_SECRET");
 }
 
+// ZEQ_SYNC_SECRET and ZEQ_SYNC_UID: optional, but both or neither; each
+// malformed one named.
+TEST(SyncSecret, BothOrNeitherAndEachChecked) {
+  unsetenv("CREDENTIALS_DIRECTORY");
+  unsetenv("ZEQ_SYNC_SECRET");
+  unsetenv("ZEQ_SYNC_UID");
+  auto none = load_sync_credentials();
+  ASSERT_TRUE(none) << none.message();
+  EXPECT_FALSE(none->has_value());
+  setenv("ZEQ_SYNC_SECRET", std::string(64, 'c').c_str(), 1);
+  auto no_uid = load_sync_credentials();
+  ASSERT_FALSE(no_uid);
+  EXPECT_NE(no_uid.message().find("ZEQ_SYNC_UID is not"), std::string::npos) << no_uid.message();
+  setenv("ZEQ_SYNC_UID", "mesh-one\n", 1);
+  auto both = load_sync_credentials();
+  ASSERT_TRUE(both) << both.message();
+  ASSERT_TRUE(both->has_value());
+  EXPECT_EQ((*both)->secret.size(), 32u);
+  EXPECT_EQ(std::string((*both)->uid.span().begin(), (*both)->uid.span().end()), "mesh-one");
+  setenv("ZEQ_SYNC_SECRET", "abc", 1);
+  auto short_secret = load_sync_credentials();
+  ASSERT_FALSE(short_secret);
+  EXPECT_NE(short_secret.message().find("ZEQ_SYNC_SECRET (environment) must be at least 32 hex digits"),
+            std::string::npos)
+      << short_secret.message();
+  EXPECT_EQ(short_secret.message().find("abc"), std::string::npos) << "a secret is never echoed";
+  setenv("ZEQ_SYNC_SECRET", std::string(64, 'c').c_str(), 1);
+  setenv("ZEQ_SYNC_UID", "two words", 1);
+  auto bad_uid = load_sync_credentials();
+  ASSERT_FALSE(bad_uid);
+  EXPECT_NE(bad_uid.message().find("printable ASCII without spaces"), std::string::npos) << bad_uid.message();
+  unsetenv("ZEQ_SYNC_SECRET");
+  auto uid_alone = load_sync_credentials();
+  ASSERT_FALSE(uid_alone);
+  EXPECT_NE(uid_alone.message().find("ZEQ_SYNC_SECRET is not"), std::string::npos);
+  unsetenv("ZEQ_SYNC_UID");
+  unsetenv("ZEQ_ETCD_PASSWORD");
+  auto no_password = load_etcd_password();
+  ASSERT_TRUE(no_password);
+  EXPECT_FALSE(no_password->has_value());
+  setenv("ZEQ_ETCD_PASSWORD", "s3cret\n", 1);
+  auto password = load_etcd_password();
+  ASSERT_TRUE(password && password->has_value());
+  EXPECT_EQ((*password)->size(), 6u);
+  unsetenv("ZEQ_ETCD_PASSWORD");
+}
+
 TEST(Config, ExampleFileIsValid) {
   auto c = load_config_file(ZEQ_EXAMPLE_CONFIG);
   ASSERT_TRUE(c) << c.message();

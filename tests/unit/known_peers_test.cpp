@@ -1,0 +1,249 @@
+// Peers the mesh directory vouches for (mesh/known_peers.cpp) and the
+// packets held while a peer has no session (mesh/staged_packets.hpp): two
+// SessionManagers exchange real handshakes; A learns C from C's record.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/constants.hpp"
+#include "crypto/ed25519.hpp"
+#include "identity/certificate.hpp"
+#include "mesh/staged_packets.hpp"
+#include "mesh_test_node.hpp"
+#include "protocol/wire.hpp"
+
+namespace zeq {
+namespace {
+
+using test::fresh_identity;
+using test::peer_settings_for;
+using test::TestNode;
+
+const Bytes kSecret(32, 0x42);
+
+TEST(StagedPackets, HoldsTheNewest128OldestFirst) {
+  StagedPackets staged;
+  for (int i = 0; i < 130; ++i) {
+    Bytes packet(20, uint8_t(i));
+    EXPECT_EQ(staged.push(packet), i < int(StagedPackets::CAPACITY)) << i;
+  }
+  EXPECT_EQ(staged.size(), StagedPackets::CAPACITY);
+  auto held = staged.take();
+  ASSERT_EQ(held.size(), StagedPackets::CAPACITY);
+  EXPECT_EQ(held.front()[0], 2);  // the two oldest made room
+  EXPECT_EQ(held.back()[0], 129);
+  EXPECT_EQ(staged.size(), 0u);
+  staged.push(Bytes(3, 1));
+  EXPECT_EQ(staged.clear(), 1u);
+}
+
+class KnownPeers : public ::testing::Test {
+ protected:
+  KnownPeers() : a_id_(fresh_identity()), c_id_(fresh_identity()) {
+    clock_.set_unix_us(1'800'000'000'000'000);
+    ca_.key = ed25519_generate();
+    ca_.name = "testmesh";
+  }
+
+  Certificate cert_for(const LocalIdentity& id, const char* allowed) {
+    CertificateBody b;
+    b.name = "node-" + id.zid.substr(4, 4);
+    b.zid = id.zid;
+    b.x25519_public = id.keypair.public_key;
+    b.signing_public = node_signing_keypair(id.keypair.private_key.span()).public_key;
+    b.addresses = {*parse_ip_prefix(allowed)};
+    b.allowed_ips = {parse_ip_prefix(allowed)->network()};
+    b.not_before_z = clock_.zeqond() - 10;
+    b.not_after_z = clock_.zeqond() + 100000;
+    b.issuer = ca_.public_key().fingerprint();
+    auto cert = sign_certificate(b, ca_.key);
+    EXPECT_TRUE(cert) << cert.message();
+    return cert.value();
+  }
+  std::shared_ptr<const TrustSettings> trust(std::optional<Certificate> own) {
+    auto t = std::make_shared<TrustSettings>();
+    t->store.add_ca(ca_.public_key());
+    t->own = std::move(own);
+    return t;
+  }
+  KnownPeer known_c(std::vector<const char*> endpoints) {
+    KnownPeer k{cert_for(c_id_, "10.77.0.3/32"), {}};
+    for (const char* e : endpoints) k.endpoints.push_back(*parse_udp_endpoint(e));
+    return k;
+  }
+  // A's messages to C go to C and back, until neither has more to say.
+  void deliver(TestNode& from, TestNode& to, const UdpEndpoint& from_ep) {
+    auto msgs = std::move(from.sent);
+    from.sent.clear();
+    for (auto& m : msgs)
+      if (m.bytes[0] == wire::kHandshakeInit || m.bytes[0] == wire::kHandshakeResponse)
+        to.sessions->on_handshake_message(m.bytes, from_ep);
+  }
+  Peer* peer_c(TestNode& a) { return a.plane.find(c_id_.zid); }
+
+  ManualClock clock_{0, 1'000'000'000};
+  LocalIdentity a_id_, c_id_;
+  CaPrivateKey ca_;
+  UdpEndpoint a_from_ = *parse_udp_endpoint("198.18.0.1:51820");
+  UdpEndpoint c_from_ = *parse_udp_endpoint("198.18.0.3:51820");
+};
+
+TEST_F(KnownPeers, ALearntPeerIsRoutedAtOnceAndHandshakesOnlyOnDemand) {
+  TestNode a(a_id_, {}, kSecret, clock_);
+  a.sessions->apply_trust(trust(cert_for(a_id_, "10.77.0.1/32")));
+  a.sessions->learn_peers({known_c({"198.18.0.3:51820", "192.0.2.3:51820"})});
+  Peer* c = peer_c(a);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->certified_only);
+  EXPECT_TRUE(c->from_directory);
+  EXPECT_EQ(c->endpoint.load().to_string(), "198.18.0.3:51820");
+  auto routes = a.plane.routable_prefixes(*c);
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].to_string(), "10.77.0.3/32");
+  uint8_t dst[4] = {10, 77, 0, 3};
+  EXPECT_EQ(a.plane.table()->lookup(4, dst), c);
+  EXPECT_TRUE(a.sent.empty()) << "a learnt peer is not called until traffic for it arrives";
+  // Learning the same record again changes nothing; a record from a CA the
+  // node does not trust teaches nothing.
+  a.sessions->learn_peers({known_c({"198.18.0.3:51820", "192.0.2.3:51820"})});
+  EXPECT_EQ(a.plane.peers.size(), 1u);
+}
+
+TEST_F(KnownPeers, HeldPacketsGoOutOnceTheHandshakeCompletes) {
+  TestNode a(a_id_, {}, kSecret, clock_);
+  TestNode c(c_id_, {}, kSecret, clock_);
+  a.sessions->apply_trust(trust(cert_for(a_id_, "10.77.0.1/32")));
+  c.sessions->apply_trust(trust(cert_for(c_id_, "10.77.0.3/32")));
+  a.sessions->learn_peers({known_c({"198.18.0.3:51820"})});
+  Peer* pc = peer_c(a);
+  // What a worker does with a packet for a peer without a session.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(pc->staged.push(Bytes(60, uint8_t(0x45))));
+  pc->wants_handshake.store(true);
+  a.sessions->on_attention(*pc);
+  ASSERT_EQ(a.sent.size(), 1u);
+  EXPECT_EQ(a.sent[0].bytes[0], wire::kHandshakeInit);
+  EXPECT_EQ(pc->staged.size(), 3u) << "held until a session exists";
+  deliver(a, c, a_from_);  // C admits A by its certificate and answers
+  ASSERT_EQ(c.sent.size(), 1u);
+  deliver(c, a, c_from_);
+  // A keepalive that confirms the key, then the three held packets.
+  ASSERT_EQ(a.sent.size(), 4u);
+  for (const auto& m : a.sent) EXPECT_EQ(m.bytes[0], wire::kData);
+  EXPECT_EQ(pc->staged.size(), 0u);
+}
+
+TEST_F(KnownPeers, HeldPacketsAreDroppedAndCountedWhenTheHandshakeGivesUp) {
+  TestNode a(a_id_, {}, kSecret, clock_);
+  a.sessions->apply_trust(trust(cert_for(a_id_, "10.77.0.1/32")));
+  a.sessions->learn_peers({known_c({"198.18.0.3:51820", "198.18.1.3:51820"})});
+  Peer* pc = peer_c(a);
+  pc->staged.push(Bytes(60, 0x45));
+  pc->wants_handshake.store(true);
+  a.sessions->on_attention(*pc);
+  // Unanswered: each retry moves to the next endpoint the record lists.
+  std::set<std::string> tried;
+  for (int z = 0; z < int(HANDSHAKE_GIVE_UP_Z) + 8; ++z) {
+    tried.insert(pc->endpoint.load().to_string());
+    clock_.advance_us(TAU_ZQ_US);
+    a.sessions->tick();
+  }
+  EXPECT_EQ(tried, (std::set<std::string>{"198.18.0.3:51820", "198.18.1.3:51820"}));
+  EXPECT_TRUE(pc->gave_up);
+  EXPECT_EQ(pc->staged.size(), 0u);
+  EXPECT_EQ(a.plane.control_counters().drops[size_t(Drop::kNoSession)].load(), 1u);
+  EXPECT_EQ(a.plane.peers.size(), 1u) << "a learnt peer stays while its record does";
+}
+
+TEST_F(KnownPeers, AQuietTunnelGoesIdleAndAYamlPeerNever) {
+  TestNode a(a_id_, {}, kSecret, clock_);
+  TestNode c(c_id_, {peer_settings_for(a_id_, "198.18.0.1:51820", "10.77.0.1/32")}, kSecret, clock_);
+  a.sessions->apply_trust(trust(cert_for(a_id_, "10.77.0.1/32")));
+  c.sessions->apply_trust(trust(cert_for(c_id_, "10.77.0.3/32")));
+  a.sessions->set_known_peer_idle(5);
+  c.sessions->set_known_peer_idle(5);
+  a.sessions->learn_peers({known_c({"198.18.0.3:51820"})});
+  Peer* pc = peer_c(a);
+  pc->wants_handshake.store(true);
+  a.sessions->on_attention(*pc);
+  deliver(a, c, a_from_);
+  deliver(c, a, c_from_);
+  ASSERT_TRUE(pc->current_owned);
+  // C learns A from the directory too, but A is C's YAML peer: never idle there.
+  c.sessions->learn_peers({KnownPeer{cert_for(a_id_, "10.77.0.1/32"), {a_from_}}});
+  Peer* pa = c.plane.find(a_id_.zid);
+  ASSERT_TRUE(pa->from_directory);
+  ASSERT_FALSE(pa->certified_only);
+  for (int z = 0; z < 8; ++z) {
+    clock_.advance_us(TAU_ZQ_US);
+    a.sessions->tick();
+    c.sessions->tick();
+  }
+  EXPECT_FALSE(pc->current_owned) << "no IP packet for 5 Zeqonds: idle";
+  EXPECT_EQ(pc->idle_teardowns, 1u);
+  EXPECT_EQ(a.sessions->idle_teardowns(), 1u);
+  EXPECT_EQ(a.plane.peers.size(), 1u) << "the peer and its routes stay";
+  EXPECT_EQ(c.sessions->idle_teardowns(), 0u);
+}
+
+TEST_F(KnownPeers, GossipKeepsADirectoryPeersTunnelUp) {
+  TestNode a(a_id_, {}, kSecret, clock_);
+  TestNode c(c_id_, {}, kSecret, clock_);
+  a.sessions->apply_trust(trust(cert_for(a_id_, "10.77.0.1/32")));
+  c.sessions->apply_trust(trust(cert_for(c_id_, "10.77.0.3/32")));
+  a.sessions->set_known_peer_idle(5);
+  a.sessions->learn_peers({known_c({"198.18.0.3:51820"})});
+  Peer* pc = peer_c(a);
+  pc->wants_handshake.store(true);
+  a.sessions->on_attention(*pc);
+  deliver(a, c, a_from_);
+  deliver(c, a, c_from_);
+  for (int z = 0; z < 8; ++z) {
+    clock_.advance_us(TAU_ZQ_US);
+    pc->last_rx_control_us = clock_.mono_us();  // what Node does for each directory message
+    a.sessions->tick();
+  }
+  EXPECT_TRUE(pc->current_owned);
+  EXPECT_EQ(pc->idle_teardowns, 0u);
+}
+
+TEST_F(KnownPeers, APeerThatMovedIsFollowedAndOneWhoseRecordWentIsForgotten) {
+  TestNode a(a_id_, {}, kSecret, clock_);
+  TestNode c(c_id_, {}, kSecret, clock_);
+  a.sessions->apply_trust(trust(cert_for(a_id_, "10.77.0.1/32")));
+  c.sessions->apply_trust(trust(cert_for(c_id_, "10.77.0.3/32")));
+  a.sessions->learn_peers({known_c({"198.18.0.3:51820"})});
+  Peer* pc = peer_c(a);
+  pc->wants_handshake.store(true);
+  a.sessions->on_attention(*pc);
+  deliver(a, c, a_from_);
+  deliver(c, a, c_from_);
+  ASSERT_TRUE(pc->current_owned);
+  // A new record without the address in use: the session follows it.
+  a.sessions->learn_peers({known_c({"198.18.0.33:51820"})});
+  EXPECT_EQ(pc->endpoint.load().to_string(), "198.18.0.33:51820");
+  EXPECT_TRUE(pc->current_owned) << "the keys stay; only the address moved";
+  // An address the peer's own packets taught (a NAT's) and no record lists
+  // is not replaced by a record that does not list it either.
+  pc->endpoint.store(*parse_udp_endpoint("203.0.113.9:40000"));
+  a.sessions->learn_peers({known_c({"198.18.0.34:51820"})});
+  EXPECT_EQ(pc->endpoint.load().to_string(), "203.0.113.9:40000");
+  a.sessions->unlearn_peers({c_id_.zid});
+  EXPECT_EQ(peer_c(a), nullptr);
+}
+
+TEST_F(KnownPeers, AYamlPeerKeepsItsKeyAndStaysWhenItsRecordGoes) {
+  auto other = fresh_identity();
+  PeerSettings yaml = peer_settings_for(other, "198.18.0.9:51820", "10.77.0.9/32");
+  yaml.zid = c_id_.zid;  // the YAML names C's ZID with another key
+  TestNode a(a_id_, {yaml}, kSecret, clock_);
+  a.sessions->apply_trust(trust(cert_for(a_id_, "10.77.0.1/32")));
+  a.sessions->learn_peers({known_c({"198.18.0.3:51820"})});
+  ASSERT_EQ(a.plane.peers.size(), 1u);
+  EXPECT_EQ(a.plane.peers[0]->key.public_key, other.keypair.public_key);
+  EXPECT_FALSE(a.plane.peers[0]->from_directory);
+  a.sessions->unlearn_peers({c_id_.zid});
+  EXPECT_EQ(a.plane.peers.size(), 1u);
+}
+
+}  // namespace
+}  // namespace zeq
