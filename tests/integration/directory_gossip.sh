@@ -17,111 +17,40 @@
 #  - a restarted node comes back with its directory from the state database
 #    although its only YAML peer (node 1) is down.
 source "$(dirname "$0")/lib.sh"
-
+source "$(dirname "$0")/mesh_nodes.sh"
 N=8
-NS_SW=${TAG}sw
-EXTRA_NS+=("$NS_SW")
-for i in $(seq 1 9); do EXTRA_NS+=("${TAG}n$i"); done
-ns() { echo "${TAG}n$1"; }
-in_n() { local i=$1; shift; ip netns exec "$(ns "$i")" "$@"; }
-under() { echo "198.18.0.$1"; }
-tun() { echo "10.77.0.$1"; }
-Z_MS=777
 
 log "switch and $N nodes (and a ninth, for the clock check)"
-ip netns add "$NS_SW"
-ip netns exec "$NS_SW" ip link add br0 type bridge
-ip netns exec "$NS_SW" ip link set br0 up
-add_node_ns() {
-  local i=$1
-  ip netns add "$(ns "$i")"
-  own_resolv_conf "$(ns "$i")"
-  ip link add veth0 netns "$(ns "$i")" type veth peer name "p$i" netns "$NS_SW"
-  ip netns exec "$NS_SW" ip link set "p$i" master br0 up
-  in_n "$i" ip link set lo up
-  in_n "$i" ip addr add "$(under "$i")/24" dev veth0
-  in_n "$i" ip link set veth0 up
-}
-for i in $(seq 1 9); do add_node_ns "$i"; done
-
-"$ZEQVPNCTL" ca init --name gossipmesh --dir "$WORK/ca" >/dev/null
+setup_switch
 for i in $(seq 1 9); do
-  (umask 077; "$ZEQVPNCTL" genkey > "$WORK/n$i.key")
-  printf -v "PUB_$i" '%s' "$("$ZEQVPNCTL" pubkey < "$WORK/n$i.key")"
-  pub_var=PUB_$i
-  "$ZEQVPNCTL" ca sign --ca-key "$WORK/ca/ca.key" --name "node$i" --public-key "${!pub_var}" \
-    --signing-key "$("$ZEQVPNCTL" pubkey --signing < "$WORK/n$i.key")" --address "$(tun "$i")/24" \
-    --out "$WORK/n$i.crt" 2>/dev/null
-  printf -v "FIELD_KEY_n$i" '%s' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  {
-    cat <<YAML
-interface:
-  name: zeq0
-  addresses: [$(tun "$i")/24]
-  listen_port: $PORT
-  identity_key_file: $WORK/n$i.key
-log_level: debug
-mesh:
-  ca: $WORK/ca/ca.pub
-  certificate: $WORK/n$i.crt
-directory:
-  idle_timeout: 12
-control: {socket: $WORK/n$i.sock}
-state: {database: $WORK/n$i.db}
-YAML
-    if [ "$i" -ne 1 ]; then
-      cat <<YAML
-peers:
+  add_node "$i"
+  peers=""
+  [ "$i" -ne 1 ] && peers="peers:
   - name: node1
     public_key: $PUB_1
-    endpoint: "$(under 1):$PORT"
-    allowed_ips: [$(tun 1)/32]
-YAML
-    fi
-  } > "$WORK/n$i.yaml"
+    endpoint: \"$(under 1):$PORT\"
+    allowed_ips: [$(tun 1)/32]"
+  node_yaml "$i" "directory:
+  idle_timeout: 12" "$peers"
 done
-ZID_7=$("$ZEQVPNCTL" cert show "$WORK/n7.crt" | awk '$1 == "zid" {print $2}')
-[ -n "$ZID_7" ] || fail "no ZID in node7's certificate: $("$ZEQVPNCTL" cert show "$WORK/n7.crt")"
+ZID_7=$(zid_of 7)
+[ -n "$ZID_7" ] || fail "no ZID in node7's certificate"
 
-# SYNC secret and uid for PLAT ticks on every node.
-SYNC_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-start_n() {
-  local i=$1
-  ZEQ_SYNC_SECRET=$SYNC_SECRET ZEQ_SYNC_UID=gossip-test start_node "n$i" "$(ns "$i")"
-}
-export ZEQ_SYNC_SECRET=$SYNC_SECRET ZEQ_SYNC_UID=gossip-test
+# A sync secret and uid for PLAT ticks, on every node.
+export ZEQ_SYNC_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') ZEQ_SYNC_UID=gossip-test
 for i in $(seq 1 $N); do start_n "$i"; done
-t0=$(date +%s%N)
+T0=$(date +%s%N)
 
-records_held() { ctl "n$1" --json directory | jq -r '.records_held'; }
 log "every node holds all $N records"
-for i in $(seq 1 $N); do
-  while [ "$(records_held "$i")" != "$N" ]; do
-    [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt $((10 * Z_MS)) ] ||
-      fail "node$i holds $(records_held "$i") records after 10 Zeqonds: $(ctl "n$i" directory)"
-    sleep 0.1
-  done
-done
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait_records $N $((10 * Z_MS)) $(seq 1 $N)
+ms=$(ms_since "$T0")
 log "all $N directories complete ${ms} ms after the last start ($((ms / Z_MS)) Zeqonds)"
 ctl n4 directory | holds -q "node8" || fail "node4's directory does not list node8"
 ctl n4 --json directory | jq -e '[.records[] | select(.verification == "verified")] | length == 8' >/dev/null ||
   fail "records not all verified"
 
 log "every node pings every other node (tunnels on demand)"
-pids=()
-for i in $(seq 1 $N); do
-  (
-    for j in $(seq 1 $N); do
-      [ "$i" = "$j" ] && continue
-      # One echo, sent once: answered only if the first packet was held for
-      # the handshake rather than dropped.
-      in_n "$i" ping -c1 -W3 "$(tun "$j")" >/dev/null 2>&1 || { echo "node$i -> node$j"; exit 1; }
-    done
-  ) > "$WORK/ping$i.out" 2>&1 &
-  pids+=($!)
-done
-for k in "${!pids[@]}"; do wait "${pids[$k]}" || fail "no answer to the first ping: $(cat "$WORK/ping$((k + 1)).out")"; done
+ping_all $(seq 1 $N)
 ctl n3 --json peers | jq -e '[.peers[] | select(.from_directory)] | length >= 6' >/dev/null ||
   fail "node3 does not list its directory peers: $(ctl n3 peers)"
 
@@ -131,16 +60,7 @@ ctl n1 --json directory | jq -e '.plat.secret and .plat.verdicts.linked > 0' >/d
 
 log "node5 moves to another underlay address"
 in_n 3 ping -c1 -W2 "$(tun 5)" >/dev/null || fail "node3 cannot reach node5 before the move"
-# The new address first, promoted when the old one goes (else the kernel
-# drops it with the primary address of its subnet).
-in_n 5 sysctl -qw net.ipv4.conf.veth0.promote_secondaries=1
-in_n 5 ip addr add 198.18.0.55/24 dev veth0
-in_n 5 ip addr del "$(under 5)/24" dev veth0
-t_move=$(date +%s%N)
-until in_n 3 ping -c1 -W1 "$(tun 5)" >/dev/null 2>&1; do
-  [ $(( ($(date +%s%N) - t_move) / 1000000 )) -lt $((3 * Z_MS + 2000)) ] || fail "node3 cannot reach node5 after its move"
-done
-ms=$(( ($(date +%s%N) - t_move) / 1000000 ))
+ms=$(move_node 5 198.18.0.55 3)
 log "node5 reached again ${ms} ms after the move"
 [ "$ms" -le $((3 * Z_MS)) ] || fail "node5 reached again only after ${ms} ms (more than 3 Zeqonds)"
 ctl n3 --json directory | jq -e '.records[] | select(.name == "node5") | .endpoints | index("198.18.0.55:'$PORT'")' >/dev/null ||
@@ -164,14 +84,14 @@ ctl n1 reload >/dev/null
 t_rev=$(date +%s%N)
 for i in 1 2 3 4 5 6 8; do
   while ctl "n$i" --json directory | jq -e '.records[] | select(.zid == "'"$ZID_7"'")' >/dev/null; do
-    [ $(( ($(date +%s%N) - t_rev) / 1000000 )) -lt $((5 * Z_MS)) ] ||
+    [ "$(ms_since "$t_rev")" -lt $((5 * Z_MS)) ] ||
       fail "node$i still holds node7's record 5 Zeqonds after the revocation: $(ctl "n$i" directory)"
     sleep 0.1
   done
   ctl "n$i" --json peers | jq -e '[.peers[] | select(.zid == "'"$ZID_7"'" and .state == "up")] | length == 0' >/dev/null ||
     fail "node$i still has a tunnel with node7"
 done
-ms=$(( ($(date +%s%N) - t_rev) / 1000000 ))
+ms=$(ms_since "$t_rev")
 log "node7 cut off everywhere ${ms} ms after the reload"
 ctl n2 --json directory | jq -e '.revocation_lists | length == 1' >/dev/null || fail "node2 does not hold the list"
 if in_n 7 ping -c1 -W2 "$(tun 2)" >/dev/null 2>&1; then fail "revoked node7 still reaches node2"; fi

@@ -59,7 +59,8 @@ cleanup() {
   ip netns del "$NS_C" 2>/dev/null
   # Per-namespace files (resolv.conf) that `ip netns exec` mounts over /etc.
   rm -rf "/etc/netns/$NS_A" "/etc/netns/$NS_B" "/etc/netns/$NS_C"
-  rm -rf "$WORK"
+  # ZEQ_KEEP_WORK=1 keeps the logs and files for a look after a failure.
+  if [ "${ZEQ_KEEP_WORK:-0}" = 1 ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
   exit $rc
 }
 trap cleanup EXIT

@@ -31,19 +31,8 @@ class CertifiedPeers : public ::testing::Test {
 
   Certificate cert_for(const LocalIdentity& id, const CaPrivateKey& ca, const char* allowed, int64_t from_z = -10,
                        int64_t to_z = 100000) {
-    CertificateBody b;
-    b.name = "node-" + id.zid.substr(4, 4);
-    b.zid = id.zid;
-    b.x25519_public = id.keypair.public_key;
-    b.signing_public = node_signing_keypair(id.keypair.private_key.span()).public_key;
-    b.addresses = {*parse_ip_prefix("10.77.0.3/24")};
-    b.allowed_ips = {*parse_ip_prefix(allowed)};
-    b.not_before_z = uint64_t(int64_t(now_z()) + from_z);
-    b.not_after_z = uint64_t(int64_t(now_z()) + to_z);
-    b.issuer = ca.public_key().fingerprint();
-    auto cert = sign_certificate(b, ca.key);
-    EXPECT_TRUE(cert) << cert.message();
-    return cert.value();
+    return test::certificate_for(id, ca, "10.77.0.3/24", allowed, uint64_t(int64_t(now_z()) + from_z),
+                                 uint64_t(int64_t(now_z()) + to_z));
   }
   // Trust: the CA `ca`, and `own` as this node's certificate.
   std::shared_ptr<const TrustSettings> trust(std::optional<Certificate> own, const RevocationList* revoked = nullptr) {

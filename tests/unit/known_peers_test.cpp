@@ -45,20 +45,8 @@ class KnownPeers : public ::testing::Test {
     ca_.name = "testmesh";
   }
 
-  Certificate cert_for(const LocalIdentity& id, const char* allowed) {
-    CertificateBody b;
-    b.name = "node-" + id.zid.substr(4, 4);
-    b.zid = id.zid;
-    b.x25519_public = id.keypair.public_key;
-    b.signing_public = node_signing_keypair(id.keypair.private_key.span()).public_key;
-    b.addresses = {*parse_ip_prefix(allowed)};
-    b.allowed_ips = {parse_ip_prefix(allowed)->network()};
-    b.not_before_z = clock_.zeqond() - 10;
-    b.not_after_z = clock_.zeqond() + 100000;
-    b.issuer = ca_.public_key().fingerprint();
-    auto cert = sign_certificate(b, ca_.key);
-    EXPECT_TRUE(cert) << cert.message();
-    return cert.value();
+  Certificate cert_for(const LocalIdentity& id, const char* address) {
+    return test::certificate_for(id, ca_, address, address, clock_.zeqond() - 10, clock_.zeqond() + 100000);
   }
   std::shared_ptr<const TrustSettings> trust(std::optional<Certificate> own) {
     auto t = std::make_shared<TrustSettings>();
@@ -80,6 +68,18 @@ class KnownPeers : public ::testing::Test {
         to.sessions->on_handshake_message(m.bytes, from_ep);
   }
   Peer* peer_c(TestNode& a) { return a.plane.find(c_id_.zid); }
+  // A learns C from its record and a packet for C starts the handshake,
+  // which C answers: A's tunnel to C is up.
+  Peer* learn_and_connect(TestNode& a, TestNode& c, std::vector<const char*> endpoints = {"198.18.0.3:51820"}) {
+    a.sessions->learn_peers({known_c(endpoints)});
+    Peer* pc = peer_c(a);
+    pc->wants_handshake.store(true);
+    a.sessions->on_attention(*pc);
+    deliver(a, c, a_from_);
+    deliver(c, a, c_from_);
+    EXPECT_TRUE(pc->current_owned);
+    return pc;
+  }
 
   ManualClock clock_{0, 1'000'000'000};
   LocalIdentity a_id_, c_id_;
@@ -161,13 +161,7 @@ TEST_F(KnownPeers, AQuietTunnelGoesIdleAndAYamlPeerNever) {
   c.sessions->apply_trust(trust(cert_for(c_id_, "10.77.0.3/32")));
   a.sessions->set_known_peer_idle(5);
   c.sessions->set_known_peer_idle(5);
-  a.sessions->learn_peers({known_c({"198.18.0.3:51820"})});
-  Peer* pc = peer_c(a);
-  pc->wants_handshake.store(true);
-  a.sessions->on_attention(*pc);
-  deliver(a, c, a_from_);
-  deliver(c, a, c_from_);
-  ASSERT_TRUE(pc->current_owned);
+  Peer* pc = learn_and_connect(a, c);
   // C learns A from the directory too, but A is C's YAML peer: never idle there.
   c.sessions->learn_peers({KnownPeer{cert_for(a_id_, "10.77.0.1/32"), {a_from_}}});
   Peer* pa = c.plane.find(a_id_.zid);
@@ -191,12 +185,7 @@ TEST_F(KnownPeers, GossipKeepsADirectoryPeersTunnelUp) {
   a.sessions->apply_trust(trust(cert_for(a_id_, "10.77.0.1/32")));
   c.sessions->apply_trust(trust(cert_for(c_id_, "10.77.0.3/32")));
   a.sessions->set_known_peer_idle(5);
-  a.sessions->learn_peers({known_c({"198.18.0.3:51820"})});
-  Peer* pc = peer_c(a);
-  pc->wants_handshake.store(true);
-  a.sessions->on_attention(*pc);
-  deliver(a, c, a_from_);
-  deliver(c, a, c_from_);
+  Peer* pc = learn_and_connect(a, c);
   for (int z = 0; z < 8; ++z) {
     clock_.advance_us(TAU_ZQ_US);
     pc->last_rx_control_us = clock_.mono_us();  // what Node does for each directory message
@@ -211,13 +200,7 @@ TEST_F(KnownPeers, APeerThatMovedIsFollowedAndOneWhoseRecordWentIsForgotten) {
   TestNode c(c_id_, {}, kSecret, clock_);
   a.sessions->apply_trust(trust(cert_for(a_id_, "10.77.0.1/32")));
   c.sessions->apply_trust(trust(cert_for(c_id_, "10.77.0.3/32")));
-  a.sessions->learn_peers({known_c({"198.18.0.3:51820"})});
-  Peer* pc = peer_c(a);
-  pc->wants_handshake.store(true);
-  a.sessions->on_attention(*pc);
-  deliver(a, c, a_from_);
-  deliver(c, a, c_from_);
-  ASSERT_TRUE(pc->current_owned);
+  Peer* pc = learn_and_connect(a, c);
   // A new record without the address in use: the session follows it.
   a.sessions->learn_peers({known_c({"198.18.0.33:51820"})});
   EXPECT_EQ(pc->endpoint.load().to_string(), "198.18.0.33:51820");

@@ -19,6 +19,7 @@
 #include <optional>
 #include <vector>
 
+#include "identity/certificate.hpp"
 #include "identity/zid.hpp"
 #include "mesh/data_worker.hpp"
 #include "mesh/session_manager.hpp"
@@ -34,6 +35,25 @@ inline PeerSettings peer_settings_for(const LocalIdentity& id, const char* endpo
   if (endpoint) p.endpoint = parse_udp_endpoint(endpoint);
   p.allowed_ips = {*parse_ip_prefix(allowed)};
   return p;
+}
+
+// A certificate for id's keys by `ca`: name "node-" and 4 hex digits of its
+// ZID, one address, allowed_ips, valid [not_before_z, not_after_z).
+inline Certificate certificate_for(const LocalIdentity& id, const CaPrivateKey& ca, const char* address,
+                                   const char* allowed, uint64_t not_before_z, uint64_t not_after_z) {
+  CertificateBody b;
+  b.name = "node-" + id.zid.substr(4, 4);
+  b.zid = id.zid;
+  b.x25519_public = id.keypair.public_key;
+  b.signing_public = node_signing_keypair(id.keypair.private_key.span()).public_key;
+  b.addresses = {*parse_ip_prefix(address)};
+  b.allowed_ips = {*parse_ip_prefix(allowed)};
+  b.not_before_z = not_before_z;
+  b.not_after_z = not_after_z;
+  b.issuer = ca.public_key().fingerprint();
+  auto cert = sign_certificate(b, ca.key);
+  EXPECT_TRUE(cert) << cert.message();
+  return cert.value();
 }
 
 inline LocalIdentity fresh_identity() {
