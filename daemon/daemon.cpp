@@ -70,6 +70,7 @@ Daemon::~Daemon() {
   watchdog_.reset();
   checkpoint_.reset();
   directory_tick_.reset();
+  if (directory_) directory_->stop();  // the etcd thread posts to the node's event loop
   exit_client_.reset();  // its rules out while the node and the guard still exist
   node_.reset();
   flush_log();  // what the rate limit held back in the last window
@@ -266,6 +267,7 @@ int Daemon::run() {
       // The resolver goes back while the TUN it was set on still exists.
       .on_teardown =
           [this] {
+            if (directory_) directory_->stop();  // withdraws this node's etcd record while the network is up
             exit_client_->shutdown();
             exit_server_->shutdown();
             guard_->shutdown();

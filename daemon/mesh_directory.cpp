@@ -1,6 +1,11 @@
 #include "daemon/mesh_directory.hpp"
 
 #include <netinet/in.h>
+
+#include <utility>  // before Boost.Asio (Boost 1.74 + GCC 12 need std::exchange)
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -9,6 +14,7 @@
 
 #include "crypto/encoding.hpp"
 #include "daemon/local_endpoints.hpp"
+#include "directory/etcd_directory.hpp"
 #include "mesh/peer.hpp"
 #include "mesh/session_manager.hpp"
 #include "protocol/control_message.hpp"
@@ -63,7 +69,121 @@ Result<std::unique_ptr<MeshDirectory>> MeshDirectory::create(Node& node, Databas
     d->sync_.emplace(std::move(sync.value()));
     d->plats_ = PlatReceiver(&*d->sync_);
   }
+  if (d->settings_.config.backend == DirectoryBackend::kEtcd)
+    if (Status s = d->start_etcd(); !s) return s;
   return d;
+}
+
+// The backend's thread posts each event to the control thread, where the
+// store lives. stop() ends that thread before the event loop goes, so no
+// event outlives this object.
+Status MeshDirectory::start_etcd() {
+  const DirectoryConfig& c = settings_.config;
+  EtcdSettings e;
+  e.endpoints = c.endpoints;
+  e.prefix = c.prefix;
+  e.username = c.username;
+  if (settings_.etcd_password)
+    e.password.assign(settings_.etcd_password->span().begin(), settings_.etcd_password->span().end());
+  settings_.etcd_password.reset();
+  e.ca_file = c.ca_file;
+  e.cert_file = c.cert_file;
+  e.key_file = c.key_file;
+  e.lease_ttl_s = c.lease_ttl_s;
+  if (!c.username.empty() && e.password.empty())
+    return Status::error("directory.username " + c.username + " needs its password: set ZEQ_ETCD_PASSWORD in the "
+                         "environment or as a systemd credential");
+  auto& io = node_.io();
+  EtcdDirectory::Callbacks cb;
+  cb.snapshot = [this, &io](std::vector<std::pair<std::string, Bytes>> all) {
+    boost::asio::post(io, [this, all = std::move(all)]() mutable { etcd_snapshot(std::move(all)); });
+  };
+  cb.put = [this, &io](std::string name, Bytes value) {
+    boost::asio::post(io, [this, name = std::move(name), value = std::move(value)] {
+      std::vector<std::string> accepted, dropped;
+      etcd_put(name, value, accepted, dropped);
+      absorb(accepted, dropped);
+      trust_changed_if_lists_did();
+    });
+  };
+  cb.deleted = [this, &io](std::string name) {
+    boost::asio::post(io, [this, name = std::move(name)] { etcd_deleted(name); });
+  };
+  cb.connection = [this, &io](bool connected, std::string why) {
+    boost::asio::post(io, [this, connected, why = std::move(why)] {
+      etcd_connected_ = connected;
+      etcd_why_ = why;
+      if (connected) spdlog::info("directory: etcd connected ({})", why);
+      else spdlog::warn("directory: etcd unreachable ({}); the directory held and the tunnels stay, and it resyncs when etcd is back", why);
+    });
+  };
+  auto etcd = EtcdDirectory::start(std::move(e), std::move(cb));
+  if (!etcd) return Status::error("directory (etcd): " + etcd.message());
+  etcd_ = std::move(etcd.value());
+  return Status::ok();
+}
+
+void MeshDirectory::stop() {
+  etcd_.reset();  // revokes the lease: this node's record goes from etcd at once
+}
+
+// A key name is the record's ZID (node records) or "crl-" and the CA's
+// fingerprint in hex (revocation lists); what the value holds decides, the
+// name only lets a deletion find the record it held.
+void MeshDirectory::etcd_put(const std::string& name, const Bytes& value, std::vector<std::string>& accepted,
+                             std::vector<std::string>& dropped) {
+  const uint64_t now_z = clock_.zeqond();
+  OfferOutcome o = store_.offer(value, now_z, "etcd");
+  if (auto rec = decode_directory_record(value); rec && rec->kind == RecordKind::kNode)
+    etcd_names_[name] = rec->node.certificate.body.zid;
+  if (o.accepted()) {
+    digest_.invalidate();
+    if (auto rec = decode_directory_record(value); rec && rec->kind == RecordKind::kNode)
+      accepted.push_back(rec->node.certificate.body.zid);
+    dropped.insert(dropped.end(), o.dropped.begin(), o.dropped.end());
+  } else {
+    log_refused("etcd key " + name, o);
+  }
+}
+
+// etcd is the authority on who is there: a node record it no longer has
+// is gone (a node that left while this one was away), whatever brought it
+// (the cache, an earlier watch).
+void MeshDirectory::etcd_snapshot(std::vector<std::pair<std::string, Bytes>> all) {
+  std::vector<std::string> accepted, dropped;
+  etcd_names_.clear();
+  std::set<std::string, std::less<>> present;
+  for (const auto& [name, value] : all) {
+    etcd_put(name, value, accepted, dropped);
+    if (auto it = etcd_names_.find(name); it != etcd_names_.end()) present.insert(it->second);
+  }
+  std::vector<std::string> gone;
+  for (const auto& [zid, held] : store_.records())
+    if (zid != own_zid_ && !present.count(zid)) gone.push_back(zid);
+  for (const auto& zid : gone) store_.remove(zid);
+  if (!gone.empty()) digest_.invalidate();
+  dropped.insert(dropped.end(), gone.begin(), gone.end());
+  absorb(accepted, dropped);
+  trust_changed_if_lists_did();
+  spdlog::info("directory: etcd snapshot of {} keys; {} records held ({} gone since)", all.size(), store_.size(),
+               gone.size());
+}
+
+void MeshDirectory::etcd_deleted(const std::string& name) {
+  auto it = etcd_names_.find(name);
+  if (it == etcd_names_.end()) return;
+  const std::string zid = it->second;
+  etcd_names_.erase(it);
+  if (zid == own_zid_ || !store_.remove(zid)) return;
+  digest_.invalidate();
+  spdlog::info("directory: {} left (its etcd key {} is gone)", zid, name);
+  absorb({}, {zid});
+}
+
+void MeshDirectory::etcd_publish_lists() {
+  if (!etcd_) return;
+  for (const auto& [issuer, held] : store_.revocation_lists())
+    if (held.source == "config") etcd_->publish("crl-" + to_hex(issuer), held.record.encoded);
 }
 
 MeshDirectory::MeshDirectory(Node& node, Database& db, const Clock& clock, MeshDirectorySettings settings,
@@ -131,6 +251,7 @@ void MeshDirectory::start() {
   trust_changed_if_lists_did();
   digest_.invalidate();
   publish_own(now_z);
+  etcd_publish_lists();
   flush_cache();
 }
 
@@ -221,6 +342,7 @@ void MeshDirectory::publish_own(uint64_t now_z) {
   }
   ++published_;
   published_endpoints_ = endpoints;
+  if (etcd_) etcd_->publish(own_zid_, signed_record->encoded);
   digest_.invalidate();
   dirty_.insert(own_zid_);
   std::string where;
@@ -244,6 +366,7 @@ void MeshDirectory::tick() {
     once_per_zeqond(now_z);
   }
   ++ticks_;
+  if (!gossiping()) return;
   // Gossip runs over the links to YAML peers and to whoever gossips with
   // us, not over every on-demand tunnel (which then goes idle when its
   // traffic stops: SessionManager::idle_known_peers). A node none of whose
@@ -321,6 +444,7 @@ void MeshDirectory::control_message(Peer& peer, ByteSpan plaintext) {
     spdlog::debug("peer {}: control message of unknown type {} ignored", peer.label(), type ? int(*type) : -1);
     return;
   }
+  if (!gossiping()) return;  // etcd holds the directory; tunnels carry none of it
   auto it = links_.find(peer.key.zid);
   if (it == links_.end() || !it->second.up) {
     tunnel_up(peer);  // a message under a session the node has not announced yet
@@ -404,7 +528,7 @@ json MeshDirectory::report() const {
   json plat = json::object();
   for (size_t v = 0; v < PLAT_VERDICT_COUNT; ++v) plat[plat_verdict_name(PlatVerdict(v))] = plats_.count(PlatVerdict(v));
   json peers = json::array();
-  const Digest32& ours = const_cast<DigestHashCache&>(digest_).get(store_, now_z);
+  const Digest32& ours = digest_.get(store_, now_z);
   for (const auto& [zid, link] : links_) {
     const GossipStats& s = link.gossip->stats();
     const auto& theirs = link.gossip->peer_digest_hash();
@@ -422,7 +546,17 @@ json MeshDirectory::report() const {
                      {"queued", link.gossip->queued()},
                      {"unsent", link.messages_unsent}});
   }
+  json etcd = nullptr;
+  if (etcd_) {
+    EtcdStatus e = etcd_->status();
+    etcd = {{"connected", e.connected},       {"endpoint", e.endpoint},       {"revision", e.revision},
+            {"puts", e.puts},                 {"put_errors", e.put_errors},   {"watch_events", e.watch_events},
+            {"reconnects", e.reconnects},     {"resyncs", e.resyncs},         {"snapshots", e.snapshots},
+            {"keepalives", e.keepalives},     {"lease_grants", e.lease_grants}, {"malformed", e.malformed},
+            {"dropped", e.dropped},           {"last_error", e.last_error},   {"keys", etcd_names_.size()}};
+  }
   return {{"backend", settings_.config.backend == DirectoryBackend::kEtcd ? "etcd" : "embedded"},
+          {"etcd", etcd},
           {"zid", own_zid_},
           {"records_held", store_.size()},
           {"max_records", store_.max_records()},

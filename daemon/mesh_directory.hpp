@@ -31,6 +31,8 @@
 
 namespace zeq {
 
+class EtcdDirectory;
+
 // A node republishes its record this often even when nothing changed, well
 // within RECORD_MAX_AGE_Z, so its record never ages out while it runs.
 inline constexpr uint64_t DIRECTORY_REPUBLISH_EVERY_Z = RECORD_MAX_AGE_Z / 8;
@@ -77,6 +79,9 @@ class MeshDirectory final : public TunnelEvents, public Node::ControlListener {
   // `zeqvpnctl directory`: records held (age, source, verification), sync
   // state per gossip peer, counters.
   nlohmann::json report() const;
+  // A clean stop: the etcd backend withdraws this node's record (its lease
+  // revoked) and stops its thread. Call before the node's event loop goes.
+  void stop();
   // Prometheus text: records, sync rounds, rejects by reason, PLAT verdicts.
   std::string metrics() const;
 
@@ -103,7 +108,14 @@ class MeshDirectory final : public TunnelEvents, public Node::ControlListener {
   void flush_cache();
   void log_refused(const std::string& from, const OfferOutcome& outcome);
   std::optional<KnownPeer> known_peer(const std::string& zid) const;
-  void etcd_event(const std::string& name, const Bytes& value);
+  // etcd (on the control thread, posted by the backend's thread).
+  Status start_etcd();
+  void etcd_snapshot(std::vector<std::pair<std::string, Bytes>> all);
+  void etcd_put(const std::string& name, const Bytes& value, std::vector<std::string>& accepted,
+                std::vector<std::string>& dropped);
+  void etcd_deleted(const std::string& name);
+  void etcd_publish_lists();
+  bool gossiping() const { return settings_.config.backend == DirectoryBackend::kEmbedded; }
   std::vector<UdpEndpoint> own_endpoints() const;
 
   Node& node_;
@@ -115,7 +127,7 @@ class MeshDirectory final : public TunnelEvents, public Node::ControlListener {
   std::shared_ptr<const TrustSettings> files_;
   TrustStore trust_;  // the files' CAs and lists, and the lists the directory brought
   RecordStore store_;
-  DigestHashCache digest_;
+  mutable DigestHashCache digest_;  // a cache: report() may fill it
   std::optional<SyncSecret> sync_;
   PlatReceiver plats_;
   std::map<std::string, GossipLink, std::less<>> links_;  // by peer ZID
@@ -129,6 +141,10 @@ class MeshDirectory final : public TunnelEvents, public Node::ControlListener {
   std::vector<UdpEndpoint> published_endpoints_;
   uint64_t cache_writes_ = 0, cache_failures_ = 0, cache_loaded_ = 0;
   uint64_t plat_flags_logged_z_ = 0;
+  std::unique_ptr<EtcdDirectory> etcd_;
+  std::map<std::string, std::string, std::less<>> etcd_names_;  // etcd key name -> the ZID its record held
+  bool etcd_connected_ = false;
+  std::string etcd_why_;
 };
 
 }  // namespace zeq

@@ -226,4 +226,11 @@ const HeldRecord* RecordStore::find(std::string_view zid) const {
   return it == records_.end() ? nullptr : &it->second;
 }
 
+bool RecordStore::remove(std::string_view zid) {
+  auto it = records_.find(zid);
+  if (it == records_.end()) return false;
+  records_.erase(it);
+  return true;
+}
+
 }  // namespace zeq

@@ -85,6 +85,10 @@ class RecordStore {
   // revoked since, or made more than RECORD_MAX_AGE_Z ago. Returns their
   // ZIDs. Cheap enough for every Zeqond: no signature is verified again.
   std::vector<std::string> expire(uint64_t now_z);
+  // Drops the node record held for `zid` because whoever holds the master
+  // copy withdrew it (an etcd key deleted: the node left, or its lease
+  // expired). True when one was held. Withdrawing can hide a node, never add one.
+  bool remove(std::string_view zid);
 
   // (ZID, sequence) of every node record held, sorted by ZID.
   std::vector<std::pair<std::string, uint64_t>> digest() const;

@@ -23,6 +23,9 @@ PACKAGES=(
   python3-cryptography
   # benchmark comparison
   wireguard-go wireguard-tools valgrind
+  # the etcd directory backend's tests start their own etcd processes on free
+  # loopback ports (the package's own service on 2379 is not used)
+  etcd-server etcd-client
   # fuzzing (scripts/fuzz.sh): clang's libFuzzer runtime and the symbolizer for its reports
   clang-14 libclang-rt-14-dev llvm-14
 )
