@@ -15,8 +15,10 @@ namespace zeq::control {
 
 namespace {
 
-// Replies (status of many peers, metrics) may be larger than a request.
-constexpr size_t MAX_REPLY = 16 * MAX_LINE;
+// Replies (status of many peers, metrics, a directory of 10 000 records at
+// about 500 bytes each) may be far larger than a request; the bound only
+// keeps a broken daemon from making the client read forever.
+constexpr size_t MAX_REPLY = 1024 * MAX_LINE;  // 64 MiB
 
 struct Fd {
   int fd = -1;

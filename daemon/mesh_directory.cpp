@@ -250,6 +250,7 @@ void MeshDirectory::start() {
   absorb(accepted, store_.expire(now_z));
   trust_changed_if_lists_did();
   digest_.invalidate();
+  learn_pending();
   publish_own(now_z);
   etcd_publish_lists();
   flush_cache();
@@ -262,25 +263,30 @@ void MeshDirectory::reloaded(const DirectoryConfig& config) {
 }
 
 void MeshDirectory::absorb(const std::vector<std::string>& accepted, const std::vector<std::string>& dropped) {
-  if (!accepted.empty()) {
-    std::vector<KnownPeer> peers;
-    peers.reserve(accepted.size());
-    for (const auto& zid : accepted) {
-      dirty_.insert(zid);
-      removed_.erase(zid);
-      if (zid == own_zid_) continue;
-      if (auto k = known_peer(zid)) peers.push_back(std::move(*k));
-    }
-    node_.learn_peers(peers);
+  for (const auto& zid : accepted) {
+    dirty_.insert(zid);
+    removed_.erase(zid);
+    if (zid != own_zid_) to_learn_.insert(zid);
   }
   if (!dropped.empty()) {
     for (const auto& zid : dropped) {
       removed_.insert(zid);
       dirty_.erase(zid);
+      to_learn_.erase(zid);
     }
     node_.unlearn_peers(dropped);
     digest_.invalidate();
   }
+}
+
+void MeshDirectory::learn_pending() {
+  if (to_learn_.empty()) return;
+  std::vector<KnownPeer> peers;
+  peers.reserve(to_learn_.size());
+  for (const auto& zid : to_learn_)
+    if (auto k = known_peer(zid)) peers.push_back(std::move(*k));
+  to_learn_.clear();
+  node_.learn_peers(peers);
 }
 
 std::optional<KnownPeer> MeshDirectory::known_peer(const std::string& zid) const {
@@ -366,6 +372,7 @@ void MeshDirectory::tick() {
     once_per_zeqond(now_z);
   }
   ++ticks_;
+  learn_pending();
   if (!gossiping()) return;
   // Gossip runs over the links to YAML peers and to whoever gossips with
   // us, not over every on-demand tunnel (which then goes idle when its
@@ -383,6 +390,11 @@ void MeshDirectory::tick() {
 }
 
 void MeshDirectory::once_per_zeqond(uint64_t now_z) {
+  if (refused_unlogged_ && refused_logged_z_ != now_z) {
+    spdlog::warn("directory: {} more records refused in Zeqond {} (by reason: zeqvpnctl directory)", refused_unlogged_,
+                 refused_logged_z_);
+    refused_unlogged_ = 0;
+  }
   auto dropped = store_.expire(now_z);
   if (!dropped.empty()) {
     for (const auto& zid : dropped) spdlog::info("directory: record of {} dropped (expired or no longer trusted)", zid);
@@ -482,9 +494,24 @@ void MeshDirectory::log_refused(const std::string& from, const OfferOutcome& o) 
   // Replays and records no newer than held are the normal traffic of
   // anti-entropy (two peers offering the same record): counted, not logged.
   if (o.verdict == OfferVerdict::kReplayed || o.verdict == OfferVerdict::kNotNewer) return;
+  // A few lines a Zeqond, then a count: a peer sending thousands of forged
+  // records must not flood the log (each line names a different ZID, so the
+  // log's own limiter sees them as different lines).
+  const uint64_t now_z = clock_.zeqond();
+  if (now_z != refused_logged_z_) {
+    if (refused_unlogged_)  // not yet said by once_per_zeqond
+      spdlog::warn("directory: {} more records refused in Zeqond {} (by reason: zeqvpnctl directory)", refused_unlogged_,
+                   refused_logged_z_);
+    refused_logged_z_ = now_z;
+    refused_logged_ = refused_unlogged_ = 0;
+  }
+  if (++refused_logged_ > DIRECTORY_REFUSALS_LOGGED_PER_Z) {
+    ++refused_unlogged_;
+    return;
+  }
   const bool clock = o.verdict == OfferVerdict::kFromTheFuture || o.verdict == OfferVerdict::kTooOld;
   spdlog::warn("directory: record from {} refused ({}): {}{}", from, offer_verdict_name(o.verdict), o.detail,
-               clock ? "; the clocks of this node and the record's node differ: check both (NTP)" : "");
+               clock ? "; check both nodes' clocks (NTP)" : "");
 }
 
 json MeshDirectory::report() const {

@@ -39,6 +39,8 @@ inline constexpr uint64_t DIRECTORY_REPUBLISH_EVERY_Z = RECORD_MAX_AGE_Z / 8;
 // A record newer than this is pushed to every gossip peer at once (a change);
 // older ones spread by digest rounds.
 inline constexpr uint64_t DIRECTORY_PUSH_FRESH_Z = 8;
+// Refused records logged one by one per Zeqond; the rest are counted in one line.
+inline constexpr uint64_t DIRECTORY_REFUSALS_LOGGED_PER_Z = 5;
 
 struct MeshDirectorySettings {
   DirectoryConfig config;
@@ -100,6 +102,10 @@ class MeshDirectory final : public TunnelEvents, public Node::ControlListener {
   // What came of records offered (gossip, cache, etcd): peers to the node,
   // rows to the cache, trust to the node when a list arrived.
   void absorb(const std::vector<std::string>& accepted, const std::vector<std::string>& dropped);
+  // Hands the peers accepted since the last call to the node in one batch
+  // (a peer table and route set rebuilt per batch, not per message: a
+  // 10 000-record sync would otherwise cost O(n^2)).
+  void learn_pending();
   void trust_changed_if_lists_did();
   // Queues every held revocation list to every gossip peer (a new one spreads at once).
   void push_lists();
@@ -132,7 +138,8 @@ class MeshDirectory final : public TunnelEvents, public Node::ControlListener {
   PlatReceiver plats_;
   std::map<std::string, GossipLink, std::less<>> links_;  // by peer ZID
   std::vector<std::pair<Digest32, uint64_t>> lists_seen_;
-  std::set<std::string, std::less<>> dirty_, removed_;
+  std::set<std::string, std::less<>> dirty_, removed_, to_learn_;
+  uint64_t refused_logged_z_ = 0, refused_logged_ = 0, refused_unlogged_ = 0;
   bool lists_dirty_ = false;
   bool started_ = false;
   uint64_t last_z_ = 0;

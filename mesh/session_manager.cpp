@@ -283,7 +283,8 @@ void SessionManager::on_attention(Peer& peer) {
 
 void SessionManager::start_all() {
   int64_t now = clock_.mono_us();
-  for (auto& p : plane_.peers) initiate(*p, now);
+  for (auto& p : plane_.peers)
+    if (!(p->from_directory && p->certified_only)) initiate(*p, now);  // those come up on demand
 }
 
 void SessionManager::drop_keys(Peer& peer) {

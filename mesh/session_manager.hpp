@@ -48,7 +48,8 @@ class SessionManager {
   void on_attention(Peer& peer);
   // Protocol timers; call TICKS_PER_ZEQOND times per Zeqond (timers.cpp).
   void tick();
-  // Starts a handshake with every peer that has an endpoint.
+  // Starts a handshake with every peer that has an endpoint, but those known
+  // only from the directory (their tunnels come up on demand).
   void start_all();
   // Retires every session; call after the workers stopped.
   void shutdown();
