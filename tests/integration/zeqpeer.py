@@ -34,6 +34,17 @@ Modes:
       2: usage or handshake error. With --src ADDR the echo requests carry a
       forged inner source; with --expect-none, exit 0 only if NO reply came.
 
+  zeqpeer.py flood-records KEYFILE PEER_PUB ENDPOINT --records FILE
+             [--per-message K] [--rate R] [--malformed]
+      A hostile directory peer (docs/protocol.md "Directory sync"): one
+      handshake, a keepalive (key confirmation), then every record of FILE
+      (directory_records_gen --out) in Records messages (0x05) inside the
+      tunnel, K whole records a message (0: as many as fit), R records a
+      second (0: as fast as it can). It reads what the responder sends as it
+      goes and handshakes again before REKEY_AFTER, so the tunnel stays up.
+      With --malformed, after a pause, zeqwire's malformed directory
+      messages. One JSON line: what was sent. Exit 0 when all of it went out.
+
 Runs with Debian's /usr/bin/python3 and python3-cryptography (38); no other
 third-party module.
 """
@@ -53,6 +64,9 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from zeqwire import (  # the protocol itself, written from PROTOCOL.md
     Initiator,
+    malformed_directory_messages,
+    pack_records,
+    read_record_stream,
     Responder,
     TAU_ZQ_US,
     TYPE_DATA,
@@ -181,8 +195,9 @@ class Peer:
         except ValueError:
             raise UsageError(f"bad endpoint {args.endpoint!r}")
         self.family = socket.AF_INET6 if ":" in self.endpoint[0] else socket.AF_INET
-        self.inner = ipaddress.IPv4Address(args.inner)
-        self.peer_inner = ipaddress.IPv4Address(args.peer_inner)
+        # flood-records sends no IP packets: no tunnel addresses.
+        self.inner = ipaddress.IPv4Address(args.inner) if args.inner else None
+        self.peer_inner = ipaddress.IPv4Address(args.peer_inner) if args.peer_inner else None
         self.src = ipaddress.IPv4Address(args.src) if args.src else self.inner
         self.args = args
         # Sessions of earlier rounds by our index, to tell "old session" from
@@ -301,6 +316,63 @@ class Peer:
         return 0 if totals["lost"] == 0 else 1
 
 
+# ------------------------------------------------------------------- flood
+
+class Flooder(Peer):
+    # Well before REKEY_AFTER (60 Zeqonds, 46.6 s): a new handshake, as a
+    # node's initiator does, so the responder never has to call us.
+    REHANDSHAKE_S = 40.0
+
+    def run(self):
+        records = read_record_stream(self.args.records)
+        messages = pack_records(records, self.args.per_message)
+        info = {"records": len(records), "messages": len(messages), "handshakes": 0,
+                "received": 0, "malformed": 0}
+        with socket.socket(self.family, socket.SOCK_DGRAM) as sock:
+            sess = self.new_session(sock, info)
+            t0 = time.monotonic()
+            for n, msg in enumerate(messages):
+                if time.monotonic() - sess.t0 > self.REHANDSHAKE_S:
+                    sess = self.new_session(sock, info)
+                sock.sendto(sess.seal(msg), self.endpoint)
+                if n % 64 == 63:
+                    info["received"] += self.drain(sock)
+                if self.args.rate:
+                    # Records so far at R a second: sleep off any lead.
+                    ahead = t0 + (n + 1) * len(records) / len(messages) / self.args.rate - time.monotonic()
+                    if ahead > 0:
+                        time.sleep(ahead)
+            info["seconds"] = round(time.monotonic() - t0, 3)
+            if self.args.malformed:
+                # After the flood has been read, so none of these waits in a
+                # queue behind it.
+                time.sleep(1.0)
+                for msg in malformed_directory_messages():
+                    sock.sendto(sess.seal(msg), self.endpoint)
+                    info["malformed"] += 1
+                    time.sleep(0.01)
+            info["received"] += self.drain(sock)
+        print(json.dumps(info), flush=True)
+        return 0
+
+    def new_session(self, sock, info):
+        sess, _ = self.handshake(sock)
+        sess.t0 = time.monotonic()
+        info["handshakes"] += 1
+        # Key confirmation: the responder sends nothing under the new key
+        # until a data message from us authenticates under it.
+        sock.sendto(sess.seal(b""), self.endpoint)
+        return sess
+
+    @staticmethod
+    def drain(sock):
+        n = 0
+        while select.select([sock], [], [], 0)[0]:
+            sock.recvfrom(2048)
+            n += 1
+        return n
+
+
 class UsageError(Exception):
     pass
 
@@ -332,7 +404,13 @@ def main(argv):
     p.add_argument("--wait", type=float, default=2.0, help="seconds to read replies per round")
     p.add_argument("--handshake-timeout", type=float, default=3.0,
                    help="seconds for the handshake, split over two attempts")
-    p.add_argument("mode", nargs="?", choices=["rounds"])
+    p.add_argument("--records", help="flood-records: directory_records_gen --out FILE")
+    p.add_argument("--per-message", type=int, default=1,
+                   help="flood-records: whole records per message (0: as many as fit)")
+    p.add_argument("--rate", type=float, default=0, help="flood-records: records a second (0: unlimited)")
+    p.add_argument("--malformed", action="store_true",
+                   help="flood-records: then send malformed directory messages")
+    p.add_argument("mode", nargs="?", choices=["rounds", "flood-records"])
     p.add_argument("keyfile", nargs="?")
     p.add_argument("peer_pub", nargs="?")
     p.add_argument("endpoint", nargs="?")
@@ -346,6 +424,18 @@ def main(argv):
         return 2 if exc.code else 0
     if args.selftest:
         return selftest(args.vectors)
+    if args.mode == "flood-records":
+        if not args.endpoint or not args.records or not 0 <= args.per_message <= 255:
+            p.print_usage(sys.stderr)
+            return 2
+        try:
+            return Flooder(args).run()
+        except (UsageError, OSError, ValueError) as exc:
+            print(f"zeqpeer: {exc}", file=sys.stderr)
+            return 2
+        except HandshakeError as exc:
+            print(f"zeqpeer: handshake failed: {exc}", file=sys.stderr)
+            return 2
     if args.mode != "rounds" or not args.peer_inner:
         p.print_usage(sys.stderr)
         return 2

@@ -442,3 +442,90 @@ def parse_echo_reply(packet):
     ident, seq = struct.unpack(">HH", icmp[4:8])
     return (ipaddress.IPv4Address(packet[12:16]), ipaddress.IPv4Address(packet[16:20]),
             ident, seq)
+
+
+# ------------------------------------------- directory messages (0x03..0x05)
+# From docs/protocol.md "Directory sync (gossip) and PLAT ticks": in-tunnel
+# control messages, plaintext 0x01 || type || body, the body at most 1200
+# bytes, zero-padded like an IP packet (Session.seal pads). Only what a test
+# peer sends: Records (0x05), whole or one fragment.
+
+PLAINTEXT_CONTROL = 0x01
+DIRECTORY_DIGEST, DIRECTORY_PULL, DIRECTORY_RECORDS = 0x03, 0x04, 0x05
+DIRECTORY_BODY_MAX = 1200
+RECORD_WHOLE_MAX = DIRECTORY_BODY_MAX - 4      # form, n, len(2)
+RECORD_FRAGMENT_BYTES = DIRECTORY_BODY_MAX - 9  # form, id(4), fragment, fragments, len(2)
+
+
+def directory_message(kind, body):
+    return bytes([PLAINTEXT_CONTROL, kind]) + body
+
+
+def records_whole(records):
+    """Records, form 00: n(1) || n x (be16(len) || record); the body <= 1200."""
+    body = bytes([0x00, len(records)]) + b"".join(struct.pack(">H", len(r)) + r for r in records)
+    if not 1 <= len(records) <= 255 or len(body) > DIRECTORY_BODY_MAX or not all(records):
+        raise ValueError("records do not fit one whole-form Records message")
+    return directory_message(DIRECTORY_RECORDS, body)
+
+
+def records_fragments(record_id, record):
+    """Records, form 01: the fragments of a record longer than RECORD_WHOLE_MAX."""
+    if not RECORD_WHOLE_MAX < len(record) <= 255 * RECORD_FRAGMENT_BYTES:
+        raise ValueError("a record of this size is sent whole or not at all")
+    pieces = [record[i:i + RECORD_FRAGMENT_BYTES] for i in range(0, len(record), RECORD_FRAGMENT_BYTES)]
+    return [directory_message(DIRECTORY_RECORDS, bytes([0x01]) + struct.pack(">IBBH", record_id, i, len(pieces), len(p)) + p)
+            for i, p in enumerate(pieces)]
+
+
+def pack_records(records, per_message=0):
+    """Records messages for a list of records: whole ones packed greedily
+    (at most per_message each when given), longer ones in fragments."""
+    out, batch, size, rid = [], [], 2, 1
+    for r in records:
+        if len(r) > RECORD_WHOLE_MAX:
+            out += records_fragments(rid, r)
+            rid += 1
+            continue
+        if batch and (size + 2 + len(r) > DIRECTORY_BODY_MAX or len(batch) == (per_message or 255)):
+            out.append(records_whole(batch))
+            batch, size = [], 2
+        batch.append(r)
+        size += 2 + len(r)
+    if batch:
+        out.append(records_whole(batch))
+    return out
+
+
+def read_record_stream(path):
+    """directory_records_gen --out FILE: be32(len) || record, repeated."""
+    with open(path, "rb") as f:
+        data = f.read()
+    records, i = [], 0
+    while i + 4 <= len(data):
+        n = struct.unpack(">I", data[i:i + 4])[0]
+        records.append(data[i + 4:i + 4 + n])
+        i += 4 + n
+    if i != len(data):
+        raise ValueError(f"{path}: a record runs past the end")
+    return records
+
+
+def malformed_directory_messages():
+    """Directory messages every receiver must refuse as malformed (each one
+    counted once): cut short, a count or form out of range, one type's body
+    under another type, bytes in the padding."""
+    summary = (struct.pack(">QI", 1, 1) + b"\x11" * 32 + b"\x00" + struct.pack(">HH", 0, 0) + b"\x00\x00")
+    return [
+        directory_message(DIRECTORY_RECORDS, b""),                       # no form byte
+        directory_message(DIRECTORY_RECORDS, b"\x00"),                   # whole form, no n
+        directory_message(DIRECTORY_RECORDS, b"\x00\x00"),               # n = 0
+        directory_message(DIRECTORY_RECORDS, b"\x00\x01\x00\x40ZQD"),    # len 64, 3 bytes follow
+        directory_message(DIRECTORY_RECORDS, b"\x07\x01\x00\x01Z"),      # form 7
+        directory_message(DIRECTORY_RECORDS, b"\x01" + struct.pack(">IBBH", 9, 0, 1, 1) + b"Z"),  # 1 fragment
+        directory_message(DIRECTORY_DIGEST, struct.pack(">Q", 1)),       # digest cut after its Zeqond
+        directory_message(DIRECTORY_DIGEST, b"\x00\x01\x00\x01Z"),      # a Records body as a digest
+        directory_message(DIRECTORY_PULL, b"\x00\x00"),                 # pull of nothing
+        directory_message(DIRECTORY_PULL, summary),                     # a digest body as a pull
+        directory_message(DIRECTORY_RECORDS, b"\x00\x01\x00\x01Z" + b"\x00\x00\x01"),  # not zero after the body
+    ]
