@@ -91,14 +91,7 @@ log "node9 in every directory $(ms_since "$T0") ms after the cluster was healthy
 in_n 9 ping -c1 -W3 "$(tun 1)" >/dev/null || fail "node9 cannot reach node1"
 
 log "node10, its clock 90 Zeqonds ahead: its record refused everywhere"
-FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
-[ -f "$FAKETIME_LIB" ] || fail "libfaketime missing (Debian package faketime; scripts/install-deps.sh installs it)"
-cat > "$WORK/faked-zeqvpnd" <<SH
-#!/bin/sh
-exec env LD_PRELOAD=$FAKETIME_LIB FAKETIME="+70s" FAKETIME_DONT_FAKE_MONOTONIC=1 $ZEQVPND "\$@"
-SH
-chmod +x "$WORK/faked-zeqvpnd"
-ZEQVPND=$WORK/faked-zeqvpnd start_n 10
+start_n_clock_ahead 10 70s
 ok=0
 for _ in $(seq 40); do
   if ctl n1 --json directory | jq -e '.offers.from_the_future > 0' >/dev/null; then ok=1; break; fi

@@ -97,14 +97,7 @@ ctl n2 --json directory | jq -e '.revocation_lists | length == 1' >/dev/null || 
 if in_n 7 ping -c1 -W2 "$(tun 2)" >/dev/null 2>&1; then fail "revoked node7 still reaches node2"; fi
 
 log "node9, its clock 90 Zeqonds ahead, is refused"
-FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
-[ -f "$FAKETIME_LIB" ] || fail "libfaketime missing (Debian package faketime; scripts/install-deps.sh installs it)"
-cat > "$WORK/faked-zeqvpnd" <<SH
-#!/bin/sh
-exec env LD_PRELOAD=$FAKETIME_LIB FAKETIME="+70s" FAKETIME_DONT_FAKE_MONOTONIC=1 $ZEQVPND "\$@"
-SH
-chmod +x "$WORK/faked-zeqvpnd"
-ZEQVPND=$WORK/faked-zeqvpnd start_n 9
+start_n_clock_ahead 9 70s
 ok=0
 for _ in $(seq 1 30); do
   if grep -q "rejected_clock\|clock" "$WORK/n1.log" && ctl n1 --json status | jq -e '.handshakes.rejected.rejected_clock > 0' >/dev/null 2>&1; then ok=1; break; fi

@@ -113,3 +113,17 @@ move_node() {
   done
   ms_since "$t"
 }
+
+# start_n_clock_ahead I OFFSET: node I with its wall clock OFFSET ahead
+# (libfaketime, e.g. 70s = 90 Zeqonds; its monotonic clock is left alone, so
+# only Zeqond stamps move, not timers).
+start_n_clock_ahead() {
+  local lib=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+  [ -f "$lib" ] || fail "libfaketime missing (Debian package faketime; scripts/install-deps.sh installs it)"
+  cat > "$WORK/faked-zeqvpnd" <<SH
+#!/bin/sh
+exec env LD_PRELOAD=$lib FAKETIME="+$2" FAKETIME_DONT_FAKE_MONOTONIC=1 $ZEQVPND "\$@"
+SH
+  chmod +x "$WORK/faked-zeqvpnd"
+  ZEQVPND=$WORK/faked-zeqvpnd start_n "$1"
+}
