@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <cctype>
@@ -161,6 +162,8 @@ namespace {
 // What a failed I/O step says, for people.
 std::string describe(const error_code& ec) {
   if (ec == beast::error::timeout) return "timed out";
+  if (ec == asio::error::timed_out)  // TCP_USER_TIMEOUT (set_dead_path_timeout)
+    return "the connection is dead (nothing sent on it was acknowledged: the network path to etcd is gone)";
   if (ec.category() == asio::error::get_ssl_category()) {
     std::string m = "TLS: " + ec.message();
     if (m.find("alert") != std::string::npos && m.find("certificate") != std::string::npos)
@@ -187,6 +190,28 @@ void keep_alive_probes(tcp::socket& socket) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
 #endif
 }
+
+// Whether this host has lost the connection's local address (the host's
+// address changed, e.g. it moved to another network): such a connection is
+// dead without a word, nothing sent from it leaves and nothing sent to it
+// arrives, so it would hold a call until its deadline. A UDP bind to the
+// address says so (EADDRNOTAVAIL); anything else (the address is still
+// there, a non-local bind allowed, no socket to spare) counts as not lost.
+bool lost_local_address(tcp::socket& socket, std::string* address) {
+  error_code ec;
+  tcp::endpoint local = socket.local_endpoint(ec);
+  if (ec) return false;
+  local.port(0);
+  const int fd = ::socket(local.protocol().family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool lost = ::bind(fd, local.data(), socklen_t(local.size())) != 0 && errno == EADDRNOTAVAIL;
+  ::close(fd);
+  if (lost && address) *address = local.address().to_string();
+  return lost;
+}
+
+// How often a connection with a call or a stream on it is checked for that.
+constexpr std::chrono::milliseconds PATH_CHECK_INTERVAL{250};
 
 // One TCP (and TLS) connection with what an exchange on it needs. Handlers
 // hold it by shared_ptr, so that close() can drop it while Beast's composed
@@ -236,19 +261,28 @@ struct Job {
 struct EtcdClient::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_, std::vector<EtcdEndpoint> eps, std::shared_ptr<EtcdTlsContext> tls_,
        std::chrono::milliseconds timeout_)
-      : io(io_), endpoints(std::move(eps)), tls(std::move(tls_)), timeout(timeout_), resolver(io_), resolve_timer(io_) {}
+      : io(io_),
+        endpoints(std::move(eps)),
+        tls(std::move(tls_)),
+        timeout(timeout_),
+        resolver(io_),
+        resolve_timer(io_),
+        path_timer(io_) {}
   ~Impl() { secure_wipe(token.data(), token.capacity()); }
 
   asio::io_context& io;
   std::vector<EtcdEndpoint> endpoints;
   std::shared_ptr<EtcdTlsContext> tls;
   std::chrono::milliseconds timeout;
+  std::chrono::milliseconds dead_path_timeout{0};  // TCP_USER_TIMEOUT; 0: the kernel's
   std::string token;
   size_t current = 0;
   bool alive = true;  // the EtcdClient exists: callbacks may run
 
   tcp::resolver resolver;
   asio::steady_timer resolve_timer;
+  asio::steady_timer path_timer;  // checks the local address while a job runs
+  bool path_timer_armed = false;
   std::shared_ptr<Conn> conn;
   std::deque<Job> queue;
   std::optional<Job> active;
@@ -269,8 +303,38 @@ struct EtcdClient::Impl : std::enable_shared_from_this<Impl> {
     queue.pop_front();
     ++gen;
     deadline = std::chrono::steady_clock::now() + timeout;
-    if (conn && conn->open) send();
-    else connect();
+    check_path_soon();
+    if (conn && conn->open) {
+      // A kept connection from an address this host no longer has is dead:
+      // said at once rather than after the deadline (and the caller's other
+      // connections from that address are dead too).
+      if (std::string address; lost_local_address(conn->lowest().socket(), &address)) return fail(lost_address(address));
+      return send();
+    }
+    connect();
+  }
+
+  static std::string lost_address(const std::string& address) {
+    return "this host no longer has the connection's address " + address +
+           " (its address changed): the connection is dead";
+  }
+
+  // While a job runs (a call, or a stream for as long as it lasts), its
+  // connection is checked every PATH_CHECK_INTERVAL for the loss of its
+  // local address: an answer on its way when the address went never comes.
+  void check_path_soon() {
+    if (path_timer_armed) return;
+    path_timer_armed = true;
+    path_timer.expires_after(PATH_CHECK_INTERVAL);
+    path_timer.async_wait([self = shared_from_this()](error_code e) {
+      if (e) return;  // canceled by close(), which disarmed it
+      self->path_timer_armed = false;
+      if (!self->alive || !self->active) return;
+      std::string address;
+      if (self->conn && self->conn->open && lost_local_address(self->conn->lowest().socket(), &address))
+        return self->fail(lost_address(address));
+      self->check_path_soon();
+    });
   }
 
   void drop_conn() {
@@ -317,6 +381,8 @@ struct EtcdClient::Impl : std::enable_shared_from_this<Impl> {
     ++gen;
     resolver.cancel();
     resolve_timer.cancel();
+    path_timer.cancel();
+    path_timer_armed = false;
     drop_conn();
     std::deque<Job> jobs;
     if (active) jobs.push_back(std::move(*active));
@@ -371,6 +437,7 @@ struct EtcdClient::Impl : std::enable_shared_from_this<Impl> {
       error_code ignored;
       c->lowest().socket().set_option(tcp::no_delay(true), ignored);
       keep_alive_probes(c->lowest().socket());
+      self->dead_path_after(c->lowest().socket());
       if (!c->secure) {
         c->open = true;
         return self->send();
@@ -398,6 +465,21 @@ struct EtcdClient::Impl : std::enable_shared_from_this<Impl> {
       c->open = true;
       self->send();
     });
+  }
+
+  // What was sent and not acknowledged for dead_path_timeout ends the
+  // connection (ETIMEDOUT), whatever the call's deadline: the network path
+  // is gone (a route, the peer host), not etcd slow to answer (the kernel
+  // acknowledges a request at once however long etcd takes over it). With
+  // the keep-alive probes, it also ends a silent stream whose path went.
+  void dead_path_after(tcp::socket& socket) const {
+#if defined(TCP_USER_TIMEOUT)
+    if (dead_path_timeout.count() <= 0) return;
+    const unsigned ms = unsigned(dead_path_timeout.count());
+    ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+#else
+    (void)socket;
+#endif
   }
 
   // ---- one exchange
@@ -592,6 +674,8 @@ void EtcdClient::set_token(std::string token) {
 }
 
 void EtcdClient::set_timeout(std::chrono::milliseconds timeout) { impl_->timeout = timeout; }
+
+void EtcdClient::set_dead_path_timeout(std::chrono::milliseconds timeout) { impl_->dead_path_timeout = timeout; }
 
 void EtcdClient::call(std::string path, std::string body, size_t max_body, Done done, bool wipe_body) {
   Job job;

@@ -8,6 +8,13 @@
 // connection; a stream (the watch) hands its answer line by line as it
 // arrives and owns the connection until it ends.
 //
+// A dead connection is told from a slow etcd: one whose local address this
+// host no longer has (the host's address changed) fails its call or stream
+// at once, checked before a kept connection is used again and every 250 ms
+// while a call or stream is on it; one whose sent data goes unacknowledged
+// (set_dead_path_timeout: a route or the peer host gone) is ended by the
+// kernel. Neither waits for the call's deadline.
+//
 // Callback-driven on the caller's io_context (Boost.Asio stays in the .cpp:
 // many files include directory headers). Every callback runs on that
 // io_context's thread, posted, never from inside a call of this class.
@@ -83,6 +90,11 @@ class EtcdClient {
   void set_token(std::string token);
   // The deadline of calls started from now on.
   void set_timeout(std::chrono::milliseconds timeout);
+  // Connections made from now on end when what they sent stays
+  // unacknowledged this long (TCP_USER_TIMEOUT; 0, the default: the
+  // kernel's, many minutes): the call or stream on it fails then with an
+  // error saying the connection is dead.
+  void set_dead_path_timeout(std::chrono::milliseconds timeout);
 
   // POST path with body. Connects first when needed; the whole call
   // (connect, TLS, write, read) has the timeout. done gets the reply of any

@@ -36,8 +36,12 @@ constexpr size_t MAX_RANGE_PAGE_BYTES = 64u << 20;     // a page of the snapshot
 constexpr size_t MAX_WATCH_LINE_BYTES = 8u << 20;      // one watch answer (fragmented by etcd above ~1.5 MiB)
 constexpr size_t MAX_SNAPSHOT_KEYS = 1'000'000;
 constexpr int64_t RANGE_PAGE_KEYS = 128;               // quartered while pages come back too large
+// Between rounds of tries once every endpoint failed: doubling from 100 ms
+// up to 1.5 s, so that etcd back after an outage (every member down) is
+// found again within 1.5 s plus a round of connects (a new node is in every
+// directory within 5 Zeqonds, 3.9 s, of the cluster being healthy again).
 constexpr milliseconds FIRST_BACKOFF{100};
-constexpr milliseconds MAX_BACKOFF{5000};
+constexpr milliseconds MAX_BACKOFF{1500};
 // What the destructor allows itself: the lease revoke, then the thread's end.
 constexpr milliseconds REVOKE_TIMEOUT{600};
 constexpr milliseconds STOP_WAIT{850};
@@ -67,6 +71,17 @@ struct EtcdDirectory::Impl {
         grace_timer(io),
         work(asio::make_work_guard(io)) {
     st.endpoint = unary.endpoint().url;
+    unary.set_dead_path_timeout(dead_path_timeout());
+    watch.set_dead_path_timeout(dead_path_timeout());
+  }
+
+  // A connection whose path died (sent data unacknowledged) ends after
+  // ttl/3 at most: the lease is kept alive every ttl/3, so a keep-alive (or
+  // a put it waits behind) stuck on a dead path is given up, and the lease
+  // renewed through a new session, before the lease can expire. Never more
+  // than the request timeout.
+  milliseconds dead_path_timeout() const {
+    return std::min(milliseconds(settings.timeout_ms), milliseconds(settings.lease_ttl_s * 1000 / 3));
   }
 
   // Declared first: destroyed last, after the clients (whose handlers it
@@ -85,7 +100,8 @@ struct EtcdDirectory::Impl {
 
   // ---- the io thread's own state
   uint64_t session = 0;  // bumped when a session ends: older callbacks do nothing
-  bool established = false;
+  bool established = false;  // the watch is running (created) in this session
+  bool lease_ok = false;     // the lease is known alive in this session: writes may go
   bool ever_established = false;
   enum class Reported { kUnknown, kUp, kDown } reported = Reported::kUnknown;
   std::string last_why;
@@ -190,6 +206,7 @@ struct EtcdDirectory::Impl {
     if (stopping) return;
     ++session;
     established = false;
+    lease_ok = false;
     writing = false;
     watch.use_endpoint(unary.endpoint_index());
     bump([&](EtcdStatus& s) { s.endpoint = unary.endpoint().url; });
@@ -215,7 +232,7 @@ struct EtcdDirectory::Impl {
 
   // Keeps the lease this node had if etcd still has it; otherwise a new one.
   void lease_step() {
-    if (lease_id == 0) return grant([this] { view_step(); });
+    if (lease_id == 0) return grant([this] { lease_alive(); });
     call("/v3/lease/keepalive", etcd::lease_id_request(lease_id), MAX_ANSWER_BYTES, [this](Result<EtcdReply> r) {
       int64_t code;
       auto body = answer(r, "the lease keep-alive", code);
@@ -225,8 +242,8 @@ struct EtcdDirectory::Impl {
       bump([](EtcdStatus& s) { ++s.keepalives; });
       lease_header = lease->header;
       next_keepalive = Clock::now() + keepalive_interval();
-      if (lease->ttl > 0) return view_step();
-      grant([this] { view_step(); });
+      if (lease->ttl > 0) return lease_alive();
+      grant([this] { lease_alive(); });
     });
   }
 
@@ -257,6 +274,16 @@ struct EtcdDirectory::Impl {
 
   milliseconds keepalive_interval() const {
     return std::max(milliseconds(200), milliseconds(std::max<int64_t>(lease_ttl, 1) * 1000 / 3));
+  }
+
+  // The session's lease is alive: the view (watch, or snapshot then watch)
+  // is made, and pending writes go at once beside it rather than after it
+  // (the watch reports them whenever it starts: it resumes from a revision
+  // before them). A failover delays a publish by a connect and a keep-alive.
+  void lease_alive() {
+    lease_ok = true;
+    view_step();
+    pump();
   }
 
   // Resumes the watch from the last revision when etcd still has it.
@@ -394,6 +421,7 @@ struct EtcdDirectory::Impl {
     const bool was = established;
     ++session;
     established = false;
+    lease_ok = false;
     writing = false;
     keepalive_timer.cancel();
     watch.close();
@@ -424,10 +452,11 @@ struct EtcdDirectory::Impl {
 
   // ------------------------------------------------------------ writes
 
-  // One write at a time on the session: the keep-alive when due, then
-  // deletes, then puts; otherwise sleeps until the next keep-alive.
+  // One write at a time on the session, once its lease is known alive: the
+  // keep-alive when due, then deletes, then puts; otherwise sleeps until the
+  // next keep-alive.
   void pump() {
-    if (!established || writing || stopping) return;
+    if (!lease_ok || writing || stopping) return;
     if (Clock::now() >= next_keepalive) return keepalive();
     std::string name;
     std::optional<Bytes> value;

@@ -6,7 +6,10 @@
 // directory and its tunnels; when etcd is back it resumes the watch from the
 // last revision it saw (a fresh snapshot only when that revision is gone:
 // compacted, or a new cluster), re-grants its lease if it expired meanwhile
-// and puts every published value again.
+// and puts every published value again. A connection that died without a
+// word is not waited on until the request timeout: one from an address this
+// host no longer has (it moved) is dropped at once, one whose path went
+// within ttl/3 (sent data unacknowledged), so the lease outlives either.
 //
 // Talks to etcd's v3 JSON gateway (etcd >= 3.4: HTTP/1.1 + JSON) through
 // directory/etcd_client.hpp, with TLS and etcd user/password auth. Runs on
@@ -85,7 +88,7 @@ class EtcdDirectory {
   // endpoint URL, https without TLS files that load, a client certificate
   // without its key, an empty prefix, a TTL or timeout out of range. Not
   // reaching etcd is not an error here: it keeps retrying (backoff up to
-  // 5 s) and reports connection(false, why).
+  // 1.5 s) and reports connection(false, why).
   static Result<std::unique_ptr<EtcdDirectory>> start(EtcdSettings settings, Callbacks callbacks);
 
   // Thread-safe. Puts value under prefix/name attached to this directory's

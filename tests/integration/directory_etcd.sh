@@ -46,7 +46,7 @@ DIRECTORY_YAML="directory:
   backend: etcd
   endpoints: [http://${ETCD_IP[0]}:2379, http://${ETCD_IP[1]}:2379, http://${ETCD_IP[2]}:2379]
   prefix: /zeqvpn/$TAG
-  lease_ttl: 3"
+  lease_ttl: 6"
 for i in $(seq 1 10); do
   add_node "$i"
   node_yaml "$i" "$DIRECTORY_YAML"

@@ -5,11 +5,13 @@
 // restarted on the same ports. Every member is killed when the cluster goes
 // away, and the kernel kills them if the test process dies first
 // (PR_SET_PDEATHSIG). Also: etcdctl runs, openssl-made test certificates,
-// and a TCP relay the test can cut.
+// a TCP relay the test can cut or hold, and a network namespace of the
+// test's own where it can take an address away (a host that moves).
 #pragma once
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <signal.h>
@@ -20,10 +22,13 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <thread>
@@ -136,16 +141,19 @@ struct TestPki {
   }
 };
 
-// A TCP relay on 127.0.0.1 to one port, which the test can cut (every
-// connection dropped, new ones closed at once) and mend: a client that
-// loses etcd while etcd itself carries on.
+// A TCP relay on 127.0.0.1 (or another local IPv4 address) to one port of
+// 127.0.0.1, which the test can cut (every connection dropped, new ones
+// closed at once) and mend: a client that loses etcd while etcd itself
+// carries on; or hold (nothing relayed either way, every connection kept
+// open: what was sent is acknowledged and never answered) and release.
 class TcpProxy {
  public:
-  explicit TcpProxy(uint16_t upstream) : upstream_(upstream) {
+  explicit TcpProxy(uint16_t upstream, const std::string& listen_ip = "127.0.0.1")
+      : upstream_(upstream), listen_ip_(listen_ip) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::inet_pton(AF_INET, listen_ip_.c_str(), &sa.sin_addr);
     ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
     ::listen(fd_, 16);
     socklen_t len = sizeof sa;
@@ -165,14 +173,22 @@ class TcpProxy {
   TcpProxy(const TcpProxy&) = delete;
   TcpProxy& operator=(const TcpProxy&) = delete;
 
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string endpoint() const { return "http://" + listen_ip_ + ":" + std::to_string(port_); }
   void cut() { cut_ = true; }
   void mend() { cut_ = false; }
+  // Returns once nothing is relayed any more.
+  void hold() {
+    hold_ = true;
+    const uint64_t now = rounds_;
+    while (rounds_ < now + 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  void release() { hold_ = false; }
 
  private:
   // One thread: poll() over the listening socket and every pair.
   void run() {
     while (!stop_) {
+      ++rounds_;
       if (cut_) {
         for (auto& [a, b] : pairs_) {
           ::close(a);
@@ -181,7 +197,9 @@ class TcpProxy {
         pairs_.clear();
       }
       std::vector<pollfd> fds{{fd_, POLLIN, 0}};
+      const bool held = hold_;  // held: what arrives stays unread, nothing is noticed
       for (auto& [a, b] : pairs_) {
+        if (held) break;
         fds.push_back({a, POLLIN, 0});
         fds.push_back({b, POLLIN, 0});
       }
@@ -228,11 +246,90 @@ class TcpProxy {
   }
 
   uint16_t upstream_;
+  std::string listen_ip_;
   int fd_ = -1;
   uint16_t port_ = 0;
-  std::atomic<bool> stop_{false}, cut_{false};
+  std::atomic<bool> stop_{false}, cut_{false}, hold_{false};
+  std::atomic<uint64_t> rounds_{0};
   std::vector<std::pair<int, int>> pairs_;
   std::thread thread_;
+};
+
+// A network namespace of the calling thread's own, loopback up, inherited by
+// the threads and processes it starts from then on (etcd members, relays,
+// the directory's thread): there the test may add and remove addresses and
+// routing rules, e.g. take away the local address of a client's
+// connections (a host that moved: the connections die without a word). It
+// needs CAP_SYS_ADMIN (root), or else unprivileged user namespaces and a
+// single-threaded process; ok() says whether it worked, why() why not. The
+// thread goes back to its own network at the end when it can (not out of a
+// user namespace).
+class PrivateNetwork {
+ public:
+  PrivateNetwork() {
+    original_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    for (const char* p : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
+      if (::access(p, X_OK) == 0) {
+        ip_ = p;
+        break;
+      }
+    if (ip_.empty()) {
+      why_ = "no ip command (Debian package iproute2)";
+      return;
+    }
+    if (::unshare(CLONE_NEWNET) != 0) {
+      const int first = errno;
+      if (!enter_user_namespace()) {
+        why_ = std::string("cannot make a network namespace: ") + std::strerror(first) +
+               " (needs root, or unprivileged user namespaces)";
+        return;
+      }
+    }
+    entered_ = true;
+    std::string out;
+    if (!ip("link set lo up", &out)) {
+      why_ = "ip link set lo up: " + out;
+      return;
+    }
+    ok_ = true;
+  }
+  ~PrivateNetwork() {
+    if (original_ < 0) return;
+    if (entered_) (void)::setns(original_, CLONE_NEWNET);
+    ::close(original_);
+  }
+  PrivateNetwork(const PrivateNetwork&) = delete;
+  PrivateNetwork& operator=(const PrivateNetwork&) = delete;
+
+  bool ok() const { return ok_; }
+  const std::string& why() const { return why_; }
+  // Runs `ip ARGS` in the namespace; true when it exited 0.
+  bool ip(const std::string& args, std::string* output = nullptr) const {
+    return run_command(ip_ + " " + args, output) == 0;
+  }
+
+ private:
+  // The unprivileged way: a user namespace (this user as its root) with the
+  // network namespace. Only a single-threaded process may enter one.
+  static bool enter_user_namespace() {
+    const uid_t uid = ::getuid();
+    const gid_t gid = ::getgid();
+    if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) return false;
+    auto write = [](const char* path, const std::string& text) {
+      std::ofstream f(path);
+      f << text;
+      f.close();
+      return !f.fail();
+    };
+    write("/proc/self/setgroups", "deny");
+    return write("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1\n") &&
+           write("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1\n");
+  }
+
+  int original_ = -1;
+  bool entered_ = false;
+  bool ok_ = false;
+  std::string ip_, why_;
 };
 
 // One to a few etcd members, all on 127.0.0.1.
