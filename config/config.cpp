@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include <netinet/in.h>
+
 #include <yaml-cpp/yaml.h>
 
 #include <map>
@@ -322,6 +324,13 @@ class Parser {
         std::string field = "directory.advertise[" + std::to_string(i) + "]";
         auto ep = parse_udp_endpoint(string_of(list[i], field));
         if (!ep) fail(list[i], field, "expected an IP address and port like 198.51.100.7:51820 or [2001:db8::1]:51820");
+        const auto* a = reinterpret_cast<const uint8_t*>(&ep->sa.sin6_addr);
+        const bool v4 = IN6_IS_ADDR_V4MAPPED(&ep->sa.sin6_addr);
+        const bool unspecified = v4 ? (a[12] | a[13] | a[14] | a[15]) == 0 : IN6_IS_ADDR_UNSPECIFIED(&ep->sa.sin6_addr);
+        if (unspecified || ep->sa.sin6_port == 0)
+          fail(list[i], field, "expected an address other nodes can send to and a port other than 0, got " + ep->to_string());
+        if (std::find(c.advertise.begin(), c.advertise.end(), *ep) != c.advertise.end())
+          fail(list[i], field, ep->to_string() + " is listed twice; list each endpoint once");
         c.advertise.push_back(*ep);
       }
     }

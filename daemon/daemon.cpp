@@ -318,7 +318,10 @@ Result<std::string> Daemon::apply(const Config& next) {
     }
     return Status::ok();
   });
-  if (!change) return change.status();
+  if (!change) {
+    if (directory_) (void)directory_->merge_trust(trust_);  // the trust that still runs
+    return change.status();
+  }
   // After the peers changed, so that a new exit peer exists.
   if (Status s = exit_client_->reconfigure(next); !s)
     spdlog::error("reload: the rest is applied, but the exit is as before: {}", s.message());

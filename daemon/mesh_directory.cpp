@@ -133,13 +133,24 @@ void MeshDirectory::stop() {
 void MeshDirectory::etcd_put(const std::string& name, const Bytes& value, std::vector<std::string>& accepted,
                              std::vector<std::string>& dropped) {
   const uint64_t now_z = clock_.zeqond();
+  // A node record counts only under its own ZID: otherwise any member could
+  // put a copy of another node's record under a key of its choosing and
+  // delete that key to make every node forget the other.
+  auto rec = decode_directory_record(value);
+  const bool node = rec && rec->kind == RecordKind::kNode;
+  if (node && rec->node.certificate.body.zid != name) {
+    ++etcd_misplaced_;
+    OfferOutcome misplaced{OfferVerdict::kMalformed,
+                           "the key names " + name + " but the record is " + rec->node.certificate.body.zid + "'s",
+                           {}};
+    log_refused("etcd key " + name, misplaced);
+    return;
+  }
   OfferOutcome o = store_.offer(value, now_z, "etcd");
-  if (auto rec = decode_directory_record(value); rec && rec->kind == RecordKind::kNode)
-    etcd_names_[name] = rec->node.certificate.body.zid;
+  if (node) etcd_names_[name] = name;
   if (o.accepted()) {
     digest_.invalidate();
-    if (auto rec = decode_directory_record(value); rec && rec->kind == RecordKind::kNode)
-      accepted.push_back(rec->node.certificate.body.zid);
+    if (node) accepted.push_back(name);
     dropped.insert(dropped.end(), o.dropped.begin(), o.dropped.end());
   } else {
     log_refused("etcd key " + name, o);
@@ -174,7 +185,12 @@ void MeshDirectory::etcd_deleted(const std::string& name) {
   if (it == etcd_names_.end()) return;
   const std::string zid = it->second;
   etcd_names_.erase(it);
-  if (zid == own_zid_ || !store_.remove(zid)) return;
+  if (zid == own_zid_) {
+    // Deleted by someone else (an operator, a compromised member): put back.
+    if (const HeldRecord* own = store_.find(own_zid_); own && etcd_) etcd_->publish(own_zid_, own->record.encoded);
+    return;
+  }
+  if (!store_.remove(zid)) return;
   digest_.invalidate();
   spdlog::info("directory: {} left (its etcd key {} is gone)", zid, name);
   absorb({}, {zid});
@@ -259,6 +275,10 @@ void MeshDirectory::start() {
 void MeshDirectory::reloaded(const DirectoryConfig& config) {
   settings_.config.idle_timeout_z = config.idle_timeout_z;
   settings_.config.advertise = config.advertise;
+  // A peer the reload took out of the YAML is still a member: the node
+  // learns it again from its record.
+  for (const auto& [zid, held] : store_.records())
+    if (zid != own_zid_) to_learn_.insert(zid);
   start();
 }
 
@@ -325,7 +345,9 @@ void MeshDirectory::publish_own(uint64_t now_z) {
   if (!own) return;  // without a certificate no node would take our record
   auto endpoints = own_endpoints();
   const HeldRecord* held = store_.find(own_zid_);
-  const bool same = held && held->record.node.certificate.encoded == own->encoded &&
+  // The record held must be the one this process signed last: a stale copy
+  // of our own (from the cache, a peer or etcd) is replaced at once.
+  const bool same = held && held->record.encoded == last_signed_ && held->record.node.certificate.encoded == own->encoded &&
                     endpoints == published_endpoints_ && now_z < held->record.node.made_z + DIRECTORY_REPUBLISH_EVERY_Z;
   if (same) return;
   NodeRecord r;
@@ -336,16 +358,19 @@ void MeshDirectory::publish_own(uint64_t now_z) {
   r.made_z = now_z;
   auto signed_record = sign_node_record(std::move(r), signing_);
   if (!signed_record) {
-    if (publish_failures_++ == 0) spdlog::warn("directory: this node's record cannot be made: {}", signed_record.message());
+    publish_failed("this node's record cannot be made: " + signed_record.message() +
+                   (settings_.config.advertise.empty() ? "" : "; check directory.advertise"));
     return;
   }
   OfferOutcome o = store_.offer(signed_record->encoded, now_z, "self");
   if (!o.accepted()) {
-    if (publish_failures_++ == 0)
-      spdlog::warn("directory: this node's own record was refused ({}: {}); check mesh.certificate and the clock",
-                   offer_verdict_name(o.verdict), o.detail);
+    publish_failed("this node's own record was refused (" + std::string(offer_verdict_name(o.verdict)) + ": " +
+                   o.detail + "); check mesh.certificate and the clock");
     return;
   }
+  last_signed_ = signed_record->encoded;
+  last_publish_failure_.clear();
+  removed_.erase(own_zid_);
   ++published_;
   published_endpoints_ = endpoints;
   if (etcd_) etcd_->publish(own_zid_, signed_record->encoded);
@@ -363,6 +388,14 @@ void MeshDirectory::push_lists() {
   for (const auto& [issuer, held] : store_.revocation_lists())
     for (auto& [zid, link] : links_)
       if (link.up) link.gossip->push_revocation_list(issuer);
+}
+
+// Each reason once (a Zeqond's retry of the same failure is not news).
+void MeshDirectory::publish_failed(const std::string& why) {
+  ++publish_failures_;
+  if (why == last_publish_failure_) return;
+  last_publish_failure_ = why;
+  spdlog::warn("directory: {}", why);
 }
 
 void MeshDirectory::tick() {
@@ -580,7 +613,8 @@ json MeshDirectory::report() const {
             {"puts", e.puts},                 {"put_errors", e.put_errors},   {"watch_events", e.watch_events},
             {"reconnects", e.reconnects},     {"resyncs", e.resyncs},         {"snapshots", e.snapshots},
             {"keepalives", e.keepalives},     {"lease_grants", e.lease_grants}, {"malformed", e.malformed},
-            {"dropped", e.dropped},           {"last_error", e.last_error},   {"keys", etcd_names_.size()}};
+            {"dropped", e.dropped},           {"last_error", e.last_error},   {"keys", etcd_names_.size()},
+            {"misplaced_records", etcd_misplaced_}};
   }
   return {{"backend", settings_.config.backend == DirectoryBackend::kEtcd ? "etcd" : "embedded"},
           {"etcd", etcd},

@@ -110,6 +110,7 @@ class MeshDirectory final : public TunnelEvents, public Node::ControlListener {
   // Queues every held revocation list to every gossip peer (a new one spreads at once).
   void push_lists();
   void publish_own(uint64_t now_z);
+  void publish_failed(const std::string& why);
   void once_per_zeqond(uint64_t now_z);
   void flush_cache();
   void log_refused(const std::string& from, const OfferOutcome& outcome);
@@ -146,11 +147,14 @@ class MeshDirectory final : public TunnelEvents, public Node::ControlListener {
   uint64_t ticks_ = 0;
   uint64_t published_ = 0, publish_failures_ = 0;
   std::vector<UdpEndpoint> published_endpoints_;
+  Bytes last_signed_;  // this process's latest own record
+  std::string last_publish_failure_;
   uint64_t cache_writes_ = 0, cache_failures_ = 0, cache_loaded_ = 0;
   uint64_t plat_flags_logged_z_ = 0;
   std::unique_ptr<EtcdDirectory> etcd_;
   std::map<std::string, std::string, std::less<>> etcd_names_;  // etcd key name -> the ZID its record held
   bool etcd_connected_ = false;
+  uint64_t etcd_misplaced_ = 0;  // node records under another node's key
   std::string etcd_why_;
 };
 

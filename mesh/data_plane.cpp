@@ -1,5 +1,7 @@
 #include "mesh/data_plane.hpp"
 
+#include <set>
+
 #include <algorithm>
 
 namespace zeq {
@@ -23,6 +25,21 @@ void DataPlane::remove_peer(Peer& peer) {
   peers.erase(it);
   publish_table();  // the new table no longer names it
   quiescence.retire(std::move(retired));
+}
+
+void DataPlane::remove_peers(const std::vector<Peer*>& gone) {
+  const std::set<const Peer*> set(gone.begin(), gone.end());
+  std::vector<std::shared_ptr<Peer>> retired;
+  for (auto it = peers.begin(); it != peers.end();) {
+    if (set.count(it->get())) {
+      retired.emplace_back(std::move(*it));
+      it = peers.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  publish_table();  // the new table no longer names them
+  for (auto& p : retired) quiescence.retire(std::move(p));
 }
 
 void DataPlane::publish_table() {

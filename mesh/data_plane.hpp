@@ -55,6 +55,8 @@ struct DataPlane {
   Peer& add_peer(const PeerSettings& settings);
   // Unlists the peer and retires it; its keys must be retired already.
   void remove_peer(Peer& peer);
+  // The same for many, with one table published for the batch.
+  void remove_peers(const std::vector<Peer*>& gone);
   // Rebuilds the table from `peers` and swaps it in for the workers.
   void publish_table();
   // The prefixes cryptokey routing gives the peer: its effective_allowed_ips,

@@ -48,7 +48,12 @@ void SessionManager::learn_peers(const std::vector<KnownPeer>& known) {
     }
     if (peer) {
       peer->from_directory = true;
-      if (peer->known_endpoints != k.endpoints) {
+      // A YAML peer's endpoint is the operator's (a NAT's public address the
+      // record cannot know): the record's endpoints serve only one the YAML
+      // gives none.
+      const bool record_endpoints =
+          peer->certified_only || (!peer->settings.endpoint && peer->settings.endpoint_host.empty());
+      if (record_endpoints && peer->known_endpoints != k.endpoints) {
         // The peer moved when the endpoint in use was one its record listed
         // and is not any more: packets go to the new place at once, the
         // session's keys stay (the peer still has them). Without a session
@@ -102,20 +107,30 @@ void SessionManager::learn_peers(const std::vector<KnownPeer>& known) {
   if (routes_changed_) routes_changed_();
 }
 
+// One pass and one table for the batch: an emptied etcd or a CA's batch of
+// certificates expiring together may drop thousands of peers at once.
 void SessionManager::unlearn_peers(const std::vector<std::string>& zids) {
-  for (const auto& zid : zids) {
-    Peer* peer = nullptr;
-    for (const auto& p : plane_.peers)
-      if (p->key.zid == zid) peer = p.get();
-    if (!peer || !peer->from_directory) continue;
-    if (peer->certified_only) {
-      spdlog::info("peer {}: its directory record is gone; forgotten", peer->label());
-      forget(*peer, "peer_left_directory");
+  if (zids.empty()) return;
+  const std::set<std::string, std::less<>> gone(zids.begin(), zids.end());
+  std::vector<Peer*> forgotten;
+  for (const auto& p : plane_.peers) {
+    if (!p->from_directory || !gone.count(p->key.zid)) continue;
+    if (p->certified_only) {
+      forgotten.push_back(p.get());
     } else {
-      peer->from_directory = false;
-      peer->known_endpoints.clear();
+      p->from_directory = false;
+      p->known_endpoints.clear();
     }
   }
+  if (forgotten.empty()) return;
+  for (Peer* peer : forgotten) {
+    spdlog::info("peer {}: its directory record is gone; forgotten", peer->label());
+    drop_keys(*peer);
+    sync_tunnel_state(*peer, "peer_left_directory");
+    peer->certificate.reset();
+  }
+  plane_.remove_peers(forgotten);
+  if (routes_changed_) routes_changed_();
 }
 
 void SessionManager::try_next_known_endpoint(Peer& peer) {
@@ -129,17 +144,18 @@ void SessionManager::try_next_known_endpoint(Peer& peer) {
 
 // Only a peer known from the directory alone goes idle (a YAML peer is the
 // operator's, and a node's link to the directory), and only while it sends
-// no directory gossip: a node gossips with its YAML peers and with whoever
-// gossips with it, so the end that holds the peer in its YAML keeps the
-// link, and the other end sees its gossip and keeps it too. Otherwise both
-// ends watch the same thing (IP packets either way) and let the tunnel go
-// at about the same time; a packet after that starts a new one.
+// nothing at all (IP packets, gossip, keepalives, cover): a node gossips with
+// its YAML peers and with whoever gossips with it, so the end that holds the
+// peer in its YAML keeps the link, and the other end hears it and keeps it
+// too (with etcd, where no gossip runs, a persistent_keepalive on the YAML
+// side does the same). Otherwise both ends watch the same thing and let the
+// tunnel go at about the same time; a packet after that starts a new one.
 void SessionManager::idle_known_peers(int64_t now) {
   if (known_idle_z_ == 0) return;
   const int64_t quiet = zeqonds_to_us(known_idle_z_);
   for (auto& p : plane_.peers) {
     if (!p->from_directory || !p->certified_only || !p->current_owned || p->pending_handshake) continue;
-    const int64_t last = std::max({p->up_since_us, p->last_rx_control_us, p->last_rx_data_us.load(std::memory_order_relaxed),
+    const int64_t last = std::max({p->up_since_us, p->last_rx_us.load(std::memory_order_relaxed),
                                    p->last_tx_data_us.load(std::memory_order_relaxed)});
     if (now - last <= quiet) continue;
     ++p->idle_teardowns;

@@ -108,10 +108,7 @@ void Node::Impl::on_control_message(Peer& peer, ByteSpan plaintext) {
   }
   if (type == CONTROL_DNS_OFFER) dns->on_control_message(peer, plaintext);
   else if (type == CONTROL_EXIT_OFFER) exits->on_control_message(peer, plaintext);
-  else if (observers.control) {
-    peer.last_rx_control_us = clock.mono_us();  // gossip keeps a directory peer's tunnel from going idle
-    observers.control->control_message(peer, plaintext);
-  }
+  else if (observers.control) observers.control->control_message(peer, plaintext);
   else spdlog::debug("peer {}: control message of unknown type {} ignored", peer.label(), type ? int(*type) : -1);
 }
 

@@ -119,7 +119,6 @@ class Peer {
   // it stays known while the directory holds its record, and the endpoints
   // its record lists are tried in turn when handshakes go unanswered.
   bool from_directory = false;
-  int64_t last_rx_control_us = 0;  // a control message the node passed on (the directory's gossip)
   std::vector<UdpEndpoint> known_endpoints;
   size_t known_endpoint_next = 0;
   uint64_t idle_teardowns = 0;

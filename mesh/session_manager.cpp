@@ -278,7 +278,8 @@ void SessionManager::on_attention(Peer& peer) {
   }
   // A session a worker just confirmed (responder), or packets held while a
   // handshake was already in flight.
-  if (peer.current_owned && peer.staged.size() > 0) send_staged(peer, now);
+  if (Keypair* kp = peer.current_owned.get(); kp && !kp->expired(now) && !kp->exhausted() && peer.staged.size() > 0)
+    send_staged(peer, now);
 }
 
 void SessionManager::start_all() {

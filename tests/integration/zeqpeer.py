@@ -428,22 +428,20 @@ def main(argv):
         if not args.endpoint or not args.records or not 0 <= args.per_message <= 255:
             p.print_usage(sys.stderr)
             return 2
-        try:
-            return Flooder(args).run()
-        except (UsageError, OSError, ValueError) as exc:
-            print(f"zeqpeer: {exc}", file=sys.stderr)
-            return 2
-        except HandshakeError as exc:
-            print(f"zeqpeer: handshake failed: {exc}", file=sys.stderr)
-            return 2
+        return run_reporting(Flooder, args)
     if args.mode != "rounds" or not args.peer_inner:
         p.print_usage(sys.stderr)
         return 2
     if not (1 <= args.rounds <= 10000 and 1 <= args.echoes <= 99):
         print("zeqpeer: rounds must be 1..10000 and echoes 1..99", file=sys.stderr)
         return 2
+    return run_reporting(Peer, args)
+
+
+def run_reporting(mode, args):
+    """Runs a mode's class; usage, socket and handshake errors exit 2 with one line."""
     try:
-        return Peer(args).run()
+        return mode(args).run()
     except (UsageError, OSError, ValueError) as exc:
         print(f"zeqpeer: {exc}", file=sys.stderr)
         return 2

@@ -437,6 +437,10 @@ TEST(Config, Directory) {
   expect_error(valid_yaml() + mesh + "directory: {advertise: [vpn.example.org:51820]}\n", "directory.advertise[0]",
                "IP address and port");
   expect_error(valid_yaml() + mesh + "directory: {prefix: zeqvpn/}\n", "directory.prefix", "starting with /");
+  expect_error(valid_yaml() + mesh + "directory: {advertise: [\"0.0.0.0:51820\"]}\n", "directory.advertise[0]",
+               "an address other nodes can send to");
+  expect_error(valid_yaml() + mesh + "directory: {advertise: [\"198.51.100.7:51820\", \"[::ffff:198.51.100.7]:51820\"]}\n",
+               "directory.advertise[1]", "listed twice");
   expect_error(valid_yaml() + mesh + "directory: {max_records: 0}\n", "directory.max_records", "");
   expect_error(valid_yaml() + mesh + "directory: {lease_ttl: 1}\n", "directory.lease_ttl", "");
   expect_error(valid_yaml() + mesh + "directory: {idle: 5}\n", "directory", "idle");

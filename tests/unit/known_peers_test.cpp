@@ -188,7 +188,7 @@ TEST_F(KnownPeers, GossipKeepsADirectoryPeersTunnelUp) {
   Peer* pc = learn_and_connect(a, c);
   for (int z = 0; z < 8; ++z) {
     clock_.advance_us(TAU_ZQ_US);
-    pc->last_rx_control_us = clock_.mono_us();  // what Node does for each directory message
+    pc->last_rx_us.store(clock_.mono_us());  // what a worker does for each packet (gossip here)
     a.sessions->tick();
   }
   EXPECT_TRUE(pc->current_owned);
@@ -226,6 +226,41 @@ TEST_F(KnownPeers, AYamlPeerKeepsItsKeyAndStaysWhenItsRecordGoes) {
   EXPECT_FALSE(a.plane.peers[0]->from_directory);
   a.sessions->unlearn_peers({c_id_.zid});
   EXPECT_EQ(a.plane.peers.size(), 1u);
+}
+
+TEST_F(KnownPeers, AYamlPeersEndpointStaysTheOperators) {
+  // The YAML gives C's public (NAT) address; C's record lists its private one.
+  TestNode a(a_id_, {peer_settings_for(c_id_, "203.0.113.5:51820", "10.77.0.3/32")}, kSecret, clock_);
+  a.sessions->apply_trust(trust(cert_for(a_id_, "10.77.0.1/32")));
+  a.sessions->learn_peers({known_c({"10.0.1.5:51820"})});
+  Peer* pc = peer_c(a);
+  ASSERT_NE(pc, nullptr);
+  EXPECT_TRUE(pc->from_directory);
+  EXPECT_EQ(pc->endpoint.load().to_string(), "203.0.113.5:51820");
+  EXPECT_TRUE(pc->known_endpoints.empty()) << "no rotation away from the YAML's endpoint";
+}
+
+TEST_F(KnownPeers, ManyPeersGoInOneBatch) {
+  TestNode a(a_id_, {}, kSecret, clock_);
+  a.sessions->apply_trust(trust(cert_for(a_id_, "10.77.0.1/32")));
+  std::vector<KnownPeer> known;
+  std::vector<std::string> zids;
+  for (int i = 0; i < 50; ++i) {
+    auto id = fresh_identity();
+    std::string addr = "10.78.0." + std::to_string(i + 1) + "/32";
+    known.push_back({cert_for(id, addr.c_str()), {*parse_udp_endpoint("198.18.0.9:51820")}});
+    zids.push_back(id.zid);
+  }
+  a.sessions->learn_peers(known);
+  ASSERT_EQ(a.plane.peers.size(), 50u);
+  const PeerTable* before = a.plane.table();
+  zids.resize(40);
+  a.sessions->unlearn_peers(zids);
+  EXPECT_EQ(a.plane.peers.size(), 10u);
+  EXPECT_NE(a.plane.table(), before);
+  uint8_t gone[4] = {10, 78, 0, 1}, kept[4] = {10, 78, 0, 45};
+  EXPECT_EQ(a.plane.table()->lookup(4, gone), nullptr);
+  EXPECT_NE(a.plane.table()->lookup(4, kept), nullptr);
 }
 
 }  // namespace
