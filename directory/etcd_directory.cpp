@@ -195,6 +195,23 @@ struct EtcdDirectory::Impl {
     return std::move(r->body);
   }
 
+  // A keep-alive's answer, counted; nullopt when it ended the session.
+  std::optional<etcd::LeaseReply> keepalive_answer(Result<EtcdReply>& r) {
+    int64_t code;
+    auto body = answer(r, "the lease keep-alive", code);
+    if (!body) {
+      session_failed(body.message());
+      return std::nullopt;
+    }
+    auto lease = etcd::parse_lease_response(*body);
+    if (!lease) {
+      session_failed(malformed("lease keep-alive", lease.status()).message());
+      return std::nullopt;
+    }
+    bump([](EtcdStatus& s) { ++s.keepalives; });
+    return std::move(lease.value());
+  }
+
   Status malformed(const std::string& what, const Status& s) {
     bump([](EtcdStatus& x) { ++x.malformed; });
     return Status::error(where() + ": " + what + ": " + s.message());
@@ -234,12 +251,8 @@ struct EtcdDirectory::Impl {
   void lease_step() {
     if (lease_id == 0) return grant([this] { lease_alive(); });
     call("/v3/lease/keepalive", etcd::lease_id_request(lease_id), MAX_ANSWER_BYTES, [this](Result<EtcdReply> r) {
-      int64_t code;
-      auto body = answer(r, "the lease keep-alive", code);
-      if (!body) return session_failed(body.message());
-      auto lease = etcd::parse_lease_response(*body);
-      if (!lease) return session_failed(malformed("lease keep-alive", lease.status()).message());
-      bump([](EtcdStatus& s) { ++s.keepalives; });
+      auto lease = keepalive_answer(r);
+      if (!lease) return;
       lease_header = lease->header;
       next_keepalive = Clock::now() + keepalive_interval();
       if (lease->ttl > 0) return lease_alive();
@@ -526,12 +539,8 @@ struct EtcdDirectory::Impl {
     writing = true;
     call("/v3/lease/keepalive", etcd::lease_id_request(lease_id), MAX_ANSWER_BYTES, [this](Result<EtcdReply> r) {
       writing = false;
-      int64_t code;
-      auto body = answer(r, "the lease keep-alive", code);
-      if (!body) return session_failed(body.message());
-      auto lease = etcd::parse_lease_response(*body);
-      if (!lease) return session_failed(malformed("lease keep-alive", lease.status()).message());
-      bump([](EtcdStatus& s) { ++s.keepalives; });
+      auto lease = keepalive_answer(r);
+      if (!lease) return;
       if (lease->ttl <= 0) return lease_lost();
       next_keepalive = Clock::now() + keepalive_interval();
       pump();
