@@ -67,6 +67,19 @@ std::string peer_block(const json& p) {
   if (p.contains("endpoint_host") && !p["endpoint_host"].is_null())
     out += fmt::format(" ({}{})", p["endpoint"].is_null() ? "not resolved yet: " : "", p["endpoint_host"].get<std::string>());
   out += "\n";
+  // How packets reach it (older daemons send no path).
+  if (p.contains("path")) {
+    if (p.value("is_relay", false)) {
+      out += "  a relay this node may use\n";
+    } else {
+      std::string path = p["path"].get<std::string>() == "relay"
+                             ? fmt::format("through relay {} (channel {})", p["relay"].get<std::string>(),
+                                           p["relay_channel"].get<uint32_t>())
+                             : std::string("direct");
+      if (!p["path_rtt_ms"].is_null()) path += fmt::format(", round trip {:.1f} ms", p["path_rtt_ms"].get<double>());
+      out += fmt::format("  path: {} (via: {})\n", path, p["via"].get<std::string>());
+    }
+  }
   out += fmt::format("  allowed ips: {}\n", join(p["allowed_ips"]));
   if (p.contains("certificate")) {
     out += certificate_line("  ", p["certificate"]);
@@ -156,6 +169,45 @@ std::string format_exit(const json& e) {
     else
       out += fmt::format("  dns: system resolver ({})\n", d["backend"].get<std::string>());
   }
+  return out;
+}
+
+std::string format_relays(const json& r) {
+  std::string out;
+  if (r.value("role", "") == "relay") {
+    const json& o = r["offer"];
+    const json& l = r["limits"];
+    out += fmt::format("relay: price {} per {}{}; limits {}/s per client, {}/s per pair, {} pairs per client, burst {}\n",
+                       o["price"].get<uint64_t>(), o["unit"].get<std::string>(),
+                       o["region"].get<std::string>().empty() ? "" : ", region " + o["region"].get<std::string>(),
+                       format_bytes(l["client_bytes_per_s"]), format_bytes(l["pair_bytes_per_s"]),
+                       l["pairs_per_client"].get<uint64_t>(), format_bytes(l["queued_bytes_per_client"]));
+    if (r["pairs"].empty()) out += "no pairs\n";
+    for (const auto& p : r["pairs"])
+      out += fmt::format("pair {}: {} -> {}{}: {} up, {} down{}\n", p["id"].get<uint64_t>(), p["requester"].get<std::string>(),
+                         p["target"].get<std::string>(), p["open"].get<bool>() ? "" : " (offered)", format_bytes(p["up_bytes"]),
+                         format_bytes(p["down_bytes"]),
+                         p["dropped_over_limit"].get<uint64_t>() ? fmt::format(", {} dropped over limit",
+                                                                               p["dropped_over_limit"].get<uint64_t>())
+                                                                 : std::string());
+    return out;
+  }
+  if (r["relays"].empty()) out += "no relays (add some under relays: in the configuration)\n";
+  for (const auto& x : r["relays"]) {
+    std::string state = !x["session"].get<bool>() ? "no session" : x["alive"].get<bool>() ? "up" : "not answering";
+    std::string price = x["price"].is_null() ? "price unknown" : fmt::format("{} per {}", x["price"].get<uint64_t>(), x["unit"].get<std::string>());
+    if (!x["price"].is_null() && !x["within_max_price"].get<bool>()) price += " (over max_price)";
+    std::string rtt = x["rtt_ms"].is_null() ? "rtt unknown" : fmt::format("rtt {:.1f} ms", x["rtt_ms"].get<double>());
+    out += fmt::format("relay {} ({}) at {}: {}, {}, {}{}, {} pairs\n", x["name"].get<std::string>(), x["zid"].get<std::string>(),
+                       x["endpoint"].get<std::string>(), state, rtt, price,
+                       x["region"].get<std::string>().empty() ? "" : ", region " + x["region"].get<std::string>(),
+                       x["pairs"].get<uint64_t>());
+  }
+  for (const auto& p : r["pairs"])
+    out += fmt::format("  pair {}: {} through {} (channel {}){}{}: {} up, {} down\n", p["id"].get<uint64_t>(),
+                       p["peer"].get<std::string>(), p["relay"].get<std::string>(), p["channel"].get<uint32_t>(),
+                       p["requester"].get<bool>() ? ", asked by us" : ", asked by the peer",
+                       p["in_use"].get<bool>() ? ", in use" : "", format_bytes(p["up_bytes"]), format_bytes(p["down_bytes"]));
   return out;
 }
 

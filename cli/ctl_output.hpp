@@ -18,6 +18,9 @@ std::string format_guard(const nlohmann::json& guard);
 std::string format_exit(const nlohmann::json& exit);
 // `zeqvpnctl directory`: the records held, then sync state and rejects.
 std::string format_directory(const nlohmann::json& directory);
+// `zeqvpnctl relays`: on a node, the relays it may use (session, round trip,
+// price) and its relayed pairs; on a relay, its offer, limits and pairs.
+std::string format_relays(const nlohmann::json& relays);
 // 1536 -> "1.50 KiB"
 std::string format_bytes(uint64_t bytes);
 

@@ -231,6 +231,8 @@ void add_operator_commands(CLI::App& app, Options& o, Args& a) {
   });
   app.add_subcommand("directory", "the mesh directory: records held (age, source, verification), sync state, rejects")
       ->callback([&] { show(o, call(o, "directory"), zeq::ctl::format_directory); });
+  app.add_subcommand("relays", "relays: those this node may use (round trip, price) and its relayed pairs; on a relay, the pairs it carries")
+      ->callback([&] { show(o, call(o, "relays"), zeq::ctl::format_relays); });
   app.add_subcommand("reload", "re-read the configuration file (as SIGHUP does)")->callback([&] {
     auto r = call(o, "reload");
     if (o.json) print_json(r);

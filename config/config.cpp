@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
@@ -19,6 +20,13 @@ namespace {
 // The highest billing price per unit the file may set (keeps the integer
 // settlement arithmetic far from overflow).
 constexpr long MAX_PRICE = 1'000'000'000'000L;
+
+// The least a relay may let one client queue (relay.limits): one message of
+// the largest size a UDP datagram can carry has to fit.
+constexpr long MIN_RELAY_QUEUE_BYTES = 65'536;
+
+// The end of the errors that refuse a node setting on a relay.
+constexpr char NO_TUN_ON_RELAY[] = "a relay (role: relay) has no tunnel interface";
 
 // Thrown inside the parser only, turned into a Status at the boundary.
 struct ConfigError {
@@ -135,7 +143,8 @@ class Parser {
     return out;
   }
 
-  InterfaceConfig interface_of(const YAML::Node& n) const {
+  // With role: relay there is no TUN device: the addresses are optional.
+  InterfaceConfig interface_of(const YAML::Node& n, NodeRole role) const {
     only_keys(n, "interface", {"name", "addresses", "listen_port", "mtu", "identity_key_file", "workers", "zid"});
     InterfaceConfig c;
     if (n["name"]) {
@@ -143,9 +152,10 @@ class Parser {
       if (c.name.empty() || c.name.size() > 15 || c.name.find_first_of("/ \t:") != std::string::npos)
         fail(n["name"], "interface.name", "expected an interface name of 1 to 15 characters without '/', ':' or spaces, got '" + c.name + "'");
     }
-    if (!n["addresses"]) fail(n, "interface.addresses", "missing; list the tunnel addresses, e.g. [10.77.0.1/24, fd77::1/64]");
-    c.addresses = prefix_list(n["addresses"], "interface.addresses", true);
-    if (c.addresses.empty()) fail(n["addresses"], "interface.addresses", "expected at least one address");
+    if (role == NodeRole::kNode && !n["addresses"])
+      fail(n, "interface.addresses", "missing; list the tunnel addresses, e.g. [10.77.0.1/24, fd77::1/64]");
+    if (n["addresses"]) c.addresses = prefix_list(n["addresses"], "interface.addresses", true);
+    if (role == NodeRole::kNode && c.addresses.empty()) fail(n["addresses"], "interface.addresses", "expected at least one address");
     if (n["listen_port"]) c.listen_port = uint16_t(integer_of(n["listen_port"], "interface.listen_port", 1, 65535));
     if (n["mtu"]) c.mtu = int(integer_of(n["mtu"], "interface.mtu", 1280, 9000));
     if (n["identity_key_file"]) c.identity_key_file = string_of(n["identity_key_file"], "interface.identity_key_file");
@@ -160,8 +170,10 @@ class Parser {
   }
 
   // A numeric address and port, or a host name and port that the node
-  // resolves itself, outside the tunnel.
-  void endpoint_of(const YAML::Node& n, const std::string& field, PeerConfig& p) const {
+  // resolves itself, outside the tunnel. For a peer or a relay (the same
+  // endpoint, endpoint_host and endpoint_port fields).
+  template <typename PeerOrRelay>
+  void endpoint_of(const YAML::Node& n, const std::string& field, PeerOrRelay& p) const {
     const std::string s = string_of(n, field);
     if (auto ep = parse_udp_endpoint(s)) {
       p.endpoint = *ep;
@@ -187,9 +199,10 @@ class Parser {
                    "198.51.100.7:51820 or [2001:db8::7]:51820, got '" + s + "'" + why);
   }
 
-  PeerConfig peer_of(const YAML::Node& n, const std::string& field) const {
+  // On a relay (role: relay) allowed_ips are optional: nothing is routed.
+  PeerConfig peer_of(const YAML::Node& n, const std::string& field, NodeRole role) const {
     only_keys(n, field, {"name", "zid", "public_key", "endpoint", "allowed_ips", "persistent_keepalive", "billing", "cover",
-                         "padding", "send_certificate"});
+                         "padding", "send_certificate", "via"});
     PeerConfig p;
     if (n["name"]) p.name = string_of(n["name"], field + ".name");
     if (!n["public_key"]) fail(n, field + ".public_key", "missing; give the peer's key as `zeqvpnctl pubkey` prints it");
@@ -203,14 +216,16 @@ class Parser {
       p.zid = zid_from_public_key(p.public_key);
     }
     if (n["endpoint"]) endpoint_of(n["endpoint"], field + ".endpoint", p);
-    if (!n["allowed_ips"]) fail(n, field + ".allowed_ips", "missing; list the prefixes this peer may send from, e.g. [10.77.0.2/32]");
-    p.allowed_ips = prefix_list(n["allowed_ips"], field + ".allowed_ips");
+    if (role == NodeRole::kNode && !n["allowed_ips"])
+      fail(n, field + ".allowed_ips", "missing; list the prefixes this peer may send from, e.g. [10.77.0.2/32]");
+    if (n["allowed_ips"]) p.allowed_ips = prefix_list(n["allowed_ips"], field + ".allowed_ips");
     for (auto& a : p.allowed_ips) a = a.network();
     if (n["persistent_keepalive"])
       p.persistent_keepalive_s = int(integer_of(n["persistent_keepalive"], field + ".persistent_keepalive", 0, 65535));
     if (n["cover"]) p.cover = enum_of(n["cover"], field + ".cover", COVER_MODE_NAMES);
     if (n["padding"]) p.padding = enum_of(n["padding"], field + ".padding", PADDING_POLICY_NAMES);
     if (n["send_certificate"]) p.send_certificate = bool_of(n["send_certificate"], field + ".send_certificate");
+    if (n["via"]) p.via = enum_of(n["via"], field + ".via", PEER_PATH_NAMES);
     if (const auto& b = n["billing"]) {
       only_keys(b, field + ".billing", {"unit", "price"});
       if (b["unit"]) p.billing_unit = enum_of(b["unit"], field + ".billing.unit", PRICING_UNIT_NAMES);
@@ -448,7 +463,7 @@ class Parser {
   // Every peer once: no name, ZID, key or allowed_ips prefix may appear
   // twice, and no name may be another peer's ZID (`zeqvpnctl down PEER`
   // takes either and must mean one peer).
-  std::vector<PeerConfig> peers_of(const YAML::Node& peers) const {
+  std::vector<PeerConfig> peers_of(const YAML::Node& peers, NodeRole role) const {
     if (!peers.IsSequence()) fail(peers, "peers", "expected a list of peers, got " + shown(peers));
     std::vector<PeerConfig> out;
     std::map<std::string, std::string> zids, names;  // -> the peer that has it
@@ -456,7 +471,7 @@ class Parser {
     std::vector<std::pair<IpPrefix, std::string>> seen_prefixes;
     for (size_t i = 0; i < peers.size(); ++i) {
       std::string field = "peers[" + std::to_string(i) + "]";
-      PeerConfig p = peer_of(peers[i], field);
+      PeerConfig p = peer_of(peers[i], field, role);
       if (auto [at, fresh] = zids.emplace(p.zid, field); !fresh)
         fail(peers[i], field + ".zid", "ZID " + p.zid + " is listed twice (also " + at->second + "); list each peer once");
       if (auto [at, fresh] = keys.emplace(p.public_key, field); !fresh)
@@ -482,6 +497,178 @@ class Parser {
              "'" + out[i].name + "' is the ZID of " + owner->second + "; give this peer a name that is not a ZID");
     }
     return out;
+  }
+
+  // `relay:` — the serving side of the relay role.
+  RelayRoleConfig relay_role_of(const YAML::Node& n) const {
+    only_keys(n, "relay", {"metadata_log", "metadata_log_file", "metadata_retention", "price", "region", "limits"});
+    RelayRoleConfig c;
+    if (n["metadata_log"]) c.metadata_log = enum_of(n["metadata_log"], "relay.metadata_log", RELAY_METADATA_LOG_NAMES);
+    if (n["metadata_log_file"]) c.metadata_log_file = absolute_path_of(n["metadata_log_file"], "relay.metadata_log_file");
+    if (n["metadata_retention"])
+      c.metadata_retention_z = uint64_t(integer_of(n["metadata_retention"], "relay.metadata_retention", 1, 1'000'000'000L));
+    if (const auto& price = n["price"]) {
+      only_keys(price, "relay.price", {"per_gb", "per_zeqond"});
+      if (price.size() != 1)
+        fail(price, "relay.price", "expected exactly one of per_gb or per_zeqond, like {per_gb: 5}, got " +
+                                       std::to_string(price.size()) + " keys");
+      const bool gb = bool(price["per_gb"]);
+      c.price_unit = gb ? PricingUnit::kGb : PricingUnit::kZeqond;
+      const char* key = gb ? "per_gb" : "per_zeqond";
+      c.price = uint64_t(integer_of(price[key], std::string("relay.price.") + key, 0, MAX_PRICE));
+    }
+    if (n["region"]) {
+      c.region = string_of(n["region"], "relay.region");
+      if (c.region.empty() || c.region.size() > 32 ||
+          c.region.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
+        fail(n["region"], "relay.region",
+             "expected a label of 1 to 32 letters, digits, '.', '_' or '-', like eu-west.1, got '" + c.region + "'");
+    }
+    if (const auto& l = n["limits"]) {
+      only_keys(l, "relay.limits", {"client_bytes_per_s", "pair_bytes_per_s", "pairs_per_client", "queued_bytes_per_client"});
+      RelayLimitsConfig& lim = c.limits;
+      constexpr long MAX_RATE = 1'000'000'000'000L;  // 8 Tbit/s
+      if (l["client_bytes_per_s"])
+        lim.client_bytes_per_s = uint64_t(integer_of(l["client_bytes_per_s"], "relay.limits.client_bytes_per_s", 1, MAX_RATE));
+      if (l["pair_bytes_per_s"]) {
+        lim.pair_bytes_per_s = uint64_t(integer_of(l["pair_bytes_per_s"], "relay.limits.pair_bytes_per_s", 1, MAX_RATE));
+        if (lim.pair_bytes_per_s > lim.client_bytes_per_s)
+          fail(l["pair_bytes_per_s"], "relay.limits.pair_bytes_per_s",
+               std::to_string(lim.pair_bytes_per_s) + " is above client_bytes_per_s (" + std::to_string(lim.client_bytes_per_s) +
+                   "); a pair is one client's, so lower pair_bytes_per_s or raise client_bytes_per_s");
+      } else {
+        // Not given: the default, but never above the client's rate.
+        lim.pair_bytes_per_s = std::min(lim.pair_bytes_per_s, lim.client_bytes_per_s);
+      }
+      if (l["pairs_per_client"])
+        lim.pairs_per_client = uint32_t(integer_of(l["pairs_per_client"], "relay.limits.pairs_per_client", 1, 1'000'000));
+      if (const auto& q = l["queued_bytes_per_client"]) {
+        long v = integer_of(q, "relay.limits.queued_bytes_per_client", 1, 1L << 32);
+        if (v < MIN_RELAY_QUEUE_BYTES)
+          fail(q, "relay.limits.queued_bytes_per_client",
+               std::to_string(v) + " is below 65536; a client must be able to queue one message of the largest size, "
+                                   "so give at least 65536");
+        lim.queued_bytes_per_client = uint64_t(v);
+      }
+    }
+    return c;
+  }
+
+  RelayConfig relay_of(const YAML::Node& n, const std::string& field) const {
+    only_keys(n, field, {"name", "zid", "public_key", "endpoint"});
+    RelayConfig r;
+    if (!n["name"]) fail(n, field + ".name", "missing; give the relay a name for logs and `zeqvpnctl relays`, e.g. r1");
+    r.name = string_of(n["name"], field + ".name");
+    if (r.name.empty()) fail(n["name"], field + ".name", "expected a non-empty name, e.g. r1");
+    if (!n["public_key"]) fail(n, field + ".public_key", "missing; give the relay's key as `zeqvpnctl pubkey` prints it");
+    auto key = decode_key(string_of(n["public_key"], field + ".public_key"));
+    if (!key)
+      fail(n["public_key"], field + ".public_key",
+           "expected 44 base64 characters (as `zeqvpnctl pubkey` prints), got " + shown(n["public_key"]));
+    r.public_key = *key;
+    if (n["zid"]) {
+      r.zid = string_of(n["zid"], field + ".zid");
+      if (!is_valid_zid(r.zid)) fail(n["zid"], field + ".zid", "expected 'zeq-' and 12 lowercase hex digits, got '" + r.zid + "'");
+    } else {
+      r.zid = zid_from_public_key(r.public_key);
+    }
+    if (!n["endpoint"])
+      fail(n, field + ".endpoint", "missing; a relay is reached at a known address: give host:port or address:port, "
+                                   "like relay.example.org:51820");
+    endpoint_of(n["endpoint"], field + ".endpoint", r);
+    return r;
+  }
+
+  std::vector<RelayConfig> relays_of(const YAML::Node& list) const {
+    if (!list.IsSequence()) fail(list, "relays", "expected a list of relays ({name, public_key, endpoint}), got " + shown(list));
+    std::vector<RelayConfig> out;
+    for (size_t i = 0; i < list.size(); ++i) out.push_back(relay_of(list[i], "relays[" + std::to_string(i) + "]"));
+    return out;
+  }
+
+  RelayChoiceConfig relay_choice_of(const YAML::Node& n) const {
+    only_keys(n, "relay_choice", {"max_price", "direct_attempts"});
+    RelayChoiceConfig c;
+    if (n["max_price"]) c.max_price = uint64_t(integer_of(n["max_price"], "relay_choice.max_price", 0, MAX_PRICE));
+    if (n["direct_attempts"]) c.direct_attempts = int(integer_of(n["direct_attempts"], "relay_choice.direct_attempts", 0, 10));
+    return c;
+  }
+
+  // Peers and relays together: no key, ZID or name twice, and no name that
+  // is another one's ZID (the peers among themselves are peers_of's).
+  void refuse_shared_identities(const YAML::Node& root, const std::vector<PeerConfig>& peers,
+                                const std::vector<RelayConfig>& relays) const {
+    struct Who {
+      std::string field, name, zid;
+      PublicKey key;
+      YAML::Node node;
+    };
+    std::vector<Who> all;
+    for (size_t i = 0; i < peers.size(); ++i)
+      all.push_back({"peers[" + std::to_string(i) + "]", peers[i].name, peers[i].zid, peers[i].public_key, root["peers"][i]});
+    const size_t first_relay = all.size();
+    for (size_t i = 0; i < relays.size(); ++i)
+      all.push_back({"relays[" + std::to_string(i) + "]", relays[i].name, relays[i].zid, relays[i].public_key, root["relays"][i]});
+    auto at = [](const YAML::Node& n, const char* key) { return n[key] ? n[key] : n; };
+    auto kind = [&](size_t j) { return std::string(j < first_relay ? "peer" : "relay"); };
+    for (size_t i = first_relay; i < all.size(); ++i) {
+      const Who& r = all[i];
+      for (size_t j = 0; j < all.size(); ++j) {
+        if (j == i) continue;
+        const Who& o = all[j];
+        const std::string fix = j < first_relay ? "; a node is either a peer or a relay here, list it once"
+                                                : "; list each relay once";
+        if (j < i && o.key == r.key)
+          fail(at(r.node, "public_key"), r.field + ".public_key", "this key is also " + o.field + "'s" + fix);
+        if (j < i && o.zid == r.zid)
+          fail(at(r.node, "zid"), r.field + ".zid", "ZID " + r.zid + " is also " + o.field + "'s" + fix);
+        if (j < i && !o.name.empty() && o.name == r.name)
+          fail(at(r.node, "name"), r.field + ".name",
+               "'" + r.name + "' is also the name of " + o.field + "; give each " + kind(j) + " and relay its own name");
+        if (r.name == o.zid)
+          fail(at(r.node, "name"), r.field + ".name",
+               "'" + r.name + "' is the ZID of " + o.field + "; give this relay a name that is not a ZID");
+        if (j < first_relay && !o.name.empty() && o.name == r.zid)
+          fail(at(o.node, "name"), o.field + ".name",
+               "'" + o.name + "' is the ZID of " + r.field + "; give this peer a name that is not a ZID");
+      }
+    }
+  }
+
+  // What a relay cannot do: it has no TUN device (ARCHITECTURE.md), so
+  // nothing that needs one is accepted, each with its own line.
+  void refuse_tunnel_settings_on_relay(const YAML::Node& root, const Config& c) const {
+    if (c.kill_switch.mode != KillSwitchMode::kOff)
+      fail(root["kill_switch"], "kill_switch",
+           std::string("'") + to_string(c.kill_switch.mode) + "' is not possible: " + NO_TUN_ON_RELAY +
+               " to guard; remove kill_switch or set it to off");
+    // Checked before exit_of, whose own errors would not say why.
+    const YAML::Node exit_section = root["exit"];
+    if (exit_section && exit_section.IsMap() && exit_section["enabled"] && bool_of(exit_section["enabled"], "exit.enabled"))
+      fail(exit_section["enabled"], "exit.enabled",
+           std::string(NO_TUN_ON_RELAY) + ", so it cannot be an exit; remove exit or set enabled: false");
+    if (root["exit_node"])
+      fail(root["exit_node"], "exit_node",
+           std::string(NO_TUN_ON_RELAY) + " to send its traffic through an exit; remove exit_node");
+    for (size_t i = 0; i < c.peers.size(); ++i)
+      for (const auto& a : c.peers[i].allowed_ips)
+        if (a.length == 0)
+          fail(root["peers"][i]["allowed_ips"], "peers[" + std::to_string(i) + "].allowed_ips",
+               a.to_string() + " would make this peer the exit, but " + NO_TUN_ON_RELAY + "; remove the default route");
+    if (c.dns.offer)
+      fail(root["dns"]["offer"], "dns.offer", std::string(NO_TUN_ON_RELAY) + " to offer a resolver on; remove dns.offer");
+    if (c.cover != CoverMode::kOff)
+      fail(root["cover"], "cover",
+           std::string(NO_TUN_ON_RELAY) + " and sends no cover traffic; remove cover or set it to off");
+    for (size_t i = 0; i < c.peers.size(); ++i) {
+      const std::string field = "peers[" + std::to_string(i) + "]";
+      if (c.peers[i].cover && *c.peers[i].cover != CoverMode::kOff)
+        fail(root["peers"][i]["cover"], field + ".cover",
+             std::string(NO_TUN_ON_RELAY) + " and sends no cover traffic; remove this peer's cover or set it to off");
+      if (c.peers[i].via == PeerPath::kRelay)
+        fail(root["peers"][i]["via"], field + ".via",
+             "a relay does not reach its peers through other relays; remove via or set it to direct");
+    }
   }
 
   // yaml-cpp keeps both entries of a key given twice and `node[key]` finds
@@ -515,11 +702,13 @@ class Parser {
     refuse_duplicate_keys(root, "", walked);
     only_keys(root, "", {"interface", "peers", "control", "state", "kill_switch", "allow_lan", "fwmark", "dns_via_peer",
                          "dns", "cover", "padding", "log_level", "exit", "exit_node", "block_ipv6_leaks", "route_table", "mesh",
-                         "directory"});
+                         "directory", "role", "relay", "relays", "relay_choice"});
     Config c;
     c.source = source_;
-    if (!root["interface"]) fail(root, "interface", "missing; see zeqvpn.yaml(5) or examples/zeqvpn.yaml");
-    c.interface = interface_of(root["interface"]);
+    if (root["role"]) c.role = enum_of(root["role"], "role", NODE_ROLE_NAMES);
+    const bool relay = c.role == NodeRole::kRelay;
+    if (!relay && !root["interface"]) fail(root, "interface", "missing; see zeqvpn.yaml(5) or examples/zeqvpn.yaml");
+    if (root["interface"]) c.interface = interface_of(root["interface"], c.role);
     if (root["control"]) c.control = control_of(root["control"]);
     if (root["state"]) c.state = state_of(root["state"]);
     if (root["cover"]) c.cover = enum_of(root["cover"], "cover", COVER_MODE_NAMES);
@@ -527,10 +716,33 @@ class Parser {
     c.kill_switch = kill_switch_of(root);
     c.dns = dns_of(root);
     if (root["log_level"]) c.log_level = log_level_of(root["log_level"]);
-    if (root["peers"]) c.peers = peers_of(root["peers"]);
+    if (root["peers"]) c.peers = peers_of(root["peers"], c.role);
+    if (relay) {
+      refuse_tunnel_settings_on_relay(root, c);
+      // No interface to point the system resolver at: a relay never takes
+      // a peer's resolver (its clients may well offer theirs).
+      c.dns.via_peer = false;
+    }
     if (root["exit"]) c.exit = exit_of(root["exit"], c.peers);
     if (root["mesh"]) c.mesh = mesh_of(root["mesh"]);
     if (root["directory"]) c.directory = directory_of(root["directory"], c.mesh);
+    if (const auto& r = root["relay"]) {
+      if (!relay)
+        fail(r, "relay", "this section configures a relay, but role is node (the default); set `role: relay` or "
+                         "remove the relay section");
+      c.relay = relay_role_of(r);
+    }
+    if (const auto& list = root["relays"]) {
+      c.relays = relays_of(list);
+      if (relay && !c.relays.empty())
+        fail(list, "relays", "a relay does not use relays; remove the relays section (or set role: node)");
+    }
+    if (root["relay_choice"]) c.relay_choice = relay_choice_of(root["relay_choice"]);
+    refuse_shared_identities(root, c.peers, c.relays);
+    for (size_t i = 0; i < c.peers.size(); ++i)
+      if (c.peers[i].via == PeerPath::kRelay && c.relays.empty() && c.mesh.ca.empty())
+        fail(root["peers"][i]["via"], "peers[" + std::to_string(i) + "].via",
+             "relay needs a relay to go through: list one under relays, or set mesh.ca so relays come from the directory");
     c.exit_client = exit_client_of(root, c.peers, c.exit.enabled);
     return c;
   }
@@ -550,6 +762,13 @@ Status refuse_own_key_as_peer(const Config& config, const PublicKey& own_key) {
     return Status::error(config.source + ": " + field + ": " + (p.public_key == own_key ? "public_key" : "zid") +
                          " is this node's own (" + own_zid + "); remove that peer from this node's file, a node "
                          "does not peer with itself");
+  }
+  for (size_t i = 0; i < config.relays.size(); ++i) {
+    const RelayConfig& r = config.relays[i];
+    if (r.public_key != own_key && r.zid != own_zid) continue;
+    return Status::error(config.source + ": relays[" + std::to_string(i) + "] (" + r.name + "): " +
+                         (r.public_key == own_key ? "public_key" : "zid") + " is this node's own (" + own_zid +
+                         "); remove that relay from this node's file, a node does not relay for itself");
   }
   return Status::ok();
 }

@@ -33,8 +33,63 @@ struct PeerConfig {
   bool send_certificate = true;       // false: PROTOCOL.md v1 handshakes only (mesh.certificate not sent)
   PricingUnit billing_unit = PricingUnit::kGb;  // store/billing.hpp
   uint64_t billing_price = 0;         // integer price per unit
+  // How packets reach the peer (`via:`): kAuto tries directly and falls back
+  // to a relay after relay_choice.direct_attempts unanswered handshakes;
+  // kRelay always goes through a relay; kDirect never does.
+  PeerPath via = PeerPath::kAuto;
 
   bool operator==(const PeerConfig&) const = default;
+};
+
+// The relay role's limits (`relay.limits`), per client (a member with pairs
+// open) and per pair. Over a limit, messages are dropped and counted.
+struct RelayLimitsConfig {
+  uint64_t client_bytes_per_s = 12'500'000;   // 100 Mbit/s
+  uint64_t pair_bytes_per_s = 12'500'000;
+  uint32_t pairs_per_client = 16;
+  // What a client may send above its rate in one burst (its token bucket's
+  // depth): the relay queues nothing, so this is all it holds for anyone.
+  uint64_t queued_bytes_per_client = 1'048'576;
+  bool operator==(const RelayLimitsConfig&) const = default;
+};
+
+// `relay:` — the serving side, used with `role: relay`.
+struct RelayRoleConfig {
+  // What the relay writes about the pairs it carries (relay/metadata_log.hpp):
+  // nothing (off), or one summary line per pair when it ends (ZIDs and
+  // addresses of both ends, start/stop Zeqonds, byte counts), kept for
+  // metadata_retention_z Zeqonds.
+  RelayMetadataLog metadata_log = RelayMetadataLog::kOff;
+  std::string metadata_log_file = "/var/log/zeqvpn/relay-metadata.log";
+  uint64_t metadata_retention_z = 111'198;  // about a day
+  // The price it advertises (`price: {per_gb: N}` or `{per_zeqond: N}`).
+  PricingUnit price_unit = PricingUnit::kGb;
+  uint64_t price = 0;
+  std::string region;                        // a label: [A-Za-z0-9._-]{0,32}
+  RelayLimitsConfig limits;
+  bool operator==(const RelayRoleConfig&) const = default;
+};
+
+// An entry of `relays:` — a relay this node may reach peers through. It is
+// kept as a tunnel peer of its own without routes (allowed_ips empty).
+struct RelayConfig {
+  std::string name;
+  std::string zid;                    // derived from public_key when omitted
+  PublicKey public_key{};
+  std::optional<UdpEndpoint> endpoint;
+  std::string endpoint_host;          // or a host name and port
+  uint16_t endpoint_port = 0;
+  bool operator==(const RelayConfig&) const = default;
+};
+
+// `relay_choice:` — how this node picks a relay.
+struct RelayChoiceConfig {
+  // Relays priced above this (in their own unit) are not used; nullopt: any.
+  std::optional<uint64_t> max_price;
+  // Unanswered direct handshakes before a `via: auto` peer goes through a
+  // relay (each HANDSHAKE_RETRY apart; the first is sent at once).
+  int direct_attempts = 2;
+  bool operator==(const RelayChoiceConfig&) const = default;
 };
 
 struct InterfaceConfig {
@@ -139,6 +194,10 @@ struct Config {
   ExitClientConfig exit_client;
   MeshConfig mesh;
   DirectoryConfig directory;
+  NodeRole role = NodeRole::kNode;    // `role: node|relay`
+  RelayRoleConfig relay;              // used with role: relay
+  std::vector<RelayConfig> relays;
+  RelayChoiceConfig relay_choice;
   CoverMode cover = CoverMode::kOff;  // cover traffic per peer
   PaddingPolicy padding = PaddingPolicy::kNone;  // data message sizes
   std::string log_level = "info";

@@ -33,6 +33,23 @@ bool gcm_open(EVP_CIPHER_CTX* c, const uint8_t* iv, std::span<const uint8_t> aad
   return EVP_DecryptFinal_ex(c, out + len, &n) == 1;
 }
 
+bool gmac(EVP_CIPHER_CTX* c, bool encrypt, const uint8_t* iv, std::span<const uint8_t> a, std::span<const uint8_t> b,
+          uint8_t* tag) {
+  if (!c) return false;
+  int n = 0;
+  auto update = encrypt ? EVP_EncryptUpdate : EVP_DecryptUpdate;
+  if ((encrypt ? EVP_EncryptInit_ex : EVP_DecryptInit_ex)(c, nullptr, nullptr, nullptr, iv) != 1) return false;
+  if (!a.empty() && update(c, nullptr, &n, a.data(), int(a.size())) != 1) return false;
+  if (!b.empty() && update(c, nullptr, &n, b.data(), int(b.size())) != 1) return false;
+  uint8_t none[16];
+  if (encrypt) {
+    if (EVP_EncryptFinal_ex(c, none, &n) != 1) return false;
+    return EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, int(AEAD_TAG_SIZE), tag) == 1;
+  }
+  if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, int(AEAD_TAG_SIZE), tag) != 1) return false;
+  return EVP_DecryptFinal_ex(c, none, &n) == 1;
+}
+
 // Null when OpenSSL cannot allocate or key the context.
 CtxPtr keyed_ctx(bool encrypt, const uint8_t* key) {
   CtxPtr c(EVP_CIPHER_CTX_new());
@@ -83,6 +100,16 @@ bool AeadContext::seal(const uint8_t* iv, std::span<const uint8_t> aad, std::spa
 bool AeadContext::open(const uint8_t* iv, std::span<const uint8_t> aad, std::span<uint8_t> data,
                        const uint8_t* tag) {
   return gcm_open(ctx_, iv, aad, data.data(), data.size(), data.data(), tag);
+}
+
+bool AeadContext::tag_only(const uint8_t* iv, std::span<const uint8_t> aad_a, std::span<const uint8_t> aad_b,
+                           uint8_t* tag) {
+  return gmac(ctx_, true, iv, aad_a, aad_b, tag);
+}
+
+bool AeadContext::verify_tag(const uint8_t* iv, std::span<const uint8_t> aad_a, std::span<const uint8_t> aad_b,
+                             const uint8_t* tag) {
+  return gmac(ctx_, false, iv, aad_a, aad_b, const_cast<uint8_t*>(tag));
 }
 
 }  // namespace zeq

@@ -47,6 +47,14 @@ class AeadContext {
   [[nodiscard]] bool seal(const uint8_t* iv, std::span<const uint8_t> aad, std::span<uint8_t> data, uint8_t* tag);
   // Decrypts data in place; false (data then undefined) when the tag fails.
   [[nodiscard]] bool open(const uint8_t* iv, std::span<const uint8_t> aad, std::span<uint8_t> data, const uint8_t* tag);
+  // Authentication only (GMAC): the tag over aad_a || aad_b, nothing
+  // encrypted. For messages whose body is someone else's ciphertext (a
+  // relayed message), so the hop authenticates it without a second
+  // encryption. tag_only on a seal context, verify_tag on an open one.
+  [[nodiscard]] bool tag_only(const uint8_t* iv, std::span<const uint8_t> aad_a, std::span<const uint8_t> aad_b,
+                              uint8_t* tag);
+  [[nodiscard]] bool verify_tag(const uint8_t* iv, std::span<const uint8_t> aad_a, std::span<const uint8_t> aad_b,
+                                const uint8_t* tag);
 
  private:
   explicit AeadContext(EVP_CIPHER_CTX* ctx) : ctx_(ctx) {}

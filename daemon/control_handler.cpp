@@ -5,6 +5,7 @@
 #include "daemon/exit_server.hpp"
 #include "daemon/mesh_directory.hpp"
 #include "daemon/network_guard.hpp"
+#include "daemon/relay_report.hpp"
 #include "daemon/status_json.hpp"
 #include "daemon/tunnel_recorder.hpp"
 #include "mesh/node.hpp"
@@ -53,11 +54,16 @@ Reply metrics(const ControlContext& c, const json&) {
   std::string text = metrics_text(full_status(c), c.guard.status());
   text += exit_metrics_text(c.exit_client.status(), c.exit_server.status());
   if (c.directory) text += c.directory->metrics();
+  text += relay_metrics_text(c.relay_client, c.relay_service);
   text += "# HELP zeqvpn_control_connections_total Control socket connections by outcome.\n"
           "# TYPE zeqvpn_control_connections_total counter\n";
   for (const auto& [outcome, n] : connection_outcomes(control_counters(c)))
     text += "zeqvpn_control_connections_total{outcome=\"" + std::string(outcome) + "\"} " + std::to_string(n) + "\n";
   return Reply::success({{"text", text}});
+}
+
+Reply relays(const ControlContext& c, const json&) {
+  return Reply::success(relays_json(c.relay_client, c.relay_service, c.relay_recorder));
 }
 
 Reply directory(const ControlContext& c, const json&) {
@@ -160,7 +166,7 @@ struct Command {
 constexpr Command COMMANDS[] = {
     {"status", status}, {"peers", peers},   {"tunnels", tunnels},       {"up", up},         {"down", down},
     {"rekey", rekey},   {"reload", reload}, {"metrics", metrics},       {"killswitch", killswitch},
-    {"cover", cover},   {"exit", exit_command}, {"directory", directory},
+    {"cover", cover},   {"exit", exit_command}, {"directory", directory}, {"relays", relays},
 };
 
 }  // namespace

@@ -18,6 +18,9 @@ class ExitServer;
 class MeshDirectory;
 class Node;
 class NetworkGuard;
+class RelayClient;
+class RelayRecorder;
+class RelayService;
 class TunnelRecorder;
 class TunnelStore;
 
@@ -38,6 +41,11 @@ struct ControlContext {
   std::function<control::ControlCounters()> control_counters;
   // The mesh directory; null when it is off (no mesh.ca, or backend: off).
   MeshDirectory* directory = nullptr;
+  // Relays: the client side (a node) or the relay role, and their
+  // accounting; null when not there.
+  RelayClient* relay_client = nullptr;
+  RelayService* relay_service = nullptr;
+  RelayRecorder* relay_recorder = nullptr;
 };
 
 control::Handler make_control_handler(ControlContext context);

@@ -22,6 +22,7 @@
 #include "daemon/node_identity.hpp"
 #include "daemon/periodic_task.hpp"
 #include "daemon/privileges.hpp"
+#include "daemon/relay_recorder.hpp"
 #include "daemon/reload_check.hpp"
 #include "daemon/service_notify.hpp"
 #include "daemon/tunnel_recorder.hpp"
@@ -31,6 +32,9 @@
 #include "loader/loader.hpp"
 #include "mesh/node.hpp"
 #include "mesh/session_manager.hpp"
+#include "relay/metadata_log.hpp"
+#include "relay/relay_client.hpp"
+#include "relay/relay_service.hpp"
 #include "store/schema.hpp"
 #include "store/tunnel_store.hpp"
 #include "store/vault.hpp"
@@ -112,10 +116,13 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   d->network_ = std::make_unique<HostNetwork>(*d->guard_, d->vault_.get(), d->clock_);
   if (Status s = d->start_exit(); !s) return s;
   if (Status s = d->start_directory(); !s) return s;
+  if (Status s = d->start_relay(); !s) return s;
   d->node_->set_observers({.tunnels = d->recorder_.get(),
                            .network = d->network_.get(),
                            .more_tunnels = d->directory_.get(),
-                           .control = d->directory_.get()});
+                           .control = d->directory_.get(),
+                           .relay = d->relay_service_ ? static_cast<RelayListener*>(d->relay_service_.get())
+                                                      : static_cast<RelayListener*>(d->relay_client_.get())});
   d->recorder_->settle_orphans();
   if (Status s = d->serve_control(); !s) return s;
 
@@ -207,6 +214,37 @@ Status Daemon::start_directory() {
   return Status::ok();
 }
 
+// Relays: with `role: relay` the service that carries pairs (its metadata
+// log opened now, so a bad path stops the start), on a node the client side;
+// either writes its accounting through the RelayRecorder.
+Status Daemon::start_relay() {
+  relay_recorder_ = std::make_unique<RelayRecorder>(*store_, clock_);
+  if (config_.role == NodeRole::kRelay) {
+    const auto& r = config_.relay;
+    metadata_log_ = std::make_unique<MetadataLog>(r.metadata_log, r.metadata_log_file, r.metadata_retention_z);
+    if (Status s = metadata_log_->open(); !s) return s;
+    RelayServiceSettings settings;
+    settings.unit = r.price_unit;
+    settings.price = r.price;
+    settings.region = r.region;
+    settings.client_bytes_per_s = r.limits.client_bytes_per_s;
+    settings.pair_bytes_per_s = r.limits.pair_bytes_per_s;
+    settings.pairs_per_client = r.limits.pairs_per_client;
+    settings.queued_bytes_per_client = r.limits.queued_bytes_per_client;
+    relay_service_ = std::make_unique<RelayService>(*node_, clock_, random_, settings, relay_recorder_.get(),
+                                                    metadata_log_.get());
+    spdlog::info("relay role: price {} per {}, metadata log {}", r.price, to_string(r.price_unit),
+                 to_string(r.metadata_log));
+    return Status::ok();
+  }
+  RelayClientSettings settings;
+  settings.max_price = config_.relay_choice.max_price;
+  settings.direct_attempts = config_.relay_choice.direct_attempts;
+  settings.signing = node_signing_keypair(identity_->keypair.private_key.span());
+  relay_client_ = std::make_unique<RelayClient>(*node_, clock_, random_, std::move(settings), relay_recorder_.get());
+  return Status::ok();
+}
+
 // The kill switch and the resolver, before any packet can leave: in `always`
 // mode the node is armed before its first handshake.
 Status Daemon::start_guard() {
@@ -235,7 +273,7 @@ Status Daemon::serve_control() {
       node_->io(), config_.control.socket, config_.control.group,
       make_control_handler({*node_, *guard_, *store_, *recorder_, *exit_client_, *exit_server_, [this] { return reload(); },
                             [this] { return control_ ? control_->counters() : control::ControlCounters{}; },
-                            directory_.get()}));
+                            directory_.get(), relay_client_.get(), relay_service_.get(), relay_recorder_.get()}));
   if (!server) return server.status();
   control_ = std::move(server.value());
   return Status::ok();
@@ -251,6 +289,7 @@ int Daemon::run() {
   checkpoint_ = std::make_unique<PeriodicTask>(node_->io(), std::chrono::microseconds(zeqonds_to_us(CHECKPOINT_EVERY_Z)),
                                                [this] {
                                                  (void)recorder_->checkpoint();
+                                                 (void)relay_recorder_->checkpoint();
                                                  flush_log();
                                                });
   checkpoint_->start(false);
@@ -262,7 +301,14 @@ int Daemon::run() {
   }
   node_->set_hooks({
       .on_ready = [this] { notify_ready("running; " + std::to_string(config_.peers.size()) + " peers"); },
-      .on_stopping = [] { notify_stopping(); },
+      .on_stopping =
+          [this] {
+            notify_stopping();
+            // Pairs end while the sessions that carry Close still exist,
+            // and are settled in the ledger.
+            if (relay_client_) relay_client_->close_all("daemon_stopped");
+            if (relay_service_) relay_service_->close_all("daemon_stopped");
+          },
       .on_reload_signal = [this] { (void)reload(); },
       // The resolver goes back while the TUN it was set on still exists.
       .on_teardown =

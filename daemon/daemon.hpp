@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "crypto/random.hpp"
 #include "crypto/secret_bytes.hpp"
 #include "identity/key_file.hpp"
 
@@ -25,6 +26,10 @@ class MeshDirectory;
 class NetworkGuard;
 class Node;
 class PeriodicTask;
+class MetadataLog;
+class RelayClient;
+class RelayRecorder;
+class RelayService;
 class TunnelRecorder;
 class TunnelStore;
 struct TrustSettings;
@@ -61,6 +66,7 @@ class Daemon {
   Status start_guard();
   Status start_exit();
   Status start_directory();
+  Status start_relay();
   Status serve_control();
   Result<std::string> apply(const Config& next);
 
@@ -84,6 +90,14 @@ class Daemon {
   // Hears the node's tunnels and messages until the node is gone; holds the
   // database's directory cache.
   std::unique_ptr<MeshDirectory> directory_;
+  // Relays: the role's service (role: relay) or the client side (a node);
+  // their accounting and the relay's metadata log. They hear the node until
+  // it is gone.
+  std::unique_ptr<RelayRecorder> relay_recorder_;
+  std::unique_ptr<MetadataLog> metadata_log_;
+  std::unique_ptr<RelayService> relay_service_;
+  std::unique_ptr<RelayClient> relay_client_;
+  SystemRandom random_;
   std::unique_ptr<Node> node_;
   // Uses the node and the guard; goes before either.
   std::unique_ptr<ExitClient> exit_client_;

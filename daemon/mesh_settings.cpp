@@ -15,6 +15,22 @@ PeerSettings peer_settings(const PeerConfig& p) {
   s.cover = p.cover;
   s.padding = p.padding;
   s.send_certificate = p.send_certificate;
+  s.via = p.via;
+  return s;
+}
+
+// A relay of `relays:` is a peer without routes that this node keeps a
+// session with (relay/relay_client.hpp).
+PeerSettings relay_peer_settings(const RelayConfig& r) {
+  PeerSettings s;
+  s.name = r.name;
+  s.zid = r.zid;
+  s.public_key = r.public_key;
+  s.endpoint = r.endpoint;
+  s.endpoint_host = r.endpoint_host;
+  s.endpoint_port = r.endpoint_port;
+  s.is_relay = true;
+  s.via = PeerPath::kDirect;
   return s;
 }
 
@@ -32,6 +48,8 @@ NodeSettings node_settings(const Config& c, const ExitOfferSettings& exit_offer)
   s.cover = c.cover;
   s.padding = c.padding;
   for (const auto& p : c.peers) s.peers.push_back(peer_settings(p));
+  for (const auto& r : c.relays) s.peers.push_back(relay_peer_settings(r));
+  s.relay_role = c.role == NodeRole::kRelay;
   s.known_peer_idle_z = c.directory.idle_timeout_z;
   return s;
 }

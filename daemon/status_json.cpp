@@ -109,7 +109,15 @@ json peer_json(const PeerStatus& p) {
             {"certified_only", p.certified_only},
             {"from_directory", p.from_directory},
             {"staged_packets", p.staged_packets},
-            {"idle_teardowns", p.idle_teardowns}};
+            {"idle_teardowns", p.idle_teardowns},
+            {"is_relay", p.is_relay},
+            {"via", p.via},
+            {"path", p.path},
+            {"relay", p.relay.empty() ? json(nullptr) : json(p.relay)},
+            {"relay_zid", p.relay_zid.empty() ? json(nullptr) : json(p.relay_zid)},
+            {"relay_channel", p.relay_channel},
+            {"relay_routes", p.relay_routes},
+            {"path_rtt_ms", p.path_rtt_us < 0 ? json(nullptr) : json(double(p.path_rtt_us) / 1000.0)}};
   if (p.last_handshake_age_us < 0) {
     j["last_handshake_s"] = nullptr;
     j["last_handshake_zeqonds"] = nullptr;
@@ -270,6 +278,13 @@ const PeerMetric PEER_METRICS[] = {
      [](const PeerStatus& p) { return std::to_string(p.cover_rx_packets); }},
     {"zeqvpn_peer_cover_rx_bytes_total", "counter", "Bytes of cover packets received from the peer (UDP payload).",
      [](const PeerStatus& p) { return std::to_string(p.cover_rx_bytes); }},
+    {"zeqvpn_peer_relayed", "gauge", "1 while packets to the peer go through a relay, 0 while they go directly.",
+     [](const PeerStatus& p) { return std::string(p.path == "relay" ? "1" : "0"); }},
+    {"zeqvpn_peer_path_rtt_seconds", "gauge",
+     "Round trip of the path to the peer (the last handshake we started and had answered; -1: none measured).",
+     [](const PeerStatus& p) {
+       return p.path_rtt_us < 0 ? std::string("-1") : fmt::format("{:.6f}", double(p.path_rtt_us) / 1e6);
+     }},
     {"zeqvpn_peer_last_handshake_seconds", "gauge", "Seconds since the last completed handshake (-1: never).",
      [](const PeerStatus& p) {
        return p.last_handshake_age_us < 0 ? std::string("-1") : fmt::format("{:.3f}", seconds(p.last_handshake_age_us));

@@ -27,11 +27,47 @@
 
 namespace zeq {
 
+// What the two recorders (TunnelRecorder here, RelayRecorder in
+// relay_recorder.hpp for relayed pairs) do alike with their open rows.
+
+// The byte counters of one open vpn_tunnels row as last written.
+struct RowCounters {
+  int64_t id = 0;            // the row
+  uint64_t rx = 0, tx = 0;   // what it holds
+  uint64_t ledger_z = 0;     // the last signed ledger row (at first: when the row opened)
+  bool moved(uint64_t rx_now, uint64_t tx_now) const { return rx_now != rx || tx_now != tx; }
+  // Inside the caller's transaction: writes moved counters, with a signed
+  // checkpoint row when UsageCommits::LEDGER_EVERY_Z have passed since the
+  // last one and the counters alone otherwise, and marks them written.
+  Status write(TunnelStore& store, uint64_t rx_now, uint64_t tx_now, uint64_t z);
+};
+
+// The every-Zeqond commit of moved counters: one transaction, waiting for
+// the disk once every LEDGER_EVERY_Z (see TunnelRecorder); a failure is
+// logged once, retried every time, and its recovery logged once.
+class UsageCommits {
+ public:
+  static constexpr uint64_t LEDGER_EVERY_Z = 13;
+  // `usage` and `carriers` name what is written and what carries on in the
+  // log lines ("tunnel usage", "tunnels").
+  UsageCommits(TunnelStore& store, std::string usage, std::string carriers)
+      : store_(store), usage_(std::move(usage)), carriers_(std::move(carriers)) {}
+  // Runs `write` in one transaction at Zeqond z; false when the store
+  // refused it (nothing of it stays then).
+  bool commit(uint64_t z, const std::function<Status()>& write);
+
+ private:
+  TunnelStore& store_;
+  std::string usage_, carriers_;
+  uint64_t failed_ = 0;    // in a row; the first is logged, then silence until one works
+  uint64_t synced_z_ = 0;  // the last commit made with a disk sync
+};
+
 class TunnelRecorder final : public TunnelEvents {
  public:
   // A signed checkpoint row per tunnel at most this often (Zeqonds); the
   // counters in vpn_tunnels are written every checkpoint.
-  static constexpr uint64_t LEDGER_EVERY_Z = 13;
+  static constexpr uint64_t LEDGER_EVERY_Z = UsageCommits::LEDGER_EVERY_Z;
   // The billing terms of a peer by ZID, asked when its tunnel opens.
   using TermsOf = std::function<TunnelTerms(const std::string& zid)>;
   TunnelRecorder(TunnelStore& store, const Clock& clock, std::string local_zid, TermsOf terms_of);
@@ -53,12 +89,10 @@ class TunnelRecorder final : public TunnelEvents {
   // peer's lifetime counters.
   struct OpenTunnel {
     const Peer* peer;
-    int64_t id;
     uint64_t rx_base, tx_base;
-    // What the row holds now: bytes, the Zeqond of the last signed ledger
-    // row, and the handshake last noted in peers.
-    uint64_t rx_written = 0, tx_written = 0;
-    uint64_t ledger_z = 0;
+    // What the row holds now (row.id is the row), and the handshake last
+    // noted in peers.
+    RowCounters row;
     int64_t handshake_written_us = 0;
   };
   // Writes one tunnel's moved counters (and handshake) inside the caller's
@@ -72,8 +106,7 @@ class TunnelRecorder final : public TunnelEvents {
   std::string local_zid_;
   TermsOf terms_of_;
   std::map<uint64_t, OpenTunnel> open_;  // by peer serial
-  uint64_t failed_checkpoints_ = 0;      // in a row; the first is logged, then silence until one works
-  uint64_t synced_z_ = 0;                // the last checkpoint committed with a disk sync
+  UsageCommits commits_;
 };
 
 }  // namespace zeq

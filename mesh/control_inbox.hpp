@@ -13,7 +13,9 @@ class ControlInbox {
  public:
   virtual ~ControlInbox() = default;
   // Copies the message; false when the queue is full and it was dropped.
-  virtual bool deliver_handshake(ByteSpan message, const UdpEndpoint& from) = 0;
+  // via_route: the id of the relayed route it arrived by (relay_route.hpp),
+  // 0 when it came straight from `from`.
+  virtual bool deliver_handshake(ByteSpan message, const UdpEndpoint& from, uint64_t via_route = 0) = 0;
   // The peer's wants_attention flag went from false to true.
   virtual void peer_needs_attention(uint64_t peer_serial) = 0;
   // An authenticated in-tunnel control message (plaintext starting 0x01)

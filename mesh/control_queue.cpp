@@ -36,11 +36,11 @@ bool ControlQueue::reserve() {
   return true;
 }
 
-bool ControlQueue::deliver_handshake(ByteSpan message, const UdpEndpoint& from) {
+bool ControlQueue::deliver_handshake(ByteSpan message, const UdpEndpoint& from, uint64_t via_route) {
   if (!reserve()) return false;
-  boost::asio::post(io_, [this, copy = Copy<wire::MAX_INIT_SIZE>(message), from] {
+  boost::asio::post(io_, [this, copy = Copy<wire::MAX_INIT_SIZE>(message), from, via_route] {
     queued_.fetch_sub(1);
-    handlers_.handshake(copy.span(), from);
+    handlers_.handshake(copy.span(), from, via_route);
   });
   return true;
 }

@@ -26,13 +26,13 @@ class ControlQueue final : public ControlInbox {
   // Run on the control thread, with the copied bytes.
   struct Handlers {
     // Handshake messages (mac1 checked, mac2 stripped) and cookie replies.
-    std::function<void(ByteSpan message, const UdpEndpoint& from)> handshake;
+    std::function<void(ByteSpan message, const UdpEndpoint& from, uint64_t via_route)> handshake;
     std::function<void(uint64_t peer_serial, ByteSpan plaintext)> control;
     std::function<void(uint64_t peer_serial)> attention;
   };
   ControlQueue(boost::asio::io_context& io, Handlers handlers);
 
-  bool deliver_handshake(ByteSpan message, const UdpEndpoint& from) override;
+  bool deliver_handshake(ByteSpan message, const UdpEndpoint& from, uint64_t via_route = 0) override;
   void peer_needs_attention(uint64_t peer_serial) override;
   bool deliver_control(uint64_t peer_serial, ByteSpan plaintext) override;
   int queued() const override { return queued_.load(std::memory_order_relaxed); }

@@ -24,6 +24,10 @@ const char* to_string(Drop d) {
     case Drop::kTunWrite: return "tun_write";
     case Drop::kUdpSend: return "udp_send";
     case Drop::kSealFailed: return "seal_failed";
+    case Drop::kRelayChannel: return "relay_channel";
+    case Drop::kRelayOverLimit: return "relay_over_limit";
+    case Drop::kRelayNoSession: return "relay_no_session";
+    case Drop::kRelayUnexpected: return "relay_unexpected";
     case Drop::kCount: break;
   }
   return "unknown";

@@ -29,6 +29,10 @@ enum class Drop : uint8_t {
   kTunWrite,         // writing to the TUN device failed
   kUdpSend,          // sending on the UDP socket failed
   kSealFailed,       // the cipher failed to seal an outgoing packet (not sent)
+  kRelayChannel,     // relayed message on a channel that is not the sender's (or no longer open)
+  kRelayOverLimit,   // relay: over the client's or the pair's bandwidth limit
+  kRelayNoSession,   // relayed message whose next hop (relay or far end) has no usable session
+  kRelayUnexpected,  // relayed message where this node's role takes none (a relay's to a relay, ...)
   kCount,
 };
 

@@ -49,6 +49,7 @@ void DataPlane::publish_table() {
   for (const auto& p : peers) {
     int slot = int(next->peers.size());
     next->peers.push_back(p.get());
+    for (const auto& r : p->relay_routes) next->relay_routes[relay_route_key(r->relay_serial, r->channel)] = r.get();
     for (const auto& prefix : routable_prefixes(*p, yaml)) next->routes.insert(prefix, slot);
     if (p->serial == exit_serial && exit_serial != 0) {
       if (exit_ipv4) next->routes.insert(IpPrefix{4, {}, 0}, slot);

@@ -18,6 +18,9 @@
 #include "mesh/index_table.hpp"
 #include "mesh/peer.hpp"
 #include "mesh/quiescence.hpp"
+#include "mesh/relay_switch.hpp"
+#include <unordered_map>
+#include <utility>
 
 namespace zeq {
 
@@ -25,6 +28,14 @@ namespace zeq {
 struct PeerTable {
   std::vector<Peer*> peers;
   AllowedIps routes;
+  // Every peer's relayed routes, by relay_route_key(relay serial, channel).
+  std::unordered_map<uint64_t, RelayRoute*> relay_routes;
+
+  RelayRoute* relay_route(uint64_t relay_serial, uint32_t channel) const {
+    if (relay_routes.empty()) return nullptr;
+    auto it = relay_routes.find(relay_route_key(relay_serial, channel));
+    return it == relay_routes.end() ? nullptr : it->second;
+  }
 
   Peer* lookup(int family, const uint8_t* address) const {
     int i = routes.lookup(family, address);
@@ -76,6 +87,15 @@ struct DataPlane {
   Peer* find_by_serial(uint64_t serial) const;
   Peer* find(const std::string& name_or_zid) const;
 
+  // The relay role: relayed messages are forwarded by this table, not
+  // opened (null: not a relay, or no pairs). Control thread: publish.
+  bool relay_role = false;
+  void publish_relay_switch(std::shared_ptr<const RelaySwitchTable> next) {
+    relay_switch_.store(next.get(), std::memory_order_release);
+    quiescence.retire(std::const_pointer_cast<RelaySwitchTable>(std::exchange(relay_switch_owned_, std::move(next))));
+  }
+  const RelaySwitchTable* relay_switch() const { return relay_switch_.load(std::memory_order_acquire); }
+
   // ---- workers ----
   // Workers load it once per batch; valid until the worker's next
   // quiescent point.
@@ -93,6 +113,8 @@ struct DataPlane {
  private:
   std::atomic<const PeerTable*> table_{nullptr};
   std::shared_ptr<PeerTable> table_owned_;
+  std::atomic<const RelaySwitchTable*> relay_switch_{nullptr};
+  std::shared_ptr<const RelaySwitchTable> relay_switch_owned_;
   uint64_t next_serial_ = 1;
 };
 

@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "protocol/relay_messages.hpp"
 #include "protocol/wire.hpp"
 
 namespace zeq {
@@ -38,7 +39,8 @@ DataWorker::DataWorker(int id, DataPlane& plane, int tun_fd, UdpSocket socket, i
       wake_fd_(wake_fd),
       // Room for the zeqvpn header in front of a full TUN packet padded to
       // the MTU (padding never goes past it).
-      buffer_size_(std::max<size_t>(wire::DATA_OVERHEAD + size_t(plane.mtu), RECEIVE_BUFFER_MIN)),
+      // and a relay header in front of that (relayed peers).
+      buffer_size_(std::max<size_t>(RELAY_OVERHEAD + wire::DATA_OVERHEAD + size_t(plane.mtu), RECEIVE_BUFFER_MIN)),
       buffers_(buffer_size_ * BATCH) {}
 
 DataWorker::~DataWorker() {

@@ -49,13 +49,29 @@ class DataWorker {
   // send.cpp: seals the packet in slot `queued` for sending; false when it
   // was dropped (and counted).
   bool prepare_packet(const PeerTable& table, int queued, size_t len, int64_t now, uint64_t zeqond);
-  void flush(int queued);
-  // receive.cpp
-  void receive_data(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us);
-  void receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us);
-  void receive_cookie_reply(const uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us);
+  // Sends n prepared datagrams (skipping any the kernel refuses).
+  void flush(mmsghdr* msgs, int n);
+  // send.cpp: wraps the sealed message at buf + RELAY_OVERHEAD for the
+  // route's relay (RelayData, in place in front of it); false when dropped.
+  bool wrap_for_relay(RelayRoute& route, uint8_t* buf, size_t msg_len, int64_t now, UdpEndpoint& to);
+  // receive.cpp. `via`: the relayed route the message arrived by (null:
+  // straight from `from`).
+  void receive_data(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us,
+                    RelayRoute* via = nullptr);
+  void receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us, RelayRoute* via = nullptr);
+  void receive_cookie_reply(const uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us,
+                            RelayRoute* via = nullptr);
   void deliver_ip(const PeerTable& table, Peer& peer, uint8_t* plain, size_t plain_len, int64_t now_us);
   void deliver_other(Peer& peer, const uint8_t* plain, size_t plain_len, size_t msg_len);
+  // What every authenticated message does to its sender: counters, key
+  // confirmation (receive.cpp); and where it came from (roaming).
+  void note_authenticated(Peer& peer, Keypair& kp, size_t len, int64_t now_us);
+  void note_arrival(Peer& peer, const UdpEndpoint& from, RelayRoute* via, size_t len);
+  // relay_receive.cpp: a RelayData message; a relay forwards it, a client
+  // opens what it carries.
+  void receive_relayed(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us);
+  void forward_relayed(Peer& sender, uint32_t channel, uint8_t* msg, size_t len, int64_t now_us);
+  void queue_out(uint8_t* msg, size_t len, const UdpEndpoint& to);
 
   const int id_;
   DataPlane& plane_;
@@ -72,6 +88,11 @@ class DataWorker {
   std::array<mmsghdr, BATCH> msgs_{};
   std::array<iovec, BATCH> iovs_{};
   std::array<sockaddr_in6, BATCH> addrs_{};
+  // What a relay forwards from one received batch, sent at its end.
+  std::array<mmsghdr, BATCH> out_msgs_{};
+  std::array<iovec, BATCH> out_iovs_{};
+  std::array<sockaddr_in6, BATCH> out_addrs_{};
+  int out_queued_ = 0;
   uint8_t* buffer(int i) { return buffers_.data() + size_t(i) * buffer_size_; }
 };
 

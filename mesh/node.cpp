@@ -17,6 +17,7 @@
 #include "mesh/node_impl.hpp"
 #include "protocol/control_message.hpp"
 #include "protocol/handshake_messages.hpp"
+#include "protocol/relay_messages.hpp"
 #include "tun/link_config.hpp"
 
 namespace zeq {
@@ -50,12 +51,14 @@ void Node::Impl::tunnel_up(Peer& peer) {
   exits->offer_to(peer, clock.mono_us());
   if (observers.tunnels) observers.tunnels->tunnel_up(peer);
   if (observers.more_tunnels) observers.more_tunnels->tunnel_up(peer);
+  if (observers.relay) observers.relay->tunnel_up(peer);
 }
 
 void Node::Impl::tunnel_down(Peer& peer, const char* reason) {
   spdlog::info("peer {}: tunnel down ({})", peer.label(), reason);
   if (observers.tunnels) observers.tunnels->tunnel_down(peer, reason);
   if (observers.more_tunnels) observers.more_tunnels->tunnel_down(peer, reason);
+  if (observers.relay) observers.relay->tunnel_down(peer, reason);
 }
 
 void Node::Impl::schedule_tick() {
@@ -106,6 +109,10 @@ void Node::Impl::on_control_message(Peer& peer, ByteSpan plaintext) {
                   peer.label(), type == CONTROL_DNS_OFFER ? "DNS" : "exit");
     return;
   }
+  if (type && is_relay_control(*type)) {
+    if (observers.relay) observers.relay->relay_control(peer, plaintext);
+    return;
+  }
   if (type == CONTROL_DNS_OFFER) dns->on_control_message(peer, plaintext);
   else if (type == CONTROL_EXIT_OFFER) exits->on_control_message(peer, plaintext);
   else if (observers.control) observers.control->control_message(peer, plaintext);
@@ -115,6 +122,7 @@ void Node::Impl::on_control_message(Peer& peer, ByteSpan plaintext) {
 void Node::Impl::tick() {
   sessions->tick();
   endpoints->tick();
+  if (observers.relay) observers.relay->relay_tick();
   if (observers.network) observers.network->tunnels_dropped(sessions->any_tunnel_dropped());
   if (++ticks % (SessionManager::TICKS_PER_ZEQOND * DnsOffers::OFFER_EVERY_Z) == 0) {
     int64_t now = clock.mono_us();
@@ -139,6 +147,9 @@ namespace {
 // The TUN device with its MTU, addresses and the peers' routes, or an error
 // (the device, not persistent, goes away with the Result).
 Result<TunDevice> open_tun(const NodeSettings& settings, int queues) {
+  // A relay has no interface: its workers get queues nothing is ever
+  // written to (tun/tun_device.hpp detached).
+  if (settings.relay_role) return TunDevice::detached(queues);
   auto tun = TunDevice::create(settings.interface_name, queues);
   if (!tun) return tun.status();
   LinkSettings link;
@@ -159,7 +170,7 @@ Result<TunDevice> open_tun(const NodeSettings& settings, int queues) {
 Status Node::Impl::build() {
   queue = std::make_unique<ControlQueue>(
       loop->io, ControlQueue::Handlers{
-                    .handshake = [this](ByteSpan msg, const UdpEndpoint& from) { sessions->on_handshake_message(msg, from); },
+                    .handshake = [this](ByteSpan msg, const UdpEndpoint& from, uint64_t via) { sessions->on_handshake_message(msg, from, via); },
                     .control =
                         [this](uint64_t serial, ByteSpan plaintext) {
                           if (Peer* p = plane.find_by_serial(serial)) on_control_message(*p, plaintext);
@@ -172,6 +183,7 @@ Status Node::Impl::build() {
   plane.own_mac1_key = mac1_key_for(identity.keypair.public_key);
   plane.handshake_guard = std::make_unique<HandshakeGuard>(identity.keypair.public_key, random);
   plane.inbox = queue.get();
+  plane.relay_role = settings.relay_role;
   for (const auto& peer : settings.peers) plane.add_peer(peer).apply_traffic_shape(settings.cover, settings.padding);
   plane.publish_table();
 
@@ -220,8 +232,12 @@ Result<std::unique_ptr<Node>> Node::create(const NodeSettings& settings, LocalId
   auto impl = std::make_unique<Impl>(settings, std::move(identity), std::move(mesh_secret), std::move(tun.value()),
                                      worker_count);
   if (Status s = impl->build(); !s) return s;
-  spdlog::info("node {} on {} (mtu {}, udp port {}, {} workers, {} peers)", impl->identity.zid,
-               settings.interface_name, settings.mtu, settings.listen_port, worker_count, settings.peers.size());
+  if (settings.relay_role)
+    spdlog::info("relay {} (no tunnel interface; udp port {}, {} workers, {} peers)", impl->identity.zid,
+                 settings.listen_port, worker_count, settings.peers.size());
+  else
+    spdlog::info("node {} on {} (mtu {}, udp port {}, {} workers, {} peers)", impl->identity.zid,
+                 settings.interface_name, settings.mtu, settings.listen_port, worker_count, settings.peers.size());
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
@@ -254,7 +270,8 @@ int Node::run() {
   m.sessions->shutdown();
   if (m.hooks.on_teardown) m.hooks.on_teardown();
   m.tun.close();
-  spdlog::info("tunnel torn down, keys wiped, interface {} removed", m.settings.interface_name);
+  if (m.settings.relay_role) spdlog::info("relay stopped, keys wiped");
+  else spdlog::info("tunnel torn down, keys wiped, interface {} removed", m.settings.interface_name);
   return 0;
 }
 

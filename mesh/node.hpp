@@ -19,6 +19,8 @@
 #include "mesh/network_policy.hpp"
 #include "mesh/node_settings.hpp"
 #include "mesh/node_status.hpp"
+#include "mesh/relay_listener.hpp"
+#include "mesh/relay_switch.hpp"
 #include "mesh/tunnel_events.hpp"
 
 namespace boost::asio {
@@ -52,6 +54,7 @@ class Node {
     NetworkPolicy* network = nullptr;
     TunnelEvents* more_tunnels = nullptr;  // a second listener (the directory's gossip)
     ControlListener* control = nullptr;
+    RelayListener* relay = nullptr;        // relay/: the relay role or the client side
   };
   void set_observers(Observers observers);
 
@@ -119,6 +122,19 @@ class Node {
   // SessionManager::MAX_CONTROL_PLAINTEXT bytes). False without a usable
   // session, or when the peer is gone.
   bool send_control(uint64_t serial, ByteSpan plaintext);
+
+  // ---- relays (node_relay.cpp), for relay/ ----
+  std::vector<Peer*> peers() const;
+  Peer* peer_by_zid(const std::string& zid) const;
+  Peer* peer_by_serial(uint64_t serial) const;
+  const std::string& zid() const;
+  // SessionManager's routes (relay_paths.cpp): see there.
+  uint64_t add_relay_route(Peer& peer, Peer& relay, uint32_t channel, bool use);
+  void remove_relay_route(Peer& peer, uint64_t route_id);
+  bool use_relay_route(Peer& peer, uint64_t route_id);
+  void handshake_now(Peer& peer);
+  // The relay role's forwarding table (mesh/relay_switch.hpp).
+  void publish_relay_switch(std::shared_ptr<const RelaySwitchTable> table);
 
   Result<ReloadChange> reload(const NodeSettings& next, const std::function<Status()>& between = {});
 

@@ -33,6 +33,10 @@ struct PeerSettings {
   // one); false keeps them PROTOCOL.md v1 for a peer that cannot read
   // extensions.
   bool send_certificate = true;
+  // Relays: whether this peer is a relay this node may use (YAML `relays:`,
+  // kept as a peer without routes), and how the peer is reached.
+  bool is_relay = false;
+  PeerPath via = PeerPath::kAuto;
 
   bool operator==(const PeerSettings&) const = default;
   // How logs, errors and summaries name the peer.
@@ -80,6 +84,9 @@ struct NodeSettings {
   // peer and routes kept; the next packet brings it back) after this many
   // Zeqonds without an IP packet either way. 0: never.
   uint64_t known_peer_idle_z = 0;
+  // role: relay: no TUN device; relayed messages are forwarded
+  // (relay/relay_service.hpp) instead of opened.
+  bool relay_role = false;
 };
 
 }  // namespace zeq

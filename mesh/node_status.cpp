@@ -78,6 +78,17 @@ PeerStatus peer_status(const Peer& p, int64_t now) {
   ps.cover_last_sent_ns = p.cover_last_sent_ns;
   ps.cover_last_due_ns = p.cover_last_due_ns;
   ps.certified_only = p.certified_only;
+  ps.is_relay = p.settings.is_relay;
+  ps.via = to_string(p.settings.via);
+  if (const RelayRoute* r = p.route.load(std::memory_order_relaxed)) {
+    ps.path = "relay";
+    ps.relay = r->relay->label();
+    ps.relay_zid = r->relay->key.zid;
+    ps.relay_channel = r->channel;
+  }
+  ps.relay_routes = p.relay_routes.size();
+  if (p.path_rtt_us > 0) ps.path_rtt_us = p.path_rtt_us;
+  ps.unanswered_initiations = p.unanswered_initiations;
   ps.from_directory = p.from_directory;
   ps.staged_packets = p.staged.size();
   ps.idle_teardowns = p.idle_teardowns;

@@ -53,6 +53,17 @@ struct PeerStatus {
   bool from_directory = false;
   size_t staged_packets = 0;
   uint64_t idle_teardowns = 0;
+  // Relays: whether the peer is one of ours (`relays:`), how packets reach
+  // it (direct, or relay and which), and the round trip of that path: the
+  // last handshake we started and had answered (-1: none measured).
+  bool is_relay = false;
+  std::string via;                      // auto, relay or direct (the setting)
+  std::string path = "direct";          // direct | relay
+  std::string relay, relay_zid;         // label and ZID of the relay in use
+  uint32_t relay_channel = 0;
+  size_t relay_routes = 0;              // routes through relays it has (in use or standing by)
+  int64_t path_rtt_us = -1;
+  int unanswered_initiations = 0;
 };
 
 struct NodeStatus {

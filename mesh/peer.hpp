@@ -14,6 +14,7 @@
 #include "mesh/cover_schedule.hpp"
 #include "mesh/endpoint_cell.hpp"
 #include "mesh/keypair.hpp"
+#include "mesh/relay_route.hpp"
 #include "mesh/staged_packets.hpp"
 #include "mesh/node_settings.hpp"
 #include "protocol/cookie.hpp"
@@ -55,6 +56,13 @@ class Peer {
   std::atomic<uint64_t> cover_rx_packets{0}, cover_rx_bytes{0};
   // IP packets that found no usable session, until one is current.
   StagedPackets staged;
+  // Relayed paths (relay_route.hpp): the route packets go out by (null:
+  // straight to `endpoint`), published by the control thread; and the route
+  // the last authenticated message arrived by (its id, 0: directly), set by
+  // the worker that opened it. When the two differ the worker asks the
+  // control thread to look (SessionManager::follow_arrival), as roaming.
+  std::atomic<RelayRoute*> route{nullptr};
+  std::atomic<uint64_t> arrived_by{0};
 
   // ---- the session switch ----
   // A responder's new session waits for key confirmation: the first packet
@@ -122,6 +130,14 @@ class Peer {
   std::vector<UdpEndpoint> known_endpoints;
   size_t known_endpoint_next = 0;
   uint64_t idle_teardowns = 0;
+  // Relays (relay/relay_client.hpp): this peer's routes through relays
+  // (routes that are not `route` only take what arrives by them), and the
+  // initiations of the current round that went unanswered (reset when a
+  // handshake completes), which sends a `via: auto` peer through a relay.
+  std::vector<std::shared_ptr<RelayRoute>> relay_routes;
+  int unanswered_initiations = 0;
+  int64_t initiation_sent_us = 0;    // the last initiation sent
+  int64_t path_rtt_us = 0;           // its round trip, when it was answered
   // The prefixes its entry gives the peer: the YAML's narrowed by its
   // certificate, or a certified-only peer's certificate's (DataPlane then
   // takes away what a YAML peer holds: routable_prefixes).

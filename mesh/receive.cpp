@@ -11,6 +11,7 @@
 #include "protocol/data_message.hpp"
 #include "protocol/handshake_messages.hpp"
 #include "protocol/ip_packet.hpp"
+#include "protocol/relay_messages.hpp"
 
 namespace zeq {
 
@@ -48,26 +49,37 @@ int DataWorker::receive_batch() {
       case wire::kCookieReply:
         receive_cookie_reply(msg, len, from, now);
         break;
+      case RELAY_DATA_TYPE:
+        receive_relayed(table, msg, len, from, now);
+        break;
       default:
         counters_.drop(Drop::kMalformed);
         break;
     }
+  }
+  if (out_queued_ > 0) {
+    flush(out_msgs_.data(), out_queued_);
+    out_queued_ = 0;
   }
   return n;
 }
 
 // mac1, then the handshake guard (cookies and rate limits while under
 // load), then the control thread gets the message without mac2.
-void DataWorker::receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now) {
+void DataWorker::receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now, RelayRoute* via) {
   if (mac2_presence(ByteSpan(msg, len)) == Mac2Presence::kBadSize) return counters_.drop(Drop::kMalformed);
   const size_t base = handshake_base_size(ByteSpan(msg, len));
   if (!verify_mac1(plane_.own_mac1_key, ByteSpan(msg, base))) return counters_.drop(Drop::kHandshakeMac1);
   std::array<uint8_t, wire::COOKIE_REPLY_SIZE> reply;
   switch (plane_.handshake_guard->check(ByteSpan(msg, len), from, plane_.inbox->queued(), now, reply)) {
     case HandshakeGuard::Verdict::kPass:
-      if (!plane_.inbox->deliver_handshake(ByteSpan(msg, base), from)) counters_.drop(Drop::kControlQueue);
+      if (!plane_.inbox->deliver_handshake(ByteSpan(msg, base), from, via ? via->id : 0))
+        counters_.drop(Drop::kControlQueue);
       return;
     case HandshakeGuard::Verdict::kCookieReply:
+      // A relayed initiation comes from a member's relay: under load it is
+      // not answered (the reply would need the relay too), just dropped.
+      if (via) return counters_.drop(Drop::kHandshakeUnderLoad);
       counters_.drop(Drop::kHandshakeCookie);
       if (!socket_.send_to(reply.data(), reply.size(), from)) counters_.drop(Drop::kUdpSend);
       return;
@@ -88,14 +100,15 @@ void DataWorker::receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& 
 // lock, so junk replies cannot fill the control queue that real handshakes
 // share. Those that pass still have a budget per Zeqond, against a sender
 // who saw our indices on the path.
-void DataWorker::receive_cookie_reply(const uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now) {
+void DataWorker::receive_cookie_reply(const uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now,
+                                      RelayRoute* via) {
   if (len != wire::COOKIE_REPLY_SIZE) return counters_.drop(Drop::kMalformed);
   const uint32_t index = cookie_reply_receiver(ByteSpan(msg, len));
   const Keypair* kp = plane_.index.lookup(index);
   const bool in_flight = kp ? !kp->received_any.load(std::memory_order_relaxed) : plane_.index.reserved(index);
   if (!in_flight) return counters_.drop(Drop::kCookieReplyUnexpected);
   if (!plane_.handshake_guard->admit_received_cookie_reply(now)) return counters_.drop(Drop::kCookieReplyOverBudget);
-  if (!plane_.inbox->deliver_handshake(ByteSpan(msg, len), from)) counters_.drop(Drop::kControlQueue);
+  if (!plane_.inbox->deliver_handshake(ByteSpan(msg, len), from, via ? via->id : 0)) counters_.drop(Drop::kControlQueue);
 }
 
 // An IP packet: trimmed to its header's length, and only from a source
@@ -104,6 +117,10 @@ void DataWorker::receive_cookie_reply(const uint8_t* msg, size_t len, const UdpE
   size_t ip_len = ip_packet_length(ByteSpan(plain, plain_len));
   if (ip_len == 0) {
     counters_.drop(Drop::kMalformed);
+    return;
+  }
+  if (plane_.relay_role) {  // nothing to deliver to: a relay has no interface
+    counters_.drop(Drop::kRelayUnexpected);
     return;
   }
   if (table.lookup(plain[0] >> 4, ip_source(plain)) != &peer) {
@@ -129,7 +146,43 @@ void DataWorker::receive_cookie_reply(const uint8_t* msg, size_t len, const UdpE
   }
 }
 
-void DataWorker::receive_data(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now) {
+void DataWorker::note_authenticated(Peer& peer, Keypair& kp, size_t len, int64_t now) {
+  peer.rx_bytes.fetch_add(len, std::memory_order_relaxed);
+  peer.rx_packets.fetch_add(1, std::memory_order_relaxed);
+  peer.last_rx_us.store(now, std::memory_order_relaxed);
+  if (peer.first_unanswered_us.load(std::memory_order_relaxed) != 0)
+    peer.first_unanswered_us.store(0, std::memory_order_relaxed);
+  if (!kp.received_any.load(std::memory_order_relaxed)) {
+    // Key confirmation. A new responder session becomes current here, before
+    // this packet reaches the TUN, so whatever the kernel answers goes out
+    // under it; the control thread catches up with the ownership later.
+    // seq_cst with request_attention's exchange and on_attention's store and
+    // load: either the control thread sees this flag or it gets a wake-up.
+    kp.received_any.store(true, std::memory_order_seq_cst);
+    bool switched = peer.confirm(&kp);
+    if (switched || peer.current.load(std::memory_order_relaxed) != &kp) plane_.request_attention(peer, false);
+  }
+}
+
+// Roaming: an authenticated message from a new address moves the endpoint;
+// one by another way than the route in use (a relay, or directly) asks the
+// control thread to follow it (SessionManager::follow_arrival).
+void DataWorker::note_arrival(Peer& peer, const UdpEndpoint& from, RelayRoute* via, size_t len) {
+  uint64_t by = 0;
+  if (via) {
+    via->rx_bytes.fetch_add(len, std::memory_order_relaxed);
+    by = via->id;
+  } else if (!(peer.endpoint.load() == from)) {
+    peer.endpoint.store(from);
+  }
+  if (peer.arrived_by.load(std::memory_order_relaxed) != by) {
+    peer.arrived_by.store(by, std::memory_order_relaxed);
+    plane_.request_attention(peer, false);
+  }
+}
+
+void DataWorker::receive_data(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now,
+                              RelayRoute* via) {
   DataHeader h;
   if (!parse_data_header(ByteSpan(msg, len), h)) {
     counters_.drop(Drop::kMalformed);
@@ -159,23 +212,11 @@ void DataWorker::receive_data(const PeerTable& table, uint8_t* msg, size_t len, 
   }
 
   Peer& peer = *kp->peer;
-  peer.rx_bytes.fetch_add(len, std::memory_order_relaxed);
-  peer.rx_packets.fetch_add(1, std::memory_order_relaxed);
-  peer.last_rx_us.store(now, std::memory_order_relaxed);
-  if (peer.first_unanswered_us.load(std::memory_order_relaxed) != 0)
-    peer.first_unanswered_us.store(0, std::memory_order_relaxed);
-  // Roaming: an authenticated packet from a new address moves the endpoint.
-  if (!(peer.endpoint.load() == from)) peer.endpoint.store(from);
-  if (!kp->received_any.load(std::memory_order_relaxed)) {
-    // Key confirmation. A new responder session becomes current here, before
-    // this packet reaches the TUN, so whatever the kernel answers goes out
-    // under it; the control thread catches up with the ownership later.
-    // seq_cst with request_attention's exchange and on_attention's store and
-    // load: either the control thread sees this flag or it gets a wake-up.
-    kp->received_any.store(true, std::memory_order_seq_cst);
-    bool switched = peer.confirm(kp);
-    if (switched || peer.current.load(std::memory_order_relaxed) != kp) plane_.request_attention(peer, false);
-  }
+  // A relay's channel carries one peer's messages: another's on it is the
+  // relay (or a member behind it) misrouting, never a reason to move.
+  if (via && via->peer != &peer) return counters_.drop(Drop::kRelayChannel);
+  note_authenticated(peer, *kp, len, now);
+  note_arrival(peer, from, via, len);
 
   uint8_t* plain = msg + wire::DATA_OVERHEAD;
   size_t plain_len = len - wire::DATA_OVERHEAD;

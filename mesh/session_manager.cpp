@@ -4,12 +4,14 @@
 
 #include <sstream>
 
+#include "protocol/relay_messages.hpp"
+
 namespace zeq {
 
 SessionManager::SessionManager(DataPlane& plane, const LocalIdentity& local, const SecretBuffer& mesh_secret,
                                const Clock& clock, RandomSource& random, SendFn send)
     : plane_(plane), local_(local), mesh_(mesh_secret), clock_(clock), random_(random), send_(std::move(send)),
-      scratch_(wire::DATA_OVERHEAD + size_t(plane.mtu)) {}
+      scratch_(wire::DATA_OVERHEAD + size_t(plane.mtu)), relay_scratch_(RELAY_OVERHEAD + wire::MAX_MESSAGE_SIZE) {}
 
 SessionManager::~SessionManager() = default;
 
@@ -25,20 +27,20 @@ void SessionManager::reject(HandshakeReject r, const std::string& context) {
 }
 
 void SessionManager::send_handshake(PeerCookie& cookie, MutableByteSpan buffer, size_t base_size,
-                                    const UdpEndpoint& to, const char* what) {
+                                    const UdpEndpoint& to, RelayRoute* via, const char* what) {
   cookie.remember_sent(buffer.first(base_size));
   const size_t size = cookie.add_mac2(buffer, base_size, clock_.mono_us());
-  if (send_(buffer.first(size), to)) return;
+  if (send_via(to, via, buffer.first(size))) return;
   plane_.control_counters().drop(Drop::kUdpSend);
   spdlog::debug("sending a handshake {} to {} failed; the handshake timers retry", what, to.to_string());
 }
 
-void SessionManager::on_handshake_message(ByteSpan message, const UdpEndpoint& from) {
+void SessionManager::on_handshake_message(ByteSpan message, const UdpEndpoint& from, uint64_t via_route) {
   if (message.empty()) return;
   if (message[0] == wire::kHandshakeInit) {
-    on_initiation(message, from);
+    on_initiation(message, from, via_route);
   } else if (message[0] == wire::kHandshakeResponse) {
-    on_response(message, from);
+    on_response(message, from, via_route);
   } else if (message[0] == wire::kCookieReply) {
     on_cookie_reply(message, from);
   }
@@ -72,7 +74,7 @@ void SessionManager::on_cookie_reply(ByteSpan message, const UdpEndpoint& from) 
   }
 }
 
-void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
+void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from, uint64_t via_route) {
   ReceivedInitiation init;
   if (auto r = read_initiation(local_, plane_.own_mac1_key, message, init); r != HandshakeReject::kNone)
     return reject(r, "initiation from " + from.to_string());
@@ -99,6 +101,9 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
     return reject(r, "initiation from " + peer->label() + " without a certificate");
   }
   if (peer->admin_down) return reject(HandshakeReject::kPeerDown, "initiation from " + peer->label() + " (down by operator)");
+  RelayRoute* via = via_route ? route_by_id(*peer, via_route) : nullptr;
+  if (via_route && !via)
+    return reject(HandshakeReject::kUnexpected, "initiation from " + peer->label() + " on another peer's relay channel");
   if (auto r = peer->replay_guard.check(init.payload.zeqond, init.payload.nonce); r != HandshakeReject::kNone)
     return reject(r, "initiation from " + peer->label());
 
@@ -124,7 +129,7 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
   peer->replay_guard.accept(init.payload.zeqond, init.payload.nonce);
   if (proof.certificate) adopt_certificate(*peer, std::move(*proof.certificate));
   if (key_observer_) key_observer_(keys);
-  peer->endpoint.store(from);
+  take_path(*peer, from, via);
   // The new key waits as `next` until the initiator's first packet confirms
   // it; the worker that opens that packet makes it current (Peer::confirm).
   // A `next` already confirmed is promoted, not thrown away.
@@ -133,19 +138,23 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from) {
   peer->next = std::move(session.value());
   peer->await_confirmation(peer->next.get());
   plane_.index.publish(keys.local_index, peer->next.get());
-  send_handshake(peer->cookie, MutableByteSpan(out.data(), size + wire::MAC2_SIZE), size, from, "response");
+  send_handshake(peer->cookie, MutableByteSpan(out.data(), size + wire::MAC2_SIZE), size, from, via, "response");
   // Not yet completed: a responder cannot tell a peer with another mesh
   // secret from a good one until the first data message opens (promote_next).
   ++answered_;
-  spdlog::info("peer {}: handshake answered from {}", peer->label(), from.to_string());
+  spdlog::info("peer {}: handshake answered from {}{}", peer->label(), from.to_string(),
+               via ? " (relayed by " + via->relay->label() + ")" : std::string());
 }
 
-void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
+void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from, uint64_t via_route) {
   const uint32_t receiver = load_be32(message.data() + wire::RESPONSE_RECEIVER_INDEX_OFFSET);
   Peer* peer = nullptr;
   for (auto& p : plane_.peers)
     if (p->pending_handshake && p->pending_handshake->sender_index() == receiver) peer = p.get();
   if (!peer) return reject(HandshakeReject::kUnexpected, "response from " + from.to_string());
+  RelayRoute* via = via_route ? route_by_id(*peer, via_route) : nullptr;
+  if (via_route && !via)
+    return reject(HandshakeReject::kUnexpected, "response from " + peer->label() + " on another peer's relay channel");
 
   SessionKeys keys;
   HandshakeReject r = peer->pending_handshake->finish(message, clock_.zeqond(), mesh_.span(), keys);
@@ -156,9 +165,9 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
   auto proof = prove(peer->pending_handshake->received_extensions(), peer->key.public_key, peer->key.zid, clock_.zeqond());
   if (proof.verdict != HandshakeReject::kNone) return reject(proof.verdict, "response from " + peer->label());
   // A v1 answer to an initiation with extensions: the peer has no certificate.
-  if (auto r = certificate_required(*peer, proof.certificate.has_value() || !peer->pending_handshake->sent_extensions());
-      r != HandshakeReject::kNone)
-    return reject(r, "response from " + peer->label() + " without a certificate");
+  if (auto why = certificate_required(*peer, proof.certificate.has_value() || !peer->pending_handshake->sent_extensions());
+      why != HandshakeReject::kNone)
+    return reject(why, "response from " + peer->label() + " without a certificate");
   int64_t now = clock_.mono_us();
   auto session = Keypair::create(keys, peer, plane_.workers + 1, now);
   if (!session) {
@@ -172,7 +181,9 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
   if (proof.certificate) adopt_certificate(*peer, std::move(*proof.certificate));
   peer->pending_handshake.reset();
   peer->handshake_started_us = 0;
-  peer->endpoint.store(from);
+  peer->unanswered_initiations = 0;
+  if (peer->initiation_sent_us) peer->path_rtt_us = now - peer->initiation_sent_us;
+  take_path(*peer, from, via);
   bool was_up = peer->current_owned != nullptr;
   retire(*peer, peer->previous);
   peer->previous = std::move(peer->current_owned);
@@ -183,7 +194,8 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from) {
   ++peer->handshakes;
   if (was_up) ++peer->rekeys;
   ++completed_;
-  if (peer->gave_up || !was_up) spdlog::info("peer {}: tunnel up via {}", peer->label(), from.to_string());
+  if (peer->gave_up || !was_up)
+    spdlog::info("peer {}: tunnel up via {}", peer->label(), via ? "relay " + via->relay->label() : from.to_string());
   peer->gave_up = false;
   sync_tunnel_state(*peer, "");
   // Confirms the key to the responder at once, even with nothing to send,
@@ -196,7 +208,8 @@ void SessionManager::initiate(Peer& peer, int64_t now) {
   if (peer.admin_down) return;
   if (peer.pending_handshake && now < peer.next_retry_us) return;
   UdpEndpoint ep = peer.endpoint.load();
-  if (ep.empty()) return;  // wait for the peer to call us
+  RelayRoute* route = peer.route.load(std::memory_order_relaxed);
+  if (ep.empty() && !route) return;  // wait for the peer to call us
   if (peer.pending_handshake) {
     plane_.index.release(peer.pending_handshake->sender_index());
     peer.pending_handshake.reset();
@@ -219,8 +232,10 @@ void SessionManager::initiate(Peer& peer, int64_t now) {
   peer.pending_handshake = std::move(hs);
   if (peer.handshake_started_us == 0) peer.handshake_started_us = now;
   peer.next_retry_us = now + zeqonds_to_us(HANDSHAKE_RETRY_Z) + int64_t(random_.uniform(HANDSHAKE_RETRY_JITTER_US));
-  send_handshake(peer.cookie, MutableByteSpan(out.data(), size + wire::MAC2_SIZE), size, ep, "initiation");
-  spdlog::debug("peer {}: handshake initiation sent to {}", peer.label(), ep.to_string());
+  peer.initiation_sent_us = now;
+  send_handshake(peer.cookie, MutableByteSpan(out.data(), size + wire::MAC2_SIZE), size, ep, route, "initiation");
+  spdlog::debug("peer {}: handshake initiation sent to {}", peer.label(),
+                route ? "relay " + route->relay->label() : ep.to_string());
 }
 
 void SessionManager::give_up(Peer& peer) {
@@ -244,6 +259,7 @@ void SessionManager::promote_next(Peer& peer) {
   peer.current_owned = std::move(peer.next);
   peer.publish_current(peer.current_owned.get());
   peer.last_handshake_us = clock_.mono_us();
+  peer.unanswered_initiations = 0;
   ++peer.handshakes;
   ++completed_;
   if (!peer.previous || peer.gave_up) spdlog::info("peer {}: tunnel up", peer.label());
@@ -267,6 +283,7 @@ void SessionManager::catch_up_confirmed(Peer& peer) {
 void SessionManager::on_attention(Peer& peer) {
   peer.wants_attention.store(false, std::memory_order_seq_cst);
   int64_t now = clock_.mono_us();
+  follow_arrival(peer);
   catch_up_confirmed(peer);
   sync_tunnel_state(peer, "");
   if (peer.wants_handshake.exchange(false) && !peer.admin_down) {

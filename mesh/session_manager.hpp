@@ -43,7 +43,8 @@ class SessionManager {
 
   // A handshake message that already passed size and mac1 checks (and
   // lost its mac2), or a cookie reply of the right size.
-  void on_handshake_message(ByteSpan message, const UdpEndpoint& from);
+  // via_route: the relayed route it arrived by (0: straight from `from`).
+  void on_handshake_message(ByteSpan message, const UdpEndpoint& from, uint64_t via_route = 0);
   // A worker flagged this peer.
   void on_attention(Peer& peer);
   // Protocol timers; call TICKS_PER_ZEQOND times per Zeqond (timers.cpp).
@@ -126,6 +127,19 @@ class SessionManager {
   }
   uint64_t idle_teardowns() const { return idle_teardowns_; }
 
+  // relay_paths.cpp: routes through relays (relay_route.hpp). add: a route
+  // to `peer` through `relay` on `channel` (the relay's channel for our end)
+  // that takes what arrives by it, and that packets go out by when `use`;
+  // returns its id. remove: gone (a closed pair); if it was in use, packets
+  // go straight to the endpoint again until another is used. use: packets
+  // go out by that route (0: directly). handshake_now: a handshake starts at
+  // once (a new path, keys to make).
+  uint64_t add_relay_route(Peer& peer, Peer& relay, uint32_t channel, bool use);
+  void remove_relay_route(Peer& peer, uint64_t route_id);
+  bool use_route(Peer& peer, uint64_t route_id);
+  void handshake_now(Peer& peer);
+  RelayRoute* route_by_id(Peer& peer, uint64_t route_id) const;
+
   // A peer that carries routes gave up handshaking (HANDSHAKE_GIVE_UP): the
   // kill switch's on_drop mode arms on this. Peers down by operator do not count.
   bool any_tunnel_dropped() const;
@@ -142,8 +156,8 @@ class SessionManager {
 
  private:
   // session_manager.cpp
-  void on_initiation(ByteSpan message, const UdpEndpoint& from);
-  void on_response(ByteSpan message, const UdpEndpoint& from);
+  void on_initiation(ByteSpan message, const UdpEndpoint& from, uint64_t via_route);
+  void on_response(ByteSpan message, const UdpEndpoint& from, uint64_t via_route);
   void on_cookie_reply(ByteSpan message, const UdpEndpoint& from);
   void initiate(Peer& peer, int64_t now);
   void give_up(Peer& peer);
@@ -179,7 +193,16 @@ class SessionManager {
   // buffer holds the message in its first base_size bytes and has room for
   // mac2, which is added when the peer's cookie is fresh.
   void send_handshake(PeerCookie& cookie, MutableByteSpan buffer, size_t base_size, const UdpEndpoint& to,
-                      const char* what);
+                      RelayRoute* via, const char* what);
+  // relay_paths.cpp: a message to `to`, or through the route's relay when
+  // `via` is set (wrapped in RelayData under our session with the relay).
+  bool send_via(const UdpEndpoint& to, RelayRoute* via, ByteSpan message);
+  // After an authenticated handshake message: the peer is reached the way
+  // it came (its endpoint, or the route), unless its `via` forbids that way.
+  void take_path(Peer& peer, const UdpEndpoint& from, RelayRoute* via);
+  // A worker saw a message arrive by another way than the route in use.
+  void follow_arrival(Peer& peer);
+  void set_route(Peer& peer, RelayRoute* route, const char* why);
 
   // session_send.cpp
   void send_keepalive(Peer& peer, int64_t now) { (void)send_plaintext(peer, now, {}); }
@@ -209,6 +232,8 @@ class SessionManager {
   std::function<void(Peer&)> unanswered_;
   KeyObserver key_observer_;
   std::vector<uint8_t> scratch_;  // one sealed message, for the control thread's sends
+  std::vector<uint8_t> relay_scratch_;  // the same wrapped for a relay
+  uint64_t next_route_id_ = 1;
   std::array<uint64_t, size_t(HandshakeReject::kCount)> rejects_{};
   uint64_t completed_ = 0;
   uint64_t answered_ = 0;

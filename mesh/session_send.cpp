@@ -14,7 +14,8 @@ size_t SessionManager::seal_and_send(Peer& peer, int64_t now, size_t plaintext_l
   // Owned by current_owned or next, so alive while the control thread runs.
   Keypair* kp = peer.current.load(std::memory_order_acquire);
   UdpEndpoint ep = peer.endpoint.load();
-  if (!kp || ep.empty() || kp->exhausted()) return 0;
+  RelayRoute* route = peer.route.load(std::memory_order_relaxed);
+  if (!kp || (ep.empty() && !route) || kp->exhausted()) return 0;
   std::fill(scratch_.begin() + long(wire::DATA_OVERHEAD + plaintext_len),
             scratch_.begin() + long(wire::DATA_OVERHEAD + padded_len), 0);
   const uint64_t counter = kp->next_counter();
@@ -25,7 +26,7 @@ size_t SessionManager::seal_and_send(Peer& peer, int64_t now, size_t plaintext_l
     plane_.control_counters().drop(Drop::kSealFailed);
     return 0;
   }
-  if (!send_(ByteSpan(scratch_.data(), *len), ep)) {
+  if (!send_via(ep, route, ByteSpan(scratch_.data(), *len))) {
     plane_.control_counters().drop(Drop::kUdpSend);
     return 0;
   }

@@ -42,6 +42,7 @@ void SessionManager::retry_or_give_up_handshake(Peer& peer, int64_t now) {
     give_up(peer);
   } else {
     try_next_known_endpoint(peer);
+    ++peer.unanswered_initiations;  // relay/relay_client.cpp counts these
     if (unanswered_) unanswered_(peer);
     initiate(peer, now);
   }

@@ -98,6 +98,21 @@ CREATE TABLE directory_revocations (
   list BLOB NOT NULL
 );
 )sql",
+    // 3: usage receipts of relayed pairs (store/tunnel_store.hpp add_receipt):
+    // on a relay, what the paying requester signed it had carried (up and
+    // down bytes at a Zeqond), kept byte for byte as received, so the relay
+    // can prove what it charged for the tunnel row.
+    R"sql(
+CREATE TABLE relay_receipts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  tunnel_id INTEGER NOT NULL REFERENCES vpn_tunnels(id),
+  zeqond INTEGER NOT NULL CHECK (zeqond >= 0),
+  up_bytes INTEGER NOT NULL CHECK (up_bytes >= 0),
+  down_bytes INTEGER NOT NULL CHECK (down_bytes >= 0),
+  receipt BLOB NOT NULL CHECK (typeof(receipt) = 'blob' AND length(receipt) BETWEEN 1 AND 512)
+);
+CREATE INDEX relay_receipts_tunnel ON relay_receipts(tunnel_id, zeqond);
+)sql",
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == SCHEMA_VERSION,
               "SCHEMA_VERSION (store/schema.hpp) is the number of migrations");

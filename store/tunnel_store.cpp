@@ -44,10 +44,15 @@ Result<int64_t> TunnelStore::open_tunnel(const std::string& peer_zid, const std:
   Status s = db_.transaction([&] {
     auto st = db_.prepare(
         "INSERT INTO vpn_tunnels(peer_zid, local_zid, initiator_zid, state, key_purpose_id, cover_traffic, pricing_unit, "
-        "price_per_unit, requested_at_zeqond) VALUES (?, ?, ?, 'pending', '', ?, ?, ?, ?)");
+        "price_per_unit, requested_at_zeqond, relay_zid, multi_hop_chain) VALUES (?, ?, ?, 'pending', '', ?, ?, ?, ?, ?, ?)");
     if (!st) return st.status();
     st->bind(1, peer_zid).bind(2, local_zid_).bind(3, initiator_zid).bind(4, int64_t(terms.cover_traffic));
     st->bind(5, to_string(terms.unit)).bind(6, int64_t(terms.price)).bind(7, int64_t(zeqond));
+    if (terms.relay_zid.empty())
+      st->bind_null(8);
+    else
+      st->bind(8, terms.relay_zid);
+    st->bind(9, terms.chain);
     if (Status d = st->done(); !d) return d;
     id = db_.last_insert_id();
     auto up = db_.prepare("UPDATE vpn_tunnels SET key_purpose_id = ? WHERE id = ?");
@@ -102,18 +107,25 @@ Status TunnelStore::ledger(int64_t id, const std::string& kind, uint64_t rx, uin
   return st->done();
 }
 
+TunnelStore::Usage TunnelStore::usage_of(const TunnelRow& row, uint64_t rx, uint64_t tx, uint64_t zeqond) {
+  uint64_t zq = zeqond > uint64_t(row.started_at) ? zeqond - uint64_t(row.started_at) : 0;
+  // rx + tx: an overflow of the sum is an overflow of the cost, not a wrap.
+  std::optional<uint64_t> cost;
+  if (rx <= UINT64_MAX - tx) cost = tunnel_cost(*pricing_unit_from(row.pricing_unit), rx + tx, zq, uint64_t(row.price_per_unit));
+  return {zq, cost};
+}
+
 Status TunnelStore::checkpoint(int64_t id, uint64_t rx, uint64_t tx, uint64_t zeqond) {
   auto row = get(id);
   if (!row) return row.status();
   if (row->state != "active" || (uint64_t(row->rx_bytes) == rx && uint64_t(row->tx_bytes) == tx)) return Status::ok();
-  uint64_t zq = zeqond > uint64_t(row->started_at) ? zeqond - uint64_t(row->started_at) : 0;
-  auto cost = tunnel_cost(*pricing_unit_from(row->pricing_unit), rx + tx, zq, uint64_t(row->price_per_unit));
+  const Usage used = usage_of(*row, rx, tx, zeqond);
   return db_.transaction([&] {
     auto st = db_.prepare("UPDATE vpn_tunnels SET rx_bytes = ?, tx_bytes = ? WHERE id = ?");
     if (!st) return st.status();
     st->bind(1, int64_t(rx)).bind(2, int64_t(tx)).bind(3, id);
     if (Status d = st->done(); !d) return d;
-    return ledger(id, "checkpoint", rx, tx, zq, cost.value_or(0), zeqond);
+    return ledger(id, "checkpoint", rx, tx, used.zeqonds, used.cost.value_or(0), zeqond);
   });
 }
 
@@ -145,8 +157,9 @@ Status TunnelStore::terminate(int64_t id, uint64_t rx, uint64_t tx, uint64_t zeq
   auto row = get(id);
   if (!row) return row.status();
   if (row->state != "active") return Status::error("tunnel " + std::to_string(id) + " is " + row->state + ", not active");
-  uint64_t zq = zeqond > uint64_t(row->started_at) ? zeqond - uint64_t(row->started_at) : 0;
-  auto cost = tunnel_cost(*pricing_unit_from(row->pricing_unit), rx + tx, zq, uint64_t(row->price_per_unit));
+  const Usage used = usage_of(*row, rx, tx, zeqond);
+  const uint64_t zq = used.zeqonds;
+  const auto& cost = used.cost;
   if (!cost) return Status::error("tunnel " + std::to_string(id) + ": settlement overflows 64 bits");
   Status s = db_.transaction([&] {
     auto st = db_.prepare(
@@ -174,6 +187,39 @@ Result<int> TunnelStore::settle_orphans(uint64_t zeqond) {
       return s;
   }
   return int(orphans.size());
+}
+
+Status TunnelStore::add_receipt(int64_t tunnel_id, ByteSpan signed_receipt, uint64_t up, uint64_t down,
+                                uint64_t zeqond) {
+  const std::string tunnel = "tunnel " + std::to_string(tunnel_id);
+  if (signed_receipt.empty()) return Status::error(tunnel + ": refusing an empty usage receipt");
+  if (signed_receipt.size() > MAX_RELAY_RECEIPT_BYTES)
+    return Status::error(tunnel + ": refusing a usage receipt of " + std::to_string(signed_receipt.size()) +
+                         " bytes (at most " + std::to_string(MAX_RELAY_RECEIPT_BYTES) + " are kept)");
+  if (up > uint64_t(INT64_MAX) || down > uint64_t(INT64_MAX) || zeqond > uint64_t(INT64_MAX))
+    return Status::error(tunnel + ": refusing a usage receipt whose counters do not fit 63 bits");
+  return db_.transaction([&] {
+    auto row = get(tunnel_id);
+    if (!row) return Status::error(row.message() + "; a usage receipt is kept only for a known tunnel");
+    if (row->state != "active")
+      return Status::error(tunnel + " is " + row->state + ": a usage receipt is kept only while the tunnel is active");
+    auto st = db_.prepare("INSERT INTO relay_receipts(tunnel_id, zeqond, up_bytes, down_bytes, receipt) VALUES (?, ?, ?, ?, ?)");
+    if (!st) return st.status();
+    st->bind(1, tunnel_id).bind(2, int64_t(zeqond)).bind(3, int64_t(up)).bind(4, int64_t(down)).bind(5, signed_receipt);
+    return st->done();
+  });
+}
+
+Result<std::vector<RelayReceiptRow>> TunnelStore::receipts(int64_t tunnel_id) {
+  auto st = db_.prepare(
+      "SELECT id, tunnel_id, zeqond, up_bytes, down_bytes, receipt FROM relay_receipts WHERE tunnel_id = ? ORDER BY id");
+  if (!st) return st.status();
+  st->bind(1, tunnel_id);
+  std::vector<RelayReceiptRow> rows;
+  while (st->step())
+    rows.push_back({st->int64(0), st->int64(1), st->int64(2), st->int64(3), st->int64(4), st->blob(5)});
+  if (st->failed()) return db_.error("listing the usage receipts of tunnel " + std::to_string(tunnel_id));
+  return rows;
 }
 
 Result<std::vector<TunnelRow>> TunnelStore::list(int limit) {

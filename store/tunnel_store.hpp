@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,22 @@ struct TunnelTerms {
   PricingUnit unit = PricingUnit::kGb;
   uint64_t price = 0;
   bool cover_traffic = false;
+  // A relayed pair (relay/relay_events.hpp): the relay's ZID, kept in
+  // vpn_tunnels.relay_zid (empty: a direct tunnel, stored as NULL), and the
+  // path in multi_hop_chain, "REQUESTER_ZID>TARGET_ZID" (empty when direct).
+  std::string relay_zid;
+  std::string chain;
+};
+
+// The largest usage receipt add_receipt keeps (relay_receipts.receipt's
+// CHECK says the same).
+inline constexpr size_t MAX_RELAY_RECEIPT_BYTES = 512;
+
+// One row of relay_receipts.
+struct RelayReceiptRow {
+  int64_t id = 0, tunnel_id = 0;
+  int64_t zeqond = 0, up_bytes = 0, down_bytes = 0;
+  Bytes receipt;
 };
 
 class TunnelStore {
@@ -58,6 +75,13 @@ class TunnelStore {
   Status terminate(int64_t id, uint64_t rx_bytes, uint64_t tx_bytes, uint64_t zeqond, const std::string& reason);
   // Rows left active by a crash are settled with what they recorded.
   Result<int> settle_orphans(uint64_t zeqond);
+  // Relay side: keeps a usage receipt the requester signed (verified by the
+  // caller) for an active row, byte for byte, with the up/down bytes it
+  // acknowledges. Refuses an empty receipt or one over
+  // MAX_RELAY_RECEIPT_BYTES, and an unknown or terminated tunnel.
+  Status add_receipt(int64_t tunnel_id, ByteSpan signed_receipt, uint64_t up, uint64_t down, uint64_t zeqond);
+  // The receipts of a tunnel, oldest first.
+  Result<std::vector<RelayReceiptRow>> receipts(int64_t tunnel_id);
 
   Result<std::vector<TunnelRow>> list(int limit = 100);
   Result<TunnelRow> get(int64_t id);
@@ -73,6 +97,14 @@ class TunnelStore {
   // vault read and an audit row every time.
   Result<const SecretBuffer*> receipt_key(int64_t id, uint64_t zeqond);
   std::map<int64_t, SecretBuffer> receipt_keys_;
+  // What a row has used by `zeqond` with these counters: the Zeqonds since it
+  // started and their cost (billing.hpp; nullopt cost on overflow). The one
+  // place checkpoint and terminate (and so settle_orphans) take it from.
+  struct Usage {
+    uint64_t zeqonds;
+    std::optional<uint64_t> cost;
+  };
+  static Usage usage_of(const TunnelRow& row, uint64_t rx, uint64_t tx, uint64_t zeqond);
   Status ledger(int64_t id, const std::string& kind, uint64_t rx, uint64_t tx, uint64_t zeqonds, uint64_t cost,
                 uint64_t zeqond);
   Database& db_;

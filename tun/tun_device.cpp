@@ -5,6 +5,7 @@
 // after net/if.h, which defines the IFF_* flags linux/if.h would redefine
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -42,15 +43,32 @@ Result<TunDevice> TunDevice::create(const std::string& name, int queues) {
   return dev;
 }
 
-TunDevice::TunDevice(TunDevice&& o) noexcept : name_(std::move(o.name_)), ifindex_(o.ifindex_), fds_(std::move(o.fds_)) {
+TunDevice::TunDevice(TunDevice&& o) noexcept
+    : name_(std::move(o.name_)), ifindex_(o.ifindex_), fds_(std::move(o.fds_)), far_ends_(std::move(o.far_ends_)) {
   o.fds_.clear();
+  o.far_ends_.clear();
+}
+
+Result<TunDevice> TunDevice::detached(int queues) {
+  TunDevice d;
+  for (int i = 0; i < queues; ++i) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0)
+      return Status::error(std::string("socketpair for a relay's worker: ") + std::strerror(errno) +
+                           "; raise the open-file limit (LimitNOFILE=)");
+    d.fds_.push_back(pair[0]);
+    d.far_ends_.push_back(pair[1]);
+  }
+  return d;
 }
 
 TunDevice::~TunDevice() { close(); }
 
 void TunDevice::close() {
   for (int fd : fds_) ::close(fd);
+  for (int fd : far_ends_) ::close(fd);
   fds_.clear();
+  far_ends_.clear();
 }
 
 }  // namespace zeq

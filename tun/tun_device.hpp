@@ -15,6 +15,10 @@ class TunDevice {
  public:
   // Creates interface `name` with `queues` queues (non-blocking fds).
   static Result<TunDevice> create(const std::string& name, int queues);
+  // No interface at all (the relay role): `queues` datagram socket pairs, of
+  // which the workers get one end each; nothing is ever written to the
+  // other, so their reads find nothing. ifindex() is 0.
+  static Result<TunDevice> detached(int queues);
 
   TunDevice(TunDevice&& o) noexcept;
   TunDevice& operator=(TunDevice&&) = delete;
@@ -33,6 +37,7 @@ class TunDevice {
   std::string name_;
   int ifindex_ = 0;
   std::vector<int> fds_;
+  std::vector<int> far_ends_;  // detached(): the unused ends of the pairs
 };
 
 }  // namespace zeq

@@ -38,7 +38,9 @@ class CertifiedPeers : public ::testing::Test {
   std::shared_ptr<const TrustSettings> trust(std::optional<Certificate> own, const RevocationList* revoked = nullptr) {
     auto t = std::make_shared<TrustSettings>();
     t->store.add_ca(ca_.public_key());
-    if (revoked) EXPECT_TRUE(t->store.add_revocation_list(*revoked));
+    if (revoked) {
+      EXPECT_TRUE(t->store.add_revocation_list(*revoked));
+    }
     t->own = std::move(own);
     return t;
   }

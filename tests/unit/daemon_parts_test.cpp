@@ -67,7 +67,7 @@ TEST(MeshSettings, CarryTheTypedValues) {
 
 TEST(ControlCommands, TheTableListsEveryCommand) {
   std::vector<std::string> want = {"status", "peers", "tunnels", "up", "down", "rekey", "reload", "metrics",
-                                   "killswitch", "cover", "exit", "directory"};
+                                   "killswitch", "cover", "exit", "directory", "relays"};
   EXPECT_EQ(control_commands(), want);
 }
 

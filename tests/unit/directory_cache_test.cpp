@@ -64,9 +64,10 @@ class DirectoryCacheTest : public ::testing::Test {
 TEST_F(DirectoryCacheTest, MigrationAddsTheTablesToAVersionOneDatabase) {
   {
     Database db = open_db();
-    EXPECT_EQ(*schema_version(db), 2);
+    EXPECT_EQ(*schema_version(db), SCHEMA_VERSION);
     // Back to what a version 1 database was, with a row of its own.
-    ASSERT_TRUE(db.exec("DROP TABLE directory_records; DROP TABLE directory_revocations; PRAGMA user_version = 1"));
+    ASSERT_TRUE(db.exec("DROP TABLE relay_receipts; DROP TABLE directory_records; DROP TABLE directory_revocations; "
+                        "PRAGMA user_version = 1"));
     ASSERT_TRUE(db.exec("INSERT INTO peers (zid, public_key, first_seen_zeqond) VALUES ('zeq-0123456789ab', 'k', 1)"));
   }
   Database db = open_db();

@@ -65,7 +65,7 @@ inline LocalIdentity fresh_identity() {
 
 // What workers hand the control thread, kept until the test pumps it.
 struct RecordingInbox : ControlInbox {
-  bool deliver_handshake(ByteSpan message, const UdpEndpoint& from) override {
+  bool deliver_handshake(ByteSpan message, const UdpEndpoint& from, uint64_t = 0) override {
     handshakes.push_back({Bytes(message.begin(), message.end()), from});
     return true;
   }

@@ -1,0 +1,448 @@
+#include "relay/relay_client.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <limits>
+
+#include "mesh/peer.hpp"
+
+namespace zeq {
+
+RelayClient::RelayClient(Node& node, const Clock& clock, RandomSource& random, RelayClientSettings settings,
+                         RelayEvents* events)
+    : node_(node), clock_(clock), random_(random), settings_(std::move(settings)), events_(events) {}
+
+namespace {
+
+RelayRoute* find_route(Peer& peer, uint64_t id) {
+  for (const auto& r : peer.relay_routes)
+    if (r->id == id) return r.get();
+  return nullptr;
+}
+
+uint64_t random_u64(RandomSource& random) {
+  uint64_t v = 0;
+  random.fill(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&v), sizeof v));
+  return v;
+}
+
+}  // namespace
+
+bool RelayClient::affordable(const RelayState& r) const {
+  if (!settings_.max_price) return true;
+  return r.priced && r.price <= *settings_.max_price;
+}
+
+bool RelayClient::has_usable_route(const Peer& peer) const {
+  const RelayRoute* route = peer.route.load(std::memory_order_relaxed);
+  if (!route) return false;
+  auto it = relays_.find(route->relay_serial);
+  return it == relays_.end() || !it->second.dead;
+}
+
+bool RelayClient::wants_relay(const Peer& peer) const {
+  if (peer.settings.is_relay || peer.admin_down || peer.settings.via == PeerPath::kDirect) return false;
+  if (has_usable_route(peer)) return false;
+  if (const RelayRoute* route = peer.route.load(std::memory_order_relaxed)) {
+    // Its relay died. The end that asked for the pair fails over; the other
+    // follows (its packets arrive by the new pair: Peer::arrived_by), so
+    // the two do not each open one.
+    for (const auto& [id, p] : pairs_)
+      if (p.peer == peer.serial && p.route_id == route->id) return p.requester;
+    return true;
+  }
+  if (peer.settings.via == PeerPath::kRelay) return true;
+  // via: auto. A working direct session needs nothing; otherwise the direct
+  // handshakes have had their chances.
+  if (peer.current.load(std::memory_order_relaxed)) return false;
+  return peer.unanswered_initiations >= settings_.direct_attempts && peer.pending_handshake != nullptr;
+}
+
+std::optional<uint64_t> RelayClient::choose_relay(const Peer& peer, int64_t now) const {
+  const RelayRoute* current = peer.route.load(std::memory_order_relaxed);
+  std::optional<uint64_t> best;
+  int64_t best_rtt = std::numeric_limits<int64_t>::max();
+  for (const auto& [serial, st] : relays_) {
+    if (st.dead || !affordable(st) || serial == peer.serial) continue;
+    if (current && current->relay_serial == serial) continue;  // the one that failed
+    if (auto r = refused_.find({peer.serial, serial}); r != refused_.end() && r->second.until_us > now) continue;
+    Peer* relay = node_.peer_by_serial(serial);
+    if (!relay || !relay->current.load(std::memory_order_relaxed)) continue;
+    const int64_t rtt = st.rtt_us < 0 ? std::numeric_limits<int64_t>::max() / 2 : st.rtt_us;
+    if (rtt < best_rtt) {
+      best_rtt = rtt;
+      best = serial;
+    }
+  }
+  return best;
+}
+
+void RelayClient::tunnel_up(Peer& peer) {
+  if (peer.settings.is_relay) relays_[peer.serial].ping_sent_us = 0;  // ping at the next tick
+}
+
+void RelayClient::tunnel_down(Peer& peer, const char* reason) {
+  std::vector<uint64_t> gone;
+  if (peer.settings.is_relay) {
+    // Its pairs are gone on its side too (a relay ends a pair when an end's
+    // tunnel goes); the routes must not outlive the relay's session.
+    for (const auto& [id, p] : pairs_)
+      if (p.relay == peer.serial) gone.push_back(id);
+    for (uint64_t id : gone) end_pair(id, "relay_gone", false);
+    if (auto it = relays_.find(peer.serial); it != relays_.end()) it->second.dead = true;
+    return;
+  }
+  const std::string why = reason;
+  if (why != "peer_removed" && why != "peer_forgotten" && why != "daemon_stopped") return;
+  for (const auto& [id, p] : pairs_)
+    if (p.peer == peer.serial) gone.push_back(id);
+  for (uint64_t id : gone) end_pair(id, "end_gone", true);
+  opening_.erase(peer.serial);
+}
+
+void RelayClient::relay_control(Peer& peer, ByteSpan plaintext) {
+  if (!peer.settings.is_relay) {
+    // Only relays we chose may set pairs up with us.
+    spdlog::debug("relay message from {}, which is not one of our relays; ignored", peer.label());
+    return;
+  }
+  const uint8_t type = plaintext[1];
+  bool ok = true;
+  switch (type) {
+    case CONTROL_RELAY_OPENED:
+      if (auto m = parse_relay_opened(plaintext)) on_opened(peer, *m); else ok = false;
+      break;
+    case CONTROL_RELAY_REFUSED:
+      if (auto m = parse_relay_refused(plaintext)) on_refused(peer, *m); else ok = false;
+      break;
+    case CONTROL_RELAY_OFFER:
+      if (auto m = parse_relay_offer(plaintext)) on_offer(peer, *m); else ok = false;
+      break;
+    case CONTROL_RELAY_CLOSE:
+      if (auto m = parse_relay_close(plaintext)) on_close(peer, *m); else ok = false;
+      break;
+    case CONTROL_RELAY_PONG:
+      if (auto m = parse_relay_pong(plaintext)) on_pong(peer, *m); else ok = false;
+      break;
+    default:
+      spdlog::debug("relay control type {:#04x} from {} is for relays; ignored", type, peer.label());
+      return;
+  }
+  if (!ok) spdlog::debug("malformed relay control message {:#04x} from {} dropped", type, peer.label());
+}
+
+void RelayClient::on_pong(Peer& relay, const RelayPong& m) {
+  auto it = relays_.find(relay.serial);
+  if (it == relays_.end()) return;
+  RelayState& st = it->second;
+  if (m.nonce != st.ping_nonce || st.ping_nonce == 0) return;  // late or not ours
+  st.ping_nonce = 0;
+  const int64_t sample = clock_.mono_us() - st.ping_sent_us;
+  st.rtt_us = st.rtt_us < 0 ? sample : (7 * st.rtt_us + sample) / 8;
+  st.priced = true;
+  st.unit = m.unit;
+  st.price = m.price;
+  st.region = m.region;
+}
+
+void RelayClient::ping_relays(int64_t now) {
+  for (Peer* p : node_.peers())
+    if (p->settings.is_relay && !relays_.count(p->serial)) relays_[p->serial] = RelayState{};
+  for (auto it = relays_.begin(); it != relays_.end();) {
+    Peer* relay = node_.peer_by_serial(it->first);
+    if (!relay || !relay->settings.is_relay) {
+      it = relays_.erase(it);
+      continue;
+    }
+    RelayState& st = it->second;
+    ++it;
+    if (!relay->current.load(std::memory_order_relaxed)) {
+      // A relay is worth a session before it is needed: failover then
+      // costs one Open, not a handshake as well.
+      if (!relay->pending_handshake && !relay->admin_down) node_.handshake_now(*relay);
+      continue;
+    }
+    const int64_t quiet = now - relay->last_rx_us.load(std::memory_order_relaxed);
+    bool due = st.ping_sent_us == 0 || now - st.ping_sent_us >= PING_IDLE_US;
+    if (in_use(relay->serial) && quiet >= PROBE_EVERY_US && now - st.ping_sent_us >= PROBE_EVERY_US) due = true;
+    if (!due) continue;
+    st.ping_nonce = random_u64(random_) | 1;
+    st.ping_sent_us = now;
+    (void)node_.send_control(relay->serial, encode_relay_ping({st.ping_nonce}));
+  }
+}
+
+bool RelayClient::in_use(uint64_t relay_serial) const {
+  for (const auto& [id, p] : pairs_)
+    if (p.relay == relay_serial) return true;
+  return false;
+}
+
+void RelayClient::watch_relays(int64_t now) {
+  for (auto& [serial, st] : relays_) {
+    Peer* relay = node_.peer_by_serial(serial);
+    if (!relay) continue;
+    const int64_t last_rx = relay->last_rx_us.load(std::memory_order_relaxed);
+    const int64_t quiet = now - last_rx;
+    if (st.dead) {
+      if (quiet < dead_after_us(st) && relay->current.load(std::memory_order_relaxed)) {
+        st.dead = false;
+        spdlog::info("relay {} answers again", relay->label());
+      }
+      continue;
+    }
+    // Dead only if it was asked: a ping went out after the last packet came.
+    if (in_use(serial) && quiet > dead_after_us(st) && st.ping_sent_us > last_rx) {
+      st.dead = true;
+      spdlog::warn("relay {} stopped answering ({} ms without a packet); moving its pairs to another relay",
+                   relay->label(), quiet / 1000);
+    }
+  }
+}
+
+void RelayClient::open_wanted(int64_t now) {
+  for (auto it = opening_.begin(); it != opening_.end();) {
+    if (now - it->second.asked_us > OPEN_TIMEOUT_US) {
+      note_refusal(it->first, it->second.relay, now);
+      it = opening_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (Peer* peer : node_.peers()) {
+    if (opening_.count(peer->serial) || !wants_relay(*peer)) continue;
+    auto relay = choose_relay(*peer, now);
+    if (!relay) continue;
+    const uint32_t request_id = next_request_id_++;
+    if (!node_.send_control(*relay, encode_relay_open({request_id, peer->key.zid}))) continue;
+    opening_[peer->serial] = {*relay, request_id, now};
+    spdlog::debug("peer {}: asking relay {} for a pair", peer->label(), node_.peer_by_serial(*relay)->label());
+  }
+}
+
+void RelayClient::on_opened(Peer& relay, const RelayOpened& m) {
+  auto it = std::find_if(opening_.begin(), opening_.end(), [&](const auto& o) {
+    return o.second.request_id == m.request_id && o.second.relay == relay.serial;
+  });
+  if (it == opening_.end()) {
+    // Too late (we gave up on it): the relay holds a pair nobody uses.
+    (void)node_.send_control(relay.serial, encode_relay_close({m.channel, RelayReason::kClosed}));
+    return;
+  }
+  Peer* peer = node_.peer_by_serial(it->first);
+  opening_.erase(it);
+  const int64_t now = clock_.mono_us();
+  if (!peer || (settings_.max_price && m.price > *settings_.max_price)) {
+    (void)node_.send_control(relay.serial, encode_relay_close({m.channel, RelayReason::kClosed}));
+    if (peer) note_refusal(peer->serial, relay.serial, now);
+    return;
+  }
+  // The pairs this one replaces (a failover): ours through a relay that
+  // died, or asked for earlier; ended once the new route is in place, so no
+  // packet finds no way. A pair the peer asked for through a live relay
+  // stays: it is the peer's to end.
+  std::vector<uint64_t> replaced;
+  for (const auto& [id, p] : pairs_) {
+    if (p.peer != peer->serial) continue;
+    auto r = relays_.find(p.relay);
+    if (p.requester || (r != relays_.end() && r->second.dead)) replaced.push_back(id);
+  }
+  ClientPair cp;
+  cp.id = next_pair_id_++;
+  cp.peer = peer->serial;
+  cp.relay = relay.serial;
+  cp.channel = m.channel;
+  cp.route_id = node_.add_relay_route(*peer, relay, m.channel, true);
+  cp.requester = true;
+  cp.info.pair_id = cp.id;
+  cp.info.relay_zid = relay.key.zid;
+  cp.info.requester_zid = node_.zid();
+  cp.info.target_zid = peer->key.zid;
+  cp.info.local_zid = node_.zid();
+  cp.info.peer_zid = peer->key.zid;
+  cp.info.unit = m.unit;
+  cp.info.price = m.price;
+  cp.info.started_z = clock_.zeqond();
+  cp.receipt_z = cp.info.started_z;
+  pairs_.emplace(cp.id, cp);
+  refused_.erase({peer->serial, relay.serial});
+  if (events_) events_->pair_opened(cp.info);
+  for (uint64_t id : replaced) end_pair(id, "failover", true);
+  if (!replaced.empty()) ++failovers_;
+  spdlog::info("peer {}: through relay {} (channel {}, {} {} per {}){}", peer->label(), relay.label(), m.channel,
+               m.price, "zeq", to_string(m.unit), replaced.empty() ? "" : ", after failover");
+  if (!peer->current.load(std::memory_order_relaxed)) node_.handshake_now(*peer);
+}
+
+void RelayClient::on_refused(Peer& relay, const RelayRefused& m) {
+  auto it = std::find_if(opening_.begin(), opening_.end(), [&](const auto& o) {
+    return o.second.request_id == m.request_id && o.second.relay == relay.serial;
+  });
+  if (it == opening_.end()) return;
+  Peer* peer = node_.peer_by_serial(it->first);
+  const int times = note_refusal(it->first, relay.serial, clock_.mono_us());
+  opening_.erase(it);
+  // The first refusal in a row is news; the retries' are not.
+  spdlog::log(times == 1 ? spdlog::level::info : spdlog::level::debug, "peer {}: relay {} refused a pair ({}){}",
+              peer ? peer->label() : "?", relay.label(), relay_reason_name(m.reason),
+              times == 1 ? "; asking again later" : "");
+}
+
+int RelayClient::note_refusal(uint64_t peer, uint64_t relay, int64_t now) {
+  Refusal& r = refused_[{peer, relay}];
+  ++r.count;
+  r.until_us = now + std::min(REFUSED_BACKOFF_MAX_US, REFUSED_BACKOFF_US << std::min(r.count - 1, 8));
+  return r.count;
+}
+
+void RelayClient::on_offer(Peer& relay, const RelayOffer& m) {
+  Peer* peer = node_.peer_by_zid(m.requester_zid);
+  // We agree only for a peer we know (its key, so the end-to-end handshake
+  // can succeed) and do not keep direct-only.
+  if (!peer || peer->settings.is_relay || peer->admin_down || peer->settings.via == PeerPath::kDirect) {
+    (void)node_.send_control(relay.serial, encode_relay_decline(m.channel, RelayReason::kDeclined));
+    spdlog::info("relay {} offered a pair with {}, declined (not a peer of ours)", relay.label(), m.requester_zid);
+    return;
+  }
+  ClientPair cp;
+  cp.id = next_pair_id_++;
+  cp.peer = peer->serial;
+  cp.relay = relay.serial;
+  cp.channel = m.channel;
+  // Taken into use when the requester's messages arrive by it (roaming).
+  cp.route_id = node_.add_relay_route(*peer, relay, m.channel, false);
+  cp.requester = false;
+  cp.info.pair_id = cp.id;
+  cp.info.relay_zid = relay.key.zid;
+  cp.info.requester_zid = peer->key.zid;
+  cp.info.target_zid = node_.zid();
+  cp.info.local_zid = node_.zid();
+  cp.info.peer_zid = peer->key.zid;
+  cp.info.price = 0;  // the requester pays
+  cp.info.started_z = clock_.zeqond();
+  pairs_.emplace(cp.id, cp);
+  (void)node_.send_control(relay.serial, encode_relay_accept(m.channel));
+  if (events_) events_->pair_opened(cp.info);
+  spdlog::info("peer {}: relay {} carries its pair to us (channel {})", peer->label(), relay.label(), m.channel);
+}
+
+void RelayClient::on_close(Peer& relay, const RelayClose& m) {
+  for (const auto& [id, p] : pairs_) {
+    if (p.relay == relay.serial && p.channel == m.channel) {
+      spdlog::info("relay {} closed channel {} ({})", relay.label(), m.channel, relay_reason_name(m.reason));
+      return end_pair(id, "closed_by_relay", false);
+    }
+  }
+}
+
+RelayedBytes RelayClient::bytes_of(const ClientPair& p) const {
+  Peer* peer = node_.peer_by_serial(p.peer);
+  const RelayRoute* route = peer ? find_route(*peer, p.route_id) : nullptr;
+  if (!route) return {};
+  const uint64_t tx = route->tx_bytes.load(std::memory_order_relaxed);
+  const uint64_t rx = route->rx_bytes.load(std::memory_order_relaxed);
+  return p.requester ? RelayedBytes{tx, rx} : RelayedBytes{rx, tx};
+}
+
+void RelayClient::send_receipt(const ClientPair& p) {
+  UsageReceipt u;
+  u.relay_zid = p.info.relay_zid;
+  u.requester_zid = p.info.requester_zid;
+  u.target_zid = p.info.target_zid;
+  u.channel = p.channel;
+  u.opened_z = p.info.started_z;
+  u.zeqond = clock_.zeqond();
+  const RelayedBytes b = bytes_of(p);
+  u.up = b.up;
+  u.down = b.down;
+  u.unit = p.info.unit;
+  u.price = p.info.price;
+  (void)node_.send_control(p.relay, encode_relay_receipt(sign_usage_receipt(u, settings_.signing)));
+}
+
+void RelayClient::end_pair(uint64_t id, const char* reason, bool tell_relay) {
+  auto it = pairs_.find(id);
+  if (it == pairs_.end()) return;
+  ClientPair p = std::move(it->second);
+  pairs_.erase(it);
+  const RelayedBytes bytes = bytes_of(p);  // before the route goes
+  if (tell_relay) {
+    if (p.requester) send_receipt(p);
+    (void)node_.send_control(p.relay, encode_relay_close({p.channel, RelayReason::kClosed}));
+  }
+  if (Peer* peer = node_.peer_by_serial(p.peer)) node_.remove_relay_route(*peer, p.route_id);
+  if (events_) events_->pair_closed(p.id, bytes, clock_.zeqond(), reason);
+}
+
+void RelayClient::close_all(const char* reason) {
+  while (!pairs_.empty()) end_pair(pairs_.begin()->first, reason, true);
+}
+
+void RelayClient::relay_tick() {
+  const int64_t now = clock_.mono_us();
+  ping_relays(now);
+  watch_relays(now);
+  open_wanted(now);
+  if (++ticks_ % 8 != 0) return;  // once per Zeqond
+  const uint64_t z = clock_.zeqond();
+  for (auto& [id, p] : pairs_) {
+    if (events_) events_->pair_counters(id, bytes_of(p));
+    if (p.requester && z >= p.receipt_z + RECEIPT_EVERY_Z) {
+      send_receipt(p);
+      p.receipt_z = z;
+    }
+  }
+}
+
+int64_t RelayClient::relay_rtt_us(uint64_t serial) const {
+  auto it = relays_.find(serial);
+  return it == relays_.end() ? -1 : it->second.rtt_us;
+}
+
+std::vector<RelayClient::RelayView> RelayClient::relays() const {
+  std::vector<RelayView> out;
+  for (Peer* relay : node_.peers()) {
+    if (!relay->settings.is_relay) continue;
+    const uint64_t serial = relay->serial;
+    auto found = relays_.find(serial);
+    const RelayState st = found == relays_.end() ? RelayState{} : found->second;
+    RelayView v;
+    v.name = relay->settings.name;
+    v.zid = relay->key.zid;
+    v.endpoint = relay->endpoint.load().to_string();
+    v.session = relay->current.load(std::memory_order_relaxed) != nullptr;
+    v.alive = v.session && !st.dead;
+    v.priced = st.priced;
+    v.rtt_us = st.rtt_us;
+    v.unit = st.unit;
+    v.price = st.price;
+    v.region = st.region;
+    v.within_max_price = affordable(st);
+    for (const auto& [id, p] : pairs_)
+      if (p.relay == serial) ++v.pairs;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::vector<RelayClient::PairView> RelayClient::pairs() const {
+  std::vector<PairView> out;
+  for (const auto& [id, p] : pairs_) {
+    PairView v;
+    v.id = id;
+    Peer* peer = node_.peer_by_serial(p.peer);
+    Peer* relay = node_.peer_by_serial(p.relay);
+    v.peer = peer ? peer->label() : "?";
+    v.relay = relay ? relay->label() : "?";
+    v.channel = p.channel;
+    v.requester = p.requester;
+    const RelayRoute* route = peer ? peer->route.load(std::memory_order_relaxed) : nullptr;
+    v.in_use = route && route->id == p.route_id;
+    v.bytes = bytes_of(p);
+    v.started_z = p.info.started_z;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace zeq
