@@ -197,6 +197,8 @@ Status Daemon::start_directory() {
   settings.config = config_.directory;
   settings.listen_port = config_.interface.listen_port;
   settings.interface_name = config_.interface.name;
+  if (config_.role == NodeRole::kRelay)
+    settings.relay_offer = MeshDirectorySettings::RelayOffer{config_.relay.price_unit, config_.relay.price, config_.relay.region};
   auto sync = load_sync_credentials();
   if (!sync) return sync.status();
   settings.sync = std::move(sync.value());

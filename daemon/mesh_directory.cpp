@@ -315,6 +315,7 @@ std::optional<KnownPeer> MeshDirectory::known_peer(const std::string& zid) const
   KnownPeer k;
   k.certificate = held->record.node.certificate;
   for (const auto& ep : held->record.node.endpoints) k.endpoints.push_back(udp_endpoint(ep));
+  k.relay = held->record.node.relay_port != 0;
   return k;
 }
 
@@ -353,6 +354,14 @@ void MeshDirectory::publish_own(uint64_t now_z) {
   NodeRecord r;
   r.certificate = *own;
   for (const auto& ep : endpoints) r.endpoints.push_back(record_endpoint(ep));
+  // A relay offers itself, with its terms, when its certificate lets it.
+  if (settings_.relay_offer && (own->body.roles & CERT_ROLE_RELAY)) {
+    r.relay_port = settings_.listen_port;
+    r.relay_terms = true;
+    r.relay_unit = settings_.relay_offer->unit;
+    r.relay_price = settings_.relay_offer->price;
+    r.relay_region = settings_.relay_offer->region;
+  }
   const uint64_t ms = clock_.unix_us() / 1000;
   r.sequence = std::max(held ? held->record.node.sequence + 1 : 1, ms);
   r.made_z = now_z;
@@ -572,7 +581,11 @@ json MeshDirectory::report() const {
                        {"issuer", hex8(r.certificate.body.issuer)},
                        {"addresses", addresses},
                        {"roles", roles},
-                       {"endpoints", eps}});
+                       {"endpoints", eps},
+                       {"relay", r.relay_port == 0 ? json(nullptr)
+                                 : r.relay_terms ? json{{"port", r.relay_port}, {"unit", to_string(r.relay_unit)},
+                                                        {"price", r.relay_price}, {"region", r.relay_region}}
+                                                 : json{{"port", r.relay_port}}}});
   }
   json lists = json::array();
   for (const auto& [issuer, held] : store_.revocation_lists())

@@ -48,6 +48,14 @@ struct MeshDirectorySettings {
   std::string interface_name;  // the TUN: its addresses are not endpoints
   std::optional<SyncCredentials> sync;
   std::optional<SecretBuffer> etcd_password;
+  // role: relay: the offer its record carries (relay/, docs/protocol.md
+  // "Directory records"); none on a node.
+  struct RelayOffer {
+    PricingUnit unit = PricingUnit::kGb;
+    uint64_t price = 0;
+    std::string region;
+  };
+  std::optional<RelayOffer> relay_offer;
 };
 
 class MeshDirectory final : public TunnelEvents, public Node::ControlListener {

@@ -48,6 +48,23 @@ const FixedSetting FIXED_SETTINGS[] = {
      }},
     // Rules that point at the old table would be left behind.
     {"route_table", [](const Config& c) { return std::to_string(exit_route_table(c)); }},
+    // A relay has no interface, a node has one; the relay's service and the
+    // client side are built at start with these (relays: themselves reload).
+    {"role", [](const Config& c) { return std::string(to_string(c.role)); }},
+    {"relay",
+     [](const Config& c) {
+       const auto& r = c.relay;
+       return fmt::format("metadata_log {} {} {}, price {} per {}, region '{}', limits {}/{}/{}/{}", to_string(r.metadata_log),
+                          r.metadata_log_file, r.metadata_retention_z, r.price, to_string(r.price_unit), r.region,
+                          r.limits.client_bytes_per_s, r.limits.pair_bytes_per_s, r.limits.pairs_per_client,
+                          r.limits.queued_bytes_per_client);
+     }},
+    {"relay_choice",
+     [](const Config& c) {
+       return fmt::format("max_price {}, direct_attempts {}",
+                          c.relay_choice.max_price ? std::to_string(*c.relay_choice.max_price) : std::string("any"),
+                          c.relay_choice.direct_attempts);
+     }},
 };
 
 }  // namespace

@@ -18,11 +18,29 @@ Peer& DataPlane::add_peer(const PeerSettings& settings) {
   return *peers.back();
 }
 
+// Routes through a relay that is going away go with it, whoever they lead
+// to: no route may name a freed relay (relay/relay_client.cpp ends their
+// pairs when it sees them gone).
+void DataPlane::drop_routes_via(const std::set<const Peer*>& relays) {
+  for (const auto& p : peers) {
+    for (auto it = p->relay_routes.begin(); it != p->relay_routes.end();) {
+      if (!relays.count((*it)->relay)) {
+        ++it;
+        continue;
+      }
+      if (p->route.load(std::memory_order_relaxed) == it->get()) p->route.store(nullptr, std::memory_order_release);
+      quiescence.retire(std::move(*it));
+      it = p->relay_routes.erase(it);
+    }
+  }
+}
+
 void DataPlane::remove_peer(Peer& peer) {
   auto it = std::find_if(peers.begin(), peers.end(), [&](const auto& p) { return p.get() == &peer; });
   if (it == peers.end()) return;
   std::shared_ptr<Peer> retired(std::move(*it));
   peers.erase(it);
+  drop_routes_via({retired.get()});
   publish_table();  // the new table no longer names it
   quiescence.retire(std::move(retired));
 }
@@ -38,6 +56,7 @@ void DataPlane::remove_peers(const std::vector<Peer*>& gone) {
       ++it;
     }
   }
+  drop_routes_via(set);
   publish_table();  // the new table no longer names them
   for (auto& p : retired) quiescence.retire(std::move(p));
 }
@@ -69,6 +88,7 @@ std::vector<IpPrefix> DataPlane::yaml_prefixes() const {
 }
 
 std::vector<IpPrefix> DataPlane::routable_prefixes(const Peer& peer, const std::vector<IpPrefix>& yaml) const {
+  if (peer.settings.is_relay) return {};  // reached through, never routed to
   std::vector<IpPrefix> out = peer.effective_allowed_ips();
   if (!peer.certified_only) return out;
   std::erase_if(out, [&](const IpPrefix& x) {

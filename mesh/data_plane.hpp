@@ -19,6 +19,7 @@
 #include "mesh/peer.hpp"
 #include "mesh/quiescence.hpp"
 #include "mesh/relay_switch.hpp"
+#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -68,6 +69,8 @@ struct DataPlane {
   void remove_peer(Peer& peer);
   // The same for many, with one table published for the batch.
   void remove_peers(const std::vector<Peer*>& gone);
+  // Takes away every peer's routes through these relays (being removed).
+  void drop_routes_via(const std::set<const Peer*>& relays);
   // Rebuilds the table from `peers` and swaps it in for the workers.
   void publish_table();
   // The prefixes cryptokey routing gives the peer: its effective_allowed_ips,

@@ -21,6 +21,7 @@ namespace {
 // Receive buffers are at least this long, longer than any valid message, so
 // an oversized datagram arrives truncated (MSG_TRUNC) and is dropped as such.
 constexpr size_t RECEIVE_BUFFER_MIN = 2048;
+constexpr size_t RELAY_RECEIVE_BUFFER = 9216;
 // After a poll() failure other than EINTR (out of memory), wait this long
 // before trying again rather than spinning.
 constexpr auto POLL_FAILURE_BACKOFF = std::chrono::milliseconds(10);
@@ -40,7 +41,10 @@ DataWorker::DataWorker(int id, DataPlane& plane, int tun_fd, UdpSocket socket, i
       // Room for the zeqvpn header in front of a full TUN packet padded to
       // the MTU (padding never goes past it).
       // and a relay header in front of that (relayed peers).
-      buffer_size_(std::max<size_t>(RELAY_OVERHEAD + wire::DATA_OVERHEAD + size_t(plane.mtu), RECEIVE_BUFFER_MIN)),
+      // A relay carries its clients' messages, whatever their MTU (up to
+      // jumbo frames), not its own.
+      buffer_size_(std::max<size_t>(RELAY_OVERHEAD + wire::DATA_OVERHEAD + size_t(plane.mtu),
+                                    plane.relay_role ? RELAY_RECEIVE_BUFFER : RECEIVE_BUFFER_MIN)),
       buffers_(buffer_size_ * BATCH) {}
 
 DataWorker::~DataWorker() {

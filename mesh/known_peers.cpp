@@ -72,6 +72,13 @@ void SessionManager::learn_peers(const std::vector<KnownPeer>& known) {
           if (peer->pending_handshake) peer->next_retry_us = now;  // retry there at the next tick
         }
       }
+      if (peer->certified_only && peer->settings.is_relay != k.relay) {
+        // Its record started or stopped offering to relay.
+        peer->settings.is_relay = k.relay;
+        peer->settings.via = k.relay ? PeerPath::kDirect : PeerPath::kAuto;
+        peer->relays_for_us.store(k.relay, std::memory_order_relaxed);
+        changed = true;
+      }
       if (peer->certified_only && (!peer->certificate || peer->certificate->encoded != k.certificate.encoded) &&
           trust_.recheck(k.certificate, now_z) == HandshakeReject::kNone) {
         peer->certificate = k.certificate;
@@ -89,6 +96,9 @@ void SessionManager::learn_peers(const std::vector<KnownPeer>& known) {
     settings.zid = body.zid;
     settings.public_key = body.x25519_public;
     if (!k.endpoints.empty()) settings.endpoint = k.endpoints.front();
+    // A relay is a peer to reach others through, not one to route to.
+    settings.is_relay = k.relay;
+    if (k.relay) settings.via = PeerPath::kDirect;
     Peer& added = plane_.add_peer(settings);
     added.certified_only = true;
     added.from_directory = true;
@@ -154,7 +164,10 @@ void SessionManager::idle_known_peers(int64_t now) {
   if (known_idle_z_ == 0) return;
   const int64_t quiet = zeqonds_to_us(known_idle_z_);
   for (auto& p : plane_.peers) {
-    if (!p->from_directory || !p->certified_only || !p->current_owned || p->pending_handshake) continue;
+    // Relays carry no IP packets of their own; their sessions are kept warm
+    // by relay/relay_client.cpp for a failover.
+    if (!p->from_directory || !p->certified_only || !p->current_owned || p->pending_handshake || p->settings.is_relay)
+      continue;
     const int64_t last = std::max({p->up_since_us, p->last_rx_us.load(std::memory_order_relaxed),
                                    p->last_tx_data_us.load(std::memory_order_relaxed)});
     if (now - last <= quiet) continue;

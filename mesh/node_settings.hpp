@@ -60,6 +60,9 @@ struct TrustSettings;  // mesh/mesh_trust.hpp
 struct KnownPeer {
   Certificate certificate;
   std::vector<UdpEndpoint> endpoints;
+  // Its record offers relaying (and its certificate has the relay role):
+  // the node may reach other peers through it (relay/relay_client.hpp).
+  bool relay = false;
 };
 
 struct NodeSettings {

@@ -63,6 +63,9 @@ class Peer {
   // control thread to look (SessionManager::follow_arrival), as roaming.
   std::atomic<RelayRoute*> route{nullptr};
   std::atomic<uint64_t> arrived_by{0};
+  // settings.is_relay as the workers see it (a relay of ours: its RelayData
+  // is opened); the control thread keeps the two equal.
+  std::atomic<bool> relays_for_us{false};
 
   // ---- the session switch ----
   // A responder's new session waits for key confirmation: the first packet

@@ -54,6 +54,7 @@ SessionManager::PeerSetChange SessionManager::apply_peers(const std::vector<Peer
       // Now named in the YAML too: its entry rules, narrowed by the certificate.
       p->certified_only = false;
       p->settings = wanted[i];
+      p->relays_for_us.store(p->settings.is_relay, std::memory_order_relaxed);
       change.updated.push_back(p->label());
       continue;
     }
@@ -68,6 +69,7 @@ SessionManager::PeerSetChange SessionManager::apply_peers(const std::vector<Peer
       if (!p->current_owned) call.push_back(p.get());  // try the new address now
     }
     p->settings = wanted[i];
+    p->relays_for_us.store(p->settings.is_relay, std::memory_order_relaxed);
     change.updated.push_back(p->label());
   }
   for (Peer* p : gone) {

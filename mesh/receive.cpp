@@ -70,16 +70,19 @@ void DataWorker::receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& 
   if (mac2_presence(ByteSpan(msg, len)) == Mac2Presence::kBadSize) return counters_.drop(Drop::kMalformed);
   const size_t base = handshake_base_size(ByteSpan(msg, len));
   if (!verify_mac1(plane_.own_mac1_key, ByteSpan(msg, base))) return counters_.drop(Drop::kHandshakeMac1);
+  if (via) {
+    // Relayed: the hop was authenticated (a member's relay sent it on a
+    // channel we accepted), and a cookie reply could not go back by the
+    // relay's address anyway; the control queue's bound still holds.
+    if (!plane_.inbox->deliver_handshake(ByteSpan(msg, base), from, via->id)) counters_.drop(Drop::kControlQueue);
+    return;
+  }
   std::array<uint8_t, wire::COOKIE_REPLY_SIZE> reply;
   switch (plane_.handshake_guard->check(ByteSpan(msg, len), from, plane_.inbox->queued(), now, reply)) {
     case HandshakeGuard::Verdict::kPass:
-      if (!plane_.inbox->deliver_handshake(ByteSpan(msg, base), from, via ? via->id : 0))
-        counters_.drop(Drop::kControlQueue);
+      if (!plane_.inbox->deliver_handshake(ByteSpan(msg, base), from)) counters_.drop(Drop::kControlQueue);
       return;
     case HandshakeGuard::Verdict::kCookieReply:
-      // A relayed initiation comes from a member's relay: under load it is
-      // not answered (the reply would need the relay too), just dropped.
-      if (via) return counters_.drop(Drop::kHandshakeUnderLoad);
       counters_.drop(Drop::kHandshakeCookie);
       if (!socket_.send_to(reply.data(), reply.size(), from)) counters_.drop(Drop::kUdpSend);
       return;
@@ -197,6 +200,10 @@ void DataWorker::receive_data(const PeerTable& table, uint8_t* msg, size_t len, 
     counters_.drop(Drop::kExpiredKey);
     return;
   }
+  // A relay's channel carries one peer's messages: another's on it is the
+  // relay (or a member behind it) misrouting, never a reason to move, and
+  // it must not use up a counter of that peer's window.
+  if (via && via->peer != kp->peer) return counters_.drop(Drop::kRelayChannel);
   // Cheap check first, so replayed floods cost no AEAD work.
   if (!kp->replay_may_accept(h.counter)) {
     counters_.drop(Drop::kReplay);
@@ -212,9 +219,6 @@ void DataWorker::receive_data(const PeerTable& table, uint8_t* msg, size_t len, 
   }
 
   Peer& peer = *kp->peer;
-  // A relay's channel carries one peer's messages: another's on it is the
-  // relay (or a member behind it) misrouting, never a reason to move.
-  if (via && via->peer != &peer) return counters_.drop(Drop::kRelayChannel);
   note_authenticated(peer, *kp, len, now);
   note_arrival(peer, from, via, len);
 

@@ -102,6 +102,7 @@ bool SessionManager::send_via(const UdpEndpoint& to, RelayRoute* via, ByteSpan m
   if (message.size() + RELAY_OVERHEAD > relay_scratch_.size()) return false;
   std::memcpy(relay_scratch_.data() + RELAY_OVERHEAD, message.data(), message.size());
   const uint64_t counter = kp->next_counter();
+  if (counter >= REKEY_AFTER_MESSAGES) return false;
   if (!seal_relay_data(kp->sealer(plane_.control_slot()), via->channel, kp->remote_index, counter,
                        relay_scratch_.data(), message.size())) {
     kp->return_counter(counter);

@@ -25,7 +25,7 @@ void DataWorker::receive_relayed(const PeerTable& table, uint8_t* msg, size_t le
 
   if (plane_.relay_role) return forward_relayed(hop, h.channel, msg, len, now);
   // A client: only from a relay of ours, on a channel it gave us.
-  if (!hop.settings.is_relay) return counters_.drop(Drop::kRelayUnexpected);
+  if (!hop.relays_for_us.load(std::memory_order_relaxed)) return counters_.drop(Drop::kRelayUnexpected);
   RelayRoute* route = table.relay_route(hop.serial, h.channel);
   if (!route) return counters_.drop(Drop::kRelayChannel);
   uint8_t* carried = msg + RELAY_OVERHEAD;
@@ -69,6 +69,7 @@ void DataWorker::forward_relayed(Peer& sender, uint32_t channel, uint8_t* msg, s
     return counters_.drop(Drop::kRelayNoSession);
   }
   const uint64_t counter = out->next_counter();
+  if (counter >= REKEY_AFTER_MESSAGES) return counters_.drop(Drop::kExpiredKey);
   if (!seal_relay_data(out->sealer(id_), leg.to_channel, out->remote_index, counter, msg, carried)) {
     out->return_counter(counter);
     return counters_.drop(Drop::kSealFailed);

@@ -5,6 +5,7 @@
 // a table is immutable but for its counters and token buckets.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -20,11 +21,13 @@ class Peer;
 class TokenBucket {
  public:
   TokenBucket(uint64_t rate_bytes_per_s, uint64_t depth_bytes, int64_t now_us)
-      : rate_(int64_t(rate_bytes_per_s)), depth_(int64_t(depth_bytes)), tokens_(int64_t(depth_bytes)), last_us_(now_us) {}
+      : rate_(int64_t(rate_bytes_per_s)), depth_(int64_t(depth_bytes)),
+        fill_us_(depth_ * 1'000'000 / std::max<int64_t>(rate_, 1) + 1), tokens_(int64_t(depth_bytes)), last_us_(now_us) {}
   bool take(uint64_t bytes, int64_t now_us);
 
  private:
   const int64_t rate_, depth_;
+  const int64_t fill_us_;  // the time an empty bucket takes to fill
   std::atomic<int64_t> tokens_;
   std::atomic<int64_t> last_us_;
 };

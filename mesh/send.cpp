@@ -30,6 +30,11 @@ bool DataWorker::wrap_for_relay(RelayRoute& route, uint8_t* buf, size_t msg_len,
     return false;
   }
   const uint64_t counter = kp->next_counter();
+  if (counter >= REKEY_AFTER_MESSAGES) {
+    plane_.request_attention(relay, true);
+    counters_.drop(Drop::kExpiredKey);
+    return false;
+  }
   if (!seal_relay_data(kp->sealer(id_), route.channel, kp->remote_index, counter, buf, msg_len)) {
     kp->return_counter(counter);
     counters_.drop(Drop::kSealFailed);

@@ -104,6 +104,13 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from, ui
   RelayRoute* via = via_route ? route_by_id(*peer, via_route) : nullptr;
   if (via_route && !via)
     return reject(HandshakeReject::kUnexpected, "initiation from " + peer->label() + " on another peer's relay channel");
+  // A `via: relay` peer is answered through its relay only: an initiation
+  // that came directly gets the answer by the route in use, or none.
+  if (!via && peer->settings.via == PeerPath::kRelay) {
+    via = peer->route.load(std::memory_order_relaxed);
+    if (!via)
+      return reject(HandshakeReject::kUnexpected, "direct initiation from " + peer->label() + " (via: relay, no relay yet)");
+  }
   if (auto r = peer->replay_guard.check(init.payload.zeqond, init.payload.nonce); r != HandshakeReject::kNone)
     return reject(r, "initiation from " + peer->label());
 

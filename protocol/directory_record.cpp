@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/net_address.hpp"
+#include "protocol/relay_messages.hpp"
 
 namespace zeq {
 
@@ -72,8 +73,14 @@ Bytes encode_node_body(const NodeRecord& r) {
     append_be16(out, e.port);
     out.push_back(e.flags);
   }
-  out.push_back(r.relay_port != 0 ? 1 : 0);
+  out.push_back(r.relay_port == 0 ? 0 : r.relay_terms ? 2 : 1);
   if (r.relay_port != 0) append_be16(out, r.relay_port);
+  if (r.relay_port != 0 && r.relay_terms) {
+    out.push_back(uint8_t(r.relay_unit));
+    append_be64(out, r.relay_price);
+    out.push_back(uint8_t(r.relay_region.size()));
+    out.insert(out.end(), r.relay_region.begin(), r.relay_region.end());
+  }
   append_be64(out, r.sequence);
   append_be64(out, r.made_z);
   return out;
@@ -175,12 +182,29 @@ Result<DirectoryRecord> RecordDecoder::node() {
   at = pos_;
   if (!need(1, "relay")) return error_;
   const uint8_t relay = u8();
-  if (relay > 1) return fail(at, "relay", std::to_string(relay) + " is neither 0 (no relay offer) nor 1 (relay offered)");
-  if (relay == 1) {
+  if (relay > 2)
+    return fail(at, "relay", std::to_string(relay) + " is none of 0 (no relay offer), 1 (relay offered), 2 (offered with terms)");
+  if (relay >= 1) {
     if (auto p = relay_role_problem(r.certificate); !p.empty()) return fail(at, "relay", p);
     if (!need(2, "relay_port")) return error_;
     r.relay_port = u16();
     if (r.relay_port == 0) return fail(at + 1, "relay_port", "port 0; a relay listens on ports 1 to 65535");
+  }
+  if (relay == 2) {
+    r.relay_terms = true;
+    at = pos_;
+    if (!need(10, "relay terms")) return error_;
+    const uint8_t unit = u8();
+    if (unit > uint8_t(PricingUnit::kZeqond)) return fail(at, "relay unit", std::to_string(unit) + " is neither 0 (gb) nor 1 (zeqond)");
+    r.relay_unit = PricingUnit(unit);
+    r.relay_price = u64();
+    at = pos_;
+    const uint8_t len = u8();
+    if (len > RELAY_REGION_MAX) return fail(at, "relay region", "length " + std::to_string(len) + "; at most 32");
+    if (!need(len, "relay region")) return error_;
+    r.relay_region.assign(reinterpret_cast<const char*>(in_.data() + pos_), len);
+    pos_ += len;
+    if (!valid_region(r.relay_region)) return fail(at + 1, "relay region", "characters other than A-Z a-z 0-9 . _ -");
   }
 
   at = pos_;
@@ -263,6 +287,9 @@ Status validate_node_record(const NodeRecord& r) {
   }
   if (r.relay_port != 0)
     if (auto p = relay_role_problem(r.certificate); !p.empty()) return field_error("relay", p);
+  if (r.relay_terms && r.relay_port == 0) return field_error("relay", "terms without a relay port");
+  if (r.relay_terms && !valid_region(r.relay_region))
+    return field_error("relay region", "'" + r.relay_region + "': at most 32 of A-Z a-z 0-9 . _ -");
   if (r.sequence == 0) return field_error("sequence", "0; sequences start at 1");
   // 16 endpoints and a certificate of 1000 bytes stay within the bound; the
   // check keeps the promise should either limit grow.

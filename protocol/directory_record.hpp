@@ -16,8 +16,12 @@
 //                                      peer or relay, others zero; listening
 //                                      ones first, then reported ones; no
 //                                      address:port twice
-//     relay(1)=0|1 [relay_port(2)]     1: relay offered on that port (!= 0);
-//                                      only with the certificate's relay role
+//     relay(1)=0|1|2 [relay_port(2)]   1: relay offered on that port (!= 0);
+//       [unit(1) price(8)              2: the same with its terms: pricing
+//        region_len(1) region]            unit (0 gb, 1 zeqond), integer
+//                                         price, region label 0..32 bytes
+//                                         of [A-Za-z0-9._-]; 1 and 2 only
+//                                         with the certificate's relay role
 //     sequence(8)                      >= 1
 //     made_z(8)                        the Zeqond it was made
 //     signature(64)                    Ed25519(certificate's signing_public,
@@ -34,6 +38,7 @@
 
 #include "core/bytes.hpp"
 #include "core/result.hpp"
+#include "core/modes.hpp"
 #include "crypto/ed25519.hpp"
 #include "identity/certificate.hpp"
 
@@ -71,6 +76,12 @@ struct NodeRecord {
   Certificate certificate;
   std::vector<RecordEndpoint> endpoints;  // listening ones first, then reported ones
   uint16_t relay_port = 0;                // 0: no relay offered
+  // The relay's terms (relay byte 2); without them (relay byte 1) a client
+  // learns the price from the relay's pong (protocol/relay_messages.hpp).
+  bool relay_terms = false;
+  PricingUnit relay_unit = PricingUnit::kGb;
+  uint64_t relay_price = 0;
+  std::string relay_region;
   uint64_t sequence = 0;                  // >= 1; a newer record has a higher one
   uint64_t made_z = 0;
   Ed25519Signature signature{};

@@ -40,17 +40,24 @@ bool RelayClient::has_usable_route(const Peer& peer) const {
   return it == relays_.end() || !it->second.dead;
 }
 
-bool RelayClient::wants_relay(const Peer& peer) const {
+bool RelayClient::wants_relay(const Peer& peer, int64_t now) const {
   if (peer.settings.is_relay || peer.admin_down || peer.settings.via == PeerPath::kDirect) return false;
   if (has_usable_route(peer)) return false;
   if (const RelayRoute* route = peer.route.load(std::memory_order_relaxed)) {
     // Its relay died. The end that asked for the pair fails over; the other
     // follows (its packets arrive by the new pair: Peer::arrived_by), so
-    // the two do not each open one.
-    for (const auto& [id, p] : pairs_)
-      if (p.peer == peer.serial && p.route_id == route->id) return p.requester;
+    // the two do not each open one, unless the requester has not done so
+    // within the grace time (the relay died only towards us).
+    for (const auto& [id, p] : pairs_) {
+      if (p.peer != peer.serial || p.route_id != route->id) continue;
+      if (p.requester) return true;
+      auto r = relays_.find(p.relay);
+      return r != relays_.end() && r->second.dead && now - r->second.dead_since_us > TARGET_FAILOVER_GRACE_US;
+    }
     return true;
   }
+  if (auto again = relay_again_until_.find(peer.serial); again != relay_again_until_.end() && again->second > now)
+    return true;
   if (peer.settings.via == PeerPath::kRelay) return true;
   // via: auto. A working direct session needs nothing; otherwise the direct
   // handshakes have had their chances.
@@ -81,7 +88,7 @@ void RelayClient::tunnel_up(Peer& peer) {
   if (peer.settings.is_relay) relays_[peer.serial].ping_sent_us = 0;  // ping at the next tick
 }
 
-void RelayClient::tunnel_down(Peer& peer, const char* reason) {
+void RelayClient::tunnel_down(Peer& peer, const char*) {
   std::vector<uint64_t> gone;
   if (peer.settings.is_relay) {
     // Its pairs are gone on its side too (a relay ends a pair when an end's
@@ -89,15 +96,15 @@ void RelayClient::tunnel_down(Peer& peer, const char* reason) {
     for (const auto& [id, p] : pairs_)
       if (p.relay == peer.serial) gone.push_back(id);
     for (uint64_t id : gone) end_pair(id, "relay_gone", false);
-    if (auto it = relays_.find(peer.serial); it != relays_.end()) it->second.dead = true;
+    if (auto it = relays_.find(peer.serial); it != relays_.end() && !it->second.dead) {
+      it->second.dead = true;
+      it->second.dead_since_us = clock_.mono_us();
+    }
     return;
   }
-  const std::string why = reason;
-  if (why != "peer_removed" && why != "peer_forgotten" && why != "daemon_stopped") return;
-  for (const auto& [id, p] : pairs_)
-    if (p.peer == peer.serial) gone.push_back(id);
-  for (uint64_t id : gone) end_pair(id, "end_gone", true);
-  opening_.erase(peer.serial);
+  // A far end's tunnel going down changes nothing here: its pairs stay for
+  // its next session; a far end that is gone for good is seen at the next
+  // tick (end_orphaned_pairs).
 }
 
 void RelayClient::relay_control(Peer& peer, ByteSpan plaintext) {
@@ -145,12 +152,38 @@ void RelayClient::on_pong(Peer& relay, const RelayPong& m) {
   st.region = m.region;
 }
 
+std::vector<Peer*> RelayClient::usable_relays() const {
+  std::vector<Peer*> yaml, directory;
+  for (Peer* p : node_.peers()) {
+    if (!p->settings.is_relay) continue;
+    (p->certified_only ? directory : yaml).push_back(p);
+  }
+  std::sort(directory.begin(), directory.end(), [](const Peer* a, const Peer* b) { return a->key.zid < b->key.zid; });
+  if (directory.size() > MAX_DIRECTORY_RELAYS) directory.resize(MAX_DIRECTORY_RELAYS);
+  yaml.insert(yaml.end(), directory.begin(), directory.end());
+  return yaml;
+}
+
+void RelayClient::end_orphaned_pairs() {
+  std::vector<uint64_t> gone;
+  for (const auto& [id, p] : pairs_) {
+    Peer* relay = node_.peer_by_serial(p.relay);
+    if (!node_.peer_by_serial(p.peer) || !relay || !relay->settings.is_relay) gone.push_back(id);
+  }
+  for (uint64_t id : gone) end_pair(id, "end_gone", true);
+}
+
 void RelayClient::ping_relays(int64_t now) {
-  for (Peer* p : node_.peers())
-    if (p->settings.is_relay && !relays_.count(p->serial)) relays_[p->serial] = RelayState{};
+  std::set<uint64_t> usable;
+  for (Peer* p : usable_relays()) {
+    usable.insert(p->serial);
+    if (!relays_.count(p->serial)) relays_[p->serial] = RelayState{};
+  }
   for (auto it = relays_.begin(); it != relays_.end();) {
     Peer* relay = node_.peer_by_serial(it->first);
-    if (!relay || !relay->settings.is_relay) {
+    // A relay dropped from the list keeps its pairs until they end; only
+    // relays with none are forgotten.
+    if (!relay || !relay->settings.is_relay || (!usable.count(it->first) && !in_use(it->first))) {
       it = relays_.erase(it);
       continue;
     }
@@ -159,7 +192,12 @@ void RelayClient::ping_relays(int64_t now) {
     if (!relay->current.load(std::memory_order_relaxed)) {
       // A relay is worth a session before it is needed: failover then
       // costs one Open, not a handshake as well.
-      if (!relay->pending_handshake && !relay->admin_down) node_.handshake_now(*relay);
+      // One that gave up is tried again every 13 Zeqonds, not every tick.
+      if (!relay->pending_handshake && !relay->admin_down &&
+          (!relay->gave_up || now - st.handshake_try_us > 13 * TAU_ZQ_US)) {
+        st.handshake_try_us = now;
+        node_.handshake_now(*relay);
+      }
       continue;
     }
     const int64_t quiet = now - relay->last_rx_us.load(std::memory_order_relaxed);
@@ -194,6 +232,7 @@ void RelayClient::watch_relays(int64_t now) {
     // Dead only if it was asked: a ping went out after the last packet came.
     if (in_use(serial) && quiet > dead_after_us(st) && st.ping_sent_us > last_rx) {
       st.dead = true;
+      st.dead_since_us = now;
       spdlog::warn("relay {} stopped answering ({} ms without a packet); moving its pairs to another relay",
                    relay->label(), quiet / 1000);
     }
@@ -203,14 +242,17 @@ void RelayClient::watch_relays(int64_t now) {
 void RelayClient::open_wanted(int64_t now) {
   for (auto it = opening_.begin(); it != opening_.end();) {
     if (now - it->second.asked_us > OPEN_TIMEOUT_US) {
-      note_refusal(it->first, it->second.relay, now);
+      // Unanswered (lost, or the relay is slow): another relay, or this one
+      // again after a Zeqond; not a refusal.
+      Refusal& r = refused_[{it->first, it->second.relay}];
+      r.until_us = std::max(r.until_us, now + OPEN_TIMEOUT_US);
       it = opening_.erase(it);
     } else {
       ++it;
     }
   }
   for (Peer* peer : node_.peers()) {
-    if (opening_.count(peer->serial) || !wants_relay(*peer)) continue;
+    if (opening_.count(peer->serial) || !wants_relay(*peer, now)) continue;
     auto relay = choose_relay(*peer, now);
     if (!relay) continue;
     const uint32_t request_id = next_request_id_++;
@@ -232,7 +274,9 @@ void RelayClient::on_opened(Peer& relay, const RelayOpened& m) {
   Peer* peer = node_.peer_by_serial(it->first);
   opening_.erase(it);
   const int64_t now = clock_.mono_us();
-  if (!peer || (settings_.max_price && m.price > *settings_.max_price)) {
+  // No longer wanted (the direct handshake succeeded meanwhile), or dearer
+  // than we take: closed at once.
+  if (!peer || !wants_relay(*peer, now) || (settings_.max_price && m.price > *settings_.max_price)) {
     (void)node_.send_control(relay.serial, encode_relay_close({m.channel, RelayReason::kClosed}));
     if (peer) note_refusal(peer->serial, relay.serial, now);
     return;
@@ -264,11 +308,18 @@ void RelayClient::on_opened(Peer& relay, const RelayOpened& m) {
   cp.info.price = m.price;
   cp.info.started_z = clock_.zeqond();
   cp.receipt_z = cp.info.started_z;
+  cp.used_z = cp.info.started_z;
   pairs_.emplace(cp.id, cp);
   refused_.erase({peer->serial, relay.serial});
+  relay_again_until_.erase(peer->serial);
   if (events_) events_->pair_opened(cp.info);
-  for (uint64_t id : replaced) end_pair(id, "failover", true);
-  if (!replaced.empty()) ++failovers_;
+  bool failover = false;
+  for (uint64_t id : replaced) {
+    auto r = relays_.find(pairs_.at(id).relay);
+    failover |= r != relays_.end() && r->second.dead;
+    end_pair(id, "failover", true);
+  }
+  if (failover) ++failovers_;
   spdlog::info("peer {}: through relay {} (channel {}, {} {} per {}){}", peer->label(), relay.label(), m.channel,
                m.price, "zeq", to_string(m.unit), replaced.empty() ? "" : ", after failover");
   if (!peer->current.load(std::memory_order_relaxed)) node_.handshake_now(*peer);
@@ -296,6 +347,13 @@ int RelayClient::note_refusal(uint64_t peer, uint64_t relay, int64_t now) {
 }
 
 void RelayClient::on_offer(Peer& relay, const RelayOffer& m) {
+  // A channel the relay gives again is a new pair: the old one (its Close
+  // lost) goes first, so two routes never share (relay, channel).
+  for (const auto& [id, p] : pairs_)
+    if (p.relay == relay.serial && p.channel == m.channel) {
+      end_pair(id, "replaced", false);
+      break;
+    }
   Peer* peer = node_.peer_by_zid(m.requester_zid);
   // We agree only for a peer we know (its key, so the end-to-end handshake
   // can succeed) and do not keep direct-only.
@@ -303,6 +361,15 @@ void RelayClient::on_offer(Peer& relay, const RelayOffer& m) {
     (void)node_.send_control(relay.serial, encode_relay_decline(m.channel, RelayReason::kDeclined));
     spdlog::info("relay {} offered a pair with {}, declined (not a peer of ours)", relay.label(), m.requester_zid);
     return;
+  }
+  // Both ends asked at once: the lower ZID's pair is the one kept, so there
+  // are not two.
+  if (auto mine = opening_.find(peer->serial); mine != opening_.end()) {
+    if (node_.zid() < peer->key.zid) {
+      (void)node_.send_control(relay.serial, encode_relay_decline(m.channel, RelayReason::kDeclined));
+      return;
+    }
+    opening_.erase(mine);  // its Opened, if it comes, is closed (not found)
   }
   ClientPair cp;
   cp.id = next_pair_id_++;
@@ -320,6 +387,7 @@ void RelayClient::on_offer(Peer& relay, const RelayOffer& m) {
   cp.info.peer_zid = peer->key.zid;
   cp.info.price = 0;  // the requester pays
   cp.info.started_z = clock_.zeqond();
+  cp.used_z = cp.info.started_z;
   pairs_.emplace(cp.id, cp);
   (void)node_.send_control(relay.serial, encode_relay_accept(m.channel));
   if (events_) events_->pair_opened(cp.info);
@@ -366,11 +434,17 @@ void RelayClient::end_pair(uint64_t id, const char* reason, bool tell_relay) {
   ClientPair p = std::move(it->second);
   pairs_.erase(it);
   const RelayedBytes bytes = bytes_of(p);  // before the route goes
+  Peer* far = node_.peer_by_serial(p.peer);
+  const RelayRoute* in_use_route = far ? far->route.load(std::memory_order_relaxed) : nullptr;
+  // The pair in use ended under us (closed by the relay, or the relay
+  // went): a relay again at once, not after the direct path's attempts.
+  if (!tell_relay && far && in_use_route && in_use_route->id == p.route_id)
+    relay_again_until_[p.peer] = clock_.mono_us() + 13 * TAU_ZQ_US;
   if (tell_relay) {
     if (p.requester) send_receipt(p);
     (void)node_.send_control(p.relay, encode_relay_close({p.channel, RelayReason::kClosed}));
   }
-  if (Peer* peer = node_.peer_by_serial(p.peer)) node_.remove_relay_route(*peer, p.route_id);
+  if (far) node_.remove_relay_route(*far, p.route_id);
   if (events_) events_->pair_closed(p.id, bytes, clock_.zeqond(), reason);
 }
 
@@ -384,14 +458,23 @@ void RelayClient::relay_tick() {
   watch_relays(now);
   open_wanted(now);
   if (++ticks_ % 8 != 0) return;  // once per Zeqond
+  end_orphaned_pairs();
+  for (auto it = opening_.begin(); it != opening_.end();)
+    it = node_.peer_by_serial(it->first) ? std::next(it) : opening_.erase(it);
   const uint64_t z = clock_.zeqond();
+  std::vector<uint64_t> unused;
   for (auto& [id, p] : pairs_) {
+    Peer* far = node_.peer_by_serial(p.peer);
+    const RelayRoute* route = far ? far->route.load(std::memory_order_relaxed) : nullptr;
+    if (route && route->id == p.route_id) p.used_z = z;
+    if (p.requester && z > p.used_z + UNUSED_PAIR_Z) unused.push_back(id);
     if (events_) events_->pair_counters(id, bytes_of(p));
     if (p.requester && z >= p.receipt_z + RECEIPT_EVERY_Z) {
       send_receipt(p);
       p.receipt_z = z;
     }
   }
+  for (uint64_t id : unused) end_pair(id, "unused", true);
 }
 
 int64_t RelayClient::relay_rtt_us(uint64_t serial) const {
@@ -401,8 +484,7 @@ int64_t RelayClient::relay_rtt_us(uint64_t serial) const {
 
 std::vector<RelayClient::RelayView> RelayClient::relays() const {
   std::vector<RelayView> out;
-  for (Peer* relay : node_.peers()) {
-    if (!relay->settings.is_relay) continue;
+  for (Peer* relay : usable_relays()) {
     const uint64_t serial = relay->serial;
     auto found = relays_.find(serial);
     const RelayState st = found == relays_.end() ? RelayState{} : found->second;

@@ -56,6 +56,17 @@ class RelayClient final : public RelayListener {
   static constexpr int64_t REFUSED_BACKOFF_MAX_US = 386 * TAU_ZQ_US;
   // A usage receipt per pair we asked for, this often, and when it ends.
   static constexpr uint64_t RECEIPT_EVERY_Z = 13;
+  // Relays from the mesh directory this node keeps sessions with (and uses):
+  // the first by ZID, so every node of the mesh picks the same ones and a
+  // pair's two ends share them. Relays named in the YAML are all used.
+  static constexpr size_t MAX_DIRECTORY_RELAYS = 4;
+  // A pair we asked for whose route has not been the one in use for this
+  // long (the direct path works again, or the peer's own pair is used) is
+  // closed.
+  static constexpr uint64_t UNUSED_PAIR_Z = 13;
+  // The end that did not ask for a pair fails over itself only when its
+  // relay has been dead this long (the requester normally does it first).
+  static constexpr int64_t TARGET_FAILOVER_GRACE_US = 2 * TAU_ZQ_US;
 
   RelayClient(Node& node, const Clock& clock, RandomSource& random, RelayClientSettings settings, RelayEvents* events);
 
@@ -100,6 +111,8 @@ class RelayClient final : public RelayListener {
     uint64_t price = 0;
     std::string region;
     bool dead = false;
+    int64_t dead_since_us = 0;
+    int64_t handshake_try_us = 0;  // the last handshake_now for a relay that gave up
   };
   struct Opening {           // an Open in flight for a peer
     uint64_t relay = 0;
@@ -114,6 +127,7 @@ class RelayClient final : public RelayListener {
     bool requester = false;
     RelayedPair info;
     uint64_t receipt_z = 0;
+    uint64_t used_z = 0;  // the last Zeqond its route was the one in use
   };
   void on_opened(Peer& relay, const RelayOpened& m);
   void on_refused(Peer& relay, const RelayRefused& m);
@@ -121,13 +135,18 @@ class RelayClient final : public RelayListener {
   void on_close(Peer& relay, const RelayClose& m);
   void on_pong(Peer& relay, const RelayPong& m);
   void ping_relays(int64_t now);
+  // The relays in use: every YAML relay, and MAX_DIRECTORY_RELAYS of the
+  // directory's; relays_ follows this list.
+  std::vector<Peer*> usable_relays() const;
+  // Pairs whose far end is gone (removed by a reload, left the directory).
+  void end_orphaned_pairs();
   void watch_relays(int64_t now);
   bool in_use(uint64_t relay_serial) const;
   int64_t dead_after_us(const RelayState& st) const {
     return std::max(RELAY_DEAD_AFTER_US, 4 * st.rtt_us);
   }
   void open_wanted(int64_t now);
-  bool wants_relay(const Peer& peer) const;
+  bool wants_relay(const Peer& peer, int64_t now) const;
   bool has_usable_route(const Peer& peer) const;
   std::optional<uint64_t> choose_relay(const Peer& peer, int64_t now) const;
   bool affordable(const RelayState& r) const;
@@ -152,6 +171,10 @@ class RelayClient final : public RelayListener {
   // Notes a refusal (or an Open unanswered) and returns how many in a row.
   int note_refusal(uint64_t peer, uint64_t relay, int64_t now);
   std::map<uint64_t, ClientPair> pairs_;         // by id
+  // Peers whose pair in use ended under them (the relay closed it or went):
+  // they go through a relay again at once, whatever their session says,
+  // until this time.
+  std::map<uint64_t, int64_t> relay_again_until_;  // by peer serial
   uint64_t next_pair_id_ = 1;
   uint32_t next_request_id_ = 1;
   uint64_t failovers_ = 0;

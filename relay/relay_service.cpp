@@ -54,7 +54,7 @@ void RelayService::publish() {
 
 void RelayService::refuse(Peer& requester, uint32_t request_id, RelayReason reason) {
   ++refused_[size_t(reason)];
-  spdlog::debug("relay: pair for {} refused ({})", requester.label(), relay_reason_name(reason));
+  spdlog::debug("relay: pair request {} refused ({})", request_id, relay_reason_name(reason));
   (void)node_.send_control(requester.serial, encode_relay_refused({request_id, reason}));
 }
 
@@ -89,6 +89,12 @@ void RelayService::relay_control(Peer& peer, ByteSpan plaintext) {
 }
 
 void RelayService::on_open(Peer& requester, const RelayOpen& m) {
+  // A client opening and closing pairs in a loop costs rows and table
+  // rebuilds here and at its targets: a few Opens per Zeqond each.
+  const uint64_t z = clock_.zeqond();
+  auto& rate = open_rate_[requester.serial];
+  if (rate.first != z) rate = {z, 0};
+  if (++rate.second > OPENS_PER_Z) return refuse(requester, m.request_id, RelayReason::kBusy);
   if (m.target_zid == requester.key.zid) return refuse(requester, m.request_id, RelayReason::kSelf);
   if (pairs_.size() >= settings_.max_pairs) return refuse(requester, m.request_id, RelayReason::kBusy);
   if (pairs_of(requester.serial) >= settings_.pairs_per_client)
@@ -118,7 +124,13 @@ void RelayService::on_open(Peer& requester, const RelayOpen& m) {
 
 void RelayService::on_answer(Peer& target, const RelayAnswer& m) {
   auto c = by_channel_.find(m.channel);
-  if (c == by_channel_.end()) return;
+  if (c == by_channel_.end()) {
+    // Too late (the offer timed out) or never ours: the target must not
+    // keep a route for a pair that does not exist.
+    if (m.reason == RelayReason::kNone)
+      (void)node_.send_control(target.serial, encode_relay_close({m.channel, RelayReason::kTimeout}));
+    return;
+  }
   auto it = pairs_.find(c->second);
   Pair& p = it->second;
   if (p.open || p.target != target.serial || p.target_channel != m.channel) return;  // not its offer to answer
@@ -149,7 +161,9 @@ void RelayService::on_answer(Peer& target, const RelayAnswer& m) {
   (void)node_.send_control(requester->serial,
                            encode_relay_opened({p.request_id, p.requester_channel, settings_.unit, settings_.price}));
   if (events_) events_->pair_opened(p.info);
-  spdlog::info("relay: pair {} open: {} -> {}", p.id, requester->label(), target.label());
+  // The pair's ends are metadata: the journal gets the pair's number only
+  // (relay.metadata_log decides what is kept about who talked to whom).
+  spdlog::info("relay: pair {} open", p.id);
 }
 
 void RelayService::on_close(Peer& from, const RelayClose& m) {
@@ -174,8 +188,24 @@ void RelayService::on_receipt(Peer& from, ByteSpan receipt) {
     return spdlog::debug("relay: usage receipt from {} not signed by its certificate's key; dropped", from.label());
   auto c = by_channel_.find(r->channel);
   if (c == by_channel_.end()) return;
-  const Pair& p = pairs_.at(c->second);
+  Pair& p = pairs_.at(c->second);
   if (p.requester != from.serial || p.requester_channel != r->channel || !p.open) return;
+  // It must describe this pair on its terms, and only ever acknowledge more.
+  if (r->target_zid != p.info.target_zid || r->unit != p.info.unit || r->price != p.info.price ||
+      r->opened_z != p.info.started_z || r->up < p.receipt_up || r->down < p.receipt_down)
+    return spdlog::debug("relay: usage receipt for pair {} does not match it; dropped", p.id);
+  // One kept per RECEIPT_MIN_GAP_Z at most (a client's flood of them is not
+  // the ledger's problem); a final one at the end of the pair always is.
+  const uint64_t z = clock_.zeqond();
+  if (p.receipts > 0 && z < p.receipt_z + RECEIPT_MIN_GAP_Z) {
+    p.pending_receipt.assign(receipt.begin(), receipt.end());
+    return;
+  }
+  p.receipt_z = z;
+  p.receipt_up = r->up;
+  p.receipt_down = r->down;
+  ++p.receipts;
+  p.pending_receipt.clear();
   if (events_) events_->receipt(p.id, receipt, {r->up, r->down}, r->zeqond);
 }
 
@@ -186,21 +216,40 @@ void RelayService::close_pair(uint64_t id, RelayReason reason, uint64_t told_by,
   pairs_.erase(it);
   by_channel_.erase(p.requester_channel);
   by_channel_.erase(p.target_channel);
-  if (!p.open) return;
-  publish();  // the workers stop forwarding before the pair is settled
+  if (!p.open) {
+    // An offer the target may have accepted meanwhile (its Accept lost or
+    // late): it drops the route it made.
+    if (p.target != told_by) (void)node_.send_control(p.target, encode_relay_close({p.target_channel, reason}));
+    return;
+  }
+  publish();  // later messages are not forwarded (those in a worker's batch still may be)
+  settle(p, reason, told_by, why);
+}
+
+void RelayService::settle(const Pair& p, RelayReason reason, uint64_t told_by, const char* why) {
   if (p.requester != told_by)
     (void)node_.send_control(p.requester, encode_relay_close({p.requester_channel, reason}));
   if (p.target != told_by) (void)node_.send_control(p.target, encode_relay_close({p.target_channel, reason}));
   const RelayedBytes bytes = bytes_of(p);
   const uint64_t z = clock_.zeqond();
+  // A receipt held back by the rate is kept before the row is settled.
+  if (events_ && !p.pending_receipt.empty())
+    if (auto r = open_usage_receipt(p.pending_receipt))
+      events_->receipt(p.id, p.pending_receipt, {r->up, r->down}, r->zeqond);
   if (events_) events_->pair_closed(p.id, bytes, z, why);
   if (metadata_)
     if (Status s = metadata_->record(p.info, bytes, z); !s) spdlog::warn("relay: metadata log: {}", s.message());
-  spdlog::info("relay: pair {} closed ({}): {} B up, {} B down", p.id, why, bytes.up, bytes.down);
+  spdlog::info("relay: pair {} closed ({})", p.id, why);
 }
 
 void RelayService::close_all(const char* reason) {
-  while (!pairs_.empty()) close_pair(pairs_.begin()->first, RelayReason::kEndGone, 0, reason);
+  // One table for all (a pair at a time would rebuild it once per pair).
+  std::map<uint64_t, Pair> all = std::move(pairs_);
+  pairs_.clear();
+  by_channel_.clear();
+  publish();
+  for (const auto& [id, p] : all)
+    if (p.open) settle(p, RelayReason::kEndGone, 0, reason);
 }
 
 void RelayService::tunnel_up(Peer&) {}
@@ -211,6 +260,7 @@ void RelayService::tunnel_down(Peer& peer, const char*) {
     if (p.requester == peer.serial || p.target == peer.serial) gone.push_back(id);
   for (uint64_t id : gone) close_pair(id, RelayReason::kEndGone, peer.serial, "end_gone");
   budgets_.erase(peer.serial);
+  open_rate_.erase(peer.serial);
 }
 
 void RelayService::relay_tick() {

@@ -50,6 +50,10 @@ class RelayService final : public RelayListener {
   static constexpr int64_t OFFER_TIMEOUT_US = TAU_ZQ_US;
   // Pair counters are reported to RelayEvents this often (ticks).
   static constexpr int COUNTERS_EVERY_TICKS = 8;  // one Zeqond
+  // Opens a client may send per Zeqond; more are refused (busy).
+  static constexpr uint32_t OPENS_PER_Z = 4;
+  // Usage receipts kept per pair: one per this many Zeqonds, and the last.
+  static constexpr uint64_t RECEIPT_MIN_GAP_Z = 6;
 
   RelayService(Node& node, const Clock& clock, RandomSource& random, RelayServiceSettings settings,
                RelayEvents* events, MetadataLog* metadata);
@@ -86,6 +90,8 @@ class RelayService final : public RelayListener {
     int64_t offered_us = 0;
     std::shared_ptr<RelayPairCounters> counters;
     RelayedPair info;
+    uint64_t receipts = 0, receipt_z = 0, receipt_up = 0, receipt_down = 0;
+    Bytes pending_receipt;  // the latest, held back by RECEIPT_MIN_GAP_Z
   };
   void on_open(Peer& requester, const RelayOpen& m);
   void on_answer(Peer& target, const RelayAnswer& m);
@@ -94,6 +100,9 @@ class RelayService final : public RelayListener {
   void refuse(Peer& requester, uint32_t request_id, RelayReason reason);
   // Ends a pair: the other end(s) told (unless gone), settled, logged.
   void close_pair(uint64_t id, RelayReason reason, uint64_t told_by_serial, const char* why);
+  // An open pair's end, once it is out of the table: the ends told, the
+  // last receipt kept, the pair settled and logged.
+  void settle(const Pair& p, RelayReason reason, uint64_t told_by_serial, const char* why);
   uint32_t new_channel();
   size_t pairs_of(uint64_t serial) const;
   RelayedBytes bytes_of(const Pair& p) const;
@@ -109,6 +118,7 @@ class RelayService final : public RelayListener {
   std::map<uint64_t, Pair> pairs_;
   std::map<uint32_t, uint64_t> by_channel_;  // either end's channel -> pair id
   std::map<uint64_t, std::shared_ptr<RelayClientBudget>> budgets_;  // by client serial
+  std::map<uint64_t, std::pair<uint64_t, uint32_t>> open_rate_;     // by client serial: (Zeqond, Opens in it)
   uint64_t next_pair_id_ = 1;
   uint64_t opened_ = 0;
   std::array<uint64_t, RELAY_REASON_MAX + 1> refused_{};

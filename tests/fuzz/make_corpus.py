@@ -195,7 +195,53 @@ def text_seeds():
         write("resolv_conf", name, text.encode())
 
 
+# Relay wire messages (protocol/relay_messages.hpp, docs/protocol.md
+# "Relays"), written from the docs: the in-tunnel control messages
+# 0x10..0x19, a usage receipt signed with RECEIPT_SEED (the fuzz target
+# re-signs with the same key, Ed25519 being deterministic), and RelayData
+# tagged with key_i2r (fixed_keys.hpp KEY_I2R_HEX): GMAC = AES-256-GCM with
+# an empty plaintext, nonce be32(0) || be64(counter), AAD header || carried.
+RECEIPT_SEED = bytes(range(0x40, 0x60))
+RELAY_ZIDS = (b"zeq-b097557f7185", b"zeq-445713479455", b"zeq-0123456789ab")
+
+
+def usage_receipt(channel=0x000102, opened_z=Z, zeqond=Z + 13, up=123456, down=654321, unit=0, price=250):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    key = Ed25519PrivateKey.from_private_bytes(RECEIPT_SEED)
+    body = (b"ZQU1" + b"".join(RELAY_ZIDS) + struct.pack(">IQQQQBQ", channel, opened_z, zeqond, up, down, unit, price)
+            + key.public_key().public_bytes_raw())
+    return body + key.sign(b"zeqvpn/receipt/v1" + body)
+
+
+def relay_data(key, channel, receiver, counter, carried):
+    header = bytes([0x10]) + struct.pack(">I", channel)[1:] + struct.pack(">IQ", receiver, counter)
+    tag = AESGCM(key).encrypt(struct.pack(">IQ", 0, counter), b"", header + carried)
+    return header + tag + carried
+
+
+def relay_seeds():
+    t = "relay_messages"
+    c = lambda typ, body: bytes([1, typ]) + body
+    zid = RELAY_ZIDS
+    write(t, "open", c(0x10, struct.pack(">I", 1) + zid[2]))
+    write(t, "offer", c(0x11, struct.pack(">I", 0x000102) + zid[1]))
+    write(t, "accept", c(0x12, struct.pack(">I", 0xabcdef)))
+    write(t, "decline", c(0x13, struct.pack(">IB", 5, 2)))
+    write(t, "opened", c(0x14, struct.pack(">IIBQ", 1, 0xfffffe, 1, 3)))
+    write(t, "refused", c(0x15, struct.pack(">IB", 7, 3)))
+    write(t, "close_padded", pad16(c(0x16, struct.pack(">IB", 0xffffff, 6))))
+    write(t, "ping", c(0x17, struct.pack(">Q", 0x8000000000000001)))
+    write(t, "pong", c(0x18, struct.pack(">QBQB", 3, 0, 250, 9) + b"eu-west.1"))
+    write(t, "pong_empty_region_padded", pad16(c(0x18, struct.pack(">QBQB", 5, 1, 0, 0))))
+    write(t, "receipt", c(0x19, usage_receipt()))
+    write(t, "usage_receipt", usage_receipt(unit=1, price=2))
+    key = H(V["key_i2r"])
+    write(t, "relay_data", relay_data(key, 0x000102, 0x11223344, 7, H(V["data_i2r_counter0"]["message"])))
+    write(t, "relay_data_one_byte", relay_data(key, 0xffffff, 0, 2**64 - 1, b"\x04"))
+
+
 if __name__ == "__main__":
     handshake_seeds()
     data_seeds()
     text_seeds()
+    relay_seeds()

@@ -241,8 +241,8 @@ TEST(DirectoryRecord, EndpointRules) {
 
 TEST(DirectoryRecord, RelaySequenceAndSizeRules) {
   const Bytes r = vector_record(0);
-  EXPECT_EQ(decode_error(splice(r, OFF_RELAY, 1, {2})),
-            "directory record byte 257 (relay): 2 is neither 0 (no relay offer) nor 1 (relay offered)");
+  EXPECT_EQ(decode_error(splice(r, OFF_RELAY, 1, {3})),
+            "directory record byte 257 (relay): 3 is none of 0 (no relay offer), 1 (relay offered), 2 (offered with terms)");
   // Certificate 0 has the node role only.
   EXPECT_EQ(decode_error(splice(r, OFF_RELAY, 1, {1, 0x0d, 0x96})),
             "directory record byte 257 (relay): a relay offer, but the certificate does not give the relay role");
@@ -252,6 +252,20 @@ TEST(DirectoryRecord, RelaySequenceAndSizeRules) {
   ASSERT_EQ(r1[relay1], 1);
   EXPECT_EQ(decode_error(splice(r1, relay1 + 1, 2, {0, 0})),
             "directory record byte 345 (relay_port): port 0; a relay listens on ports 1 to 65535");
+  // Relay byte 2: the offer with its terms (unit, price, region).
+  Bytes terms = splice(r1, relay1, 3, {2, r1[relay1 + 1], r1[relay1 + 2], 1, 0, 0, 0, 0, 0, 0, 0x03, 0xe8, 4, 'e', 'u', '-', '1'});
+  auto with_terms = decode_directory_record(terms);
+  ASSERT_TRUE(with_terms) << with_terms.message();
+  EXPECT_TRUE(with_terms->node.relay_terms);
+  EXPECT_EQ(with_terms->node.relay_unit, PricingUnit::kZeqond);
+  EXPECT_EQ(with_terms->node.relay_price, 1000u);
+  EXPECT_EQ(with_terms->node.relay_region, "eu-1");
+  EXPECT_EQ(encode_directory_record(*with_terms), terms);  // canonical
+  EXPECT_EQ(decode_error(splice(terms, relay1 + 3, 1, {2})),
+            "directory record byte 347 (relay unit): 2 is neither 0 (gb) nor 1 (zeqond)");
+  EXPECT_EQ(decode_error(splice(terms, relay1 + 12, 1, {33})), "directory record byte 356 (relay region): length 33; at most 32");
+  EXPECT_EQ(decode_error(splice(terms, relay1 + 13, 1, {' '})),
+            "directory record byte 357 (relay region): characters other than A-Z a-z 0-9 . _ -");
   EXPECT_EQ(decode_error(splice(r, OFF_SEQUENCE, 8, Bytes(8, 0))), "directory record byte 258 (sequence): 0; sequences start at 1");
   Bytes big = r;
   big.resize(MAX_NODE_RECORD_BYTES + 1);
