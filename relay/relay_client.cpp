@@ -233,6 +233,12 @@ void RelayClient::watch_relays(int64_t now) {
     if (in_use(serial) && quiet > dead_after_us(st) && st.ping_sent_us > last_rx) {
       st.dead = true;
       st.dead_since_us = now;
+      // A failover is urgent: earlier refusals of its peers by other relays
+      // (the target had no session there yet, say) are not waited out.
+      for (const auto& [id, p] : pairs_)
+        if (p.relay == serial)
+          for (auto r = refused_.begin(); r != refused_.end();)
+            r = r->first.first == p.peer ? refused_.erase(r) : std::next(r);
       spdlog::warn("relay {} stopped answering ({} ms without a packet); moving its pairs to another relay",
                    relay->label(), quiet / 1000);
     }
@@ -278,7 +284,7 @@ void RelayClient::on_opened(Peer& relay, const RelayOpened& m) {
   // than we take: closed at once.
   if (!peer || !wants_relay(*peer, now) || (settings_.max_price && m.price > *settings_.max_price)) {
     (void)node_.send_control(relay.serial, encode_relay_close({m.channel, RelayReason::kClosed}));
-    if (peer) note_refusal(peer->serial, relay.serial, now);
+    if (peer) note_refusal(peer->serial, relay.serial, now, REFUSED_BACKOFF_US);
     return;
   }
   // The pairs this one replaces (a failover): ours through a relay that
@@ -331,7 +337,11 @@ void RelayClient::on_refused(Peer& relay, const RelayRefused& m) {
   });
   if (it == opening_.end()) return;
   Peer* peer = node_.peer_by_serial(it->first);
-  const int times = note_refusal(it->first, relay.serial, clock_.mono_us());
+  // A target without a session with that relay may get one any moment (it
+  // is starting, or learning the relay from the directory): asked again
+  // soon at first; every refusal in a row doubles the wait.
+  const int times = note_refusal(it->first, relay.serial, clock_.mono_us(),
+                                 m.reason == RelayReason::kTargetUnknown ? 2 * TAU_ZQ_US : REFUSED_BACKOFF_US);
   opening_.erase(it);
   // The first refusal in a row is news; the retries' are not.
   spdlog::log(times == 1 ? spdlog::level::info : spdlog::level::debug, "peer {}: relay {} refused a pair ({}){}",
@@ -339,10 +349,10 @@ void RelayClient::on_refused(Peer& relay, const RelayRefused& m) {
               times == 1 ? "; asking again later" : "");
 }
 
-int RelayClient::note_refusal(uint64_t peer, uint64_t relay, int64_t now) {
+int RelayClient::note_refusal(uint64_t peer, uint64_t relay, int64_t now, int64_t first_wait_us) {
   Refusal& r = refused_[{peer, relay}];
   ++r.count;
-  r.until_us = now + std::min(REFUSED_BACKOFF_MAX_US, REFUSED_BACKOFF_US << std::min(r.count - 1, 8));
+  r.until_us = now + std::min(REFUSED_BACKOFF_MAX_US, first_wait_us << std::min(r.count - 1, 10));
   return r.count;
 }
 

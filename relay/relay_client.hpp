@@ -169,7 +169,7 @@ class RelayClient final : public RelayListener {
   };
   std::map<std::pair<uint64_t, uint64_t>, Refusal> refused_;  // by (peer, relay) serials
   // Notes a refusal (or an Open unanswered) and returns how many in a row.
-  int note_refusal(uint64_t peer, uint64_t relay, int64_t now);
+  int note_refusal(uint64_t peer, uint64_t relay, int64_t now, int64_t first_wait_us);
   std::map<uint64_t, ClientPair> pairs_;         // by id
   // Peers whose pair in use ended under them (the relay closed it or went):
   // they go through a relay again at once, whatever their session says,

@@ -18,132 +18,34 @@
 #    a member asking for a pair with a node that does not know it is
 #    refused, because that node declined (no open forwarding).
 source "$(dirname "$0")/lib.sh"
-
-NS_R1=${TAG}r1; NS_R2=${TAG}r2; NS_L1=${TAG}l1; NS_L2=${TAG}l2
-EXTRA_NS+=("$NS_R1" "$NS_R2" "$NS_L1" "$NS_L2")
-in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
-A1=198.18.1.1; B2=198.18.2.2; R1_1=198.18.1.11; R1_2=198.18.2.11; R2_1=198.18.1.12; R2_2=198.18.2.12
-C1=198.18.1.3  # C, a node no relay knows, on LAN 1 with A
+source "$(dirname "$0")/relay_lans.sh"
 PRICE=1000     # R2's price per started GB; R1 charges half
 
-# Two LANs as bridges; each node's veth joins one (A, C on LAN 1, B on LAN
-# 2) or both (the relays, one veth per LAN).
-for n in "$NS_L1" "$NS_L2"; do
-  ip netns add "$n"
-  in_ns "$n" ip link add br0 type bridge
-  in_ns "$n" ip link set br0 up
-done
-PORTS=0
-join() {  # join NETNS IFNAME LAN-NETNS ADDRESS
-  PORTS=$((PORTS + 1))
-  ip link add "$2" netns "$1" type veth peer name "port$PORTS" netns "$3"
-  in_ns "$3" ip link set "port$PORTS" master br0 up
-  in_ns "$1" ip addr add "$4/24" dev "$2"
-  in_ns "$1" ip link set "$2" up
-}
-for n in "$NS_A" "$NS_B" "$NS_C" "$NS_R1" "$NS_R2"; do
-  ip netns add "$n"
-  own_resolv_conf "$n"
-  in_ns "$n" ip link set lo up
-done
-join "$NS_A" veth0 "$NS_L1" $A1
-join "$NS_C" veth0 "$NS_L1" $C1
-join "$NS_B" veth0 "$NS_L2" $B2
-join "$NS_R1" veth0 "$NS_L1" $R1_1
-join "$NS_R1" veth1 "$NS_L2" $R1_2
-join "$NS_R2" veth0 "$NS_L1" $R2_1
-join "$NS_R2" veth1 "$NS_L2" $R2_2
-for r in "$NS_R1" "$NS_R2"; do in_ns "$r" sysctl -qw net.ipv4.ip_forward=0; done
-in_a ping -c1 -W1 $B2 >/dev/null 2>&1 && fail "A reaches B's underlay directly: the test would prove nothing"
-in_a ping -c1 -W1 $R1_1 >/dev/null || fail "A does not reach R1"
-in_b ping -c1 -W1 $R1_2 >/dev/null || fail "B does not reach R1"
-
+setup_relay_lans
 for n in a b c e r1 r2; do make_key $n; done
 FIELD_KEY_c=$FIELD_KEY_a
 FIELD_KEY_e=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 FIELD_KEY_r1=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 FIELD_KEY_r2=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
-relay_yaml() {  # relay_yaml NAME PRICE METADATA_LOG
-  cat > "$WORK/$1.yaml" <<YAML
-role: relay
-interface: {listen_port: $PORT, identity_key_file: $WORK/$1.key}
-log_level: debug
-relay:
-  price: {per_gb: $2}
-  region: lab-$1
-  metadata_log: $3
-  metadata_log_file: $WORK/$1-metadata.log
-  limits: {client_bytes_per_s: 1000000000, pair_bytes_per_s: 1000000000}
-peers:
-  - {name: a, public_key: $a_PUB}
+MEMBERS="  - {name: a, public_key: $a_PUB}
   - {name: b, public_key: $b_PUB}
-  - {name: e, public_key: $e_PUB}
-control: {socket: $WORK/$1.sock}
-state: {database: $WORK/$1.db}
-YAML
-}
-relay_yaml r1 $((PRICE / 2)) off
-relay_yaml r2 $PRICE summary
+  - {name: e, public_key: $e_PUB}"
+relay_yaml r1 $((PRICE / 2)) off "$MEMBERS"
+relay_yaml r2 $PRICE summary "$MEMBERS"
 
-node_yaml() {  # node_yaml NAME TUN4 LAN PEERS_YAML [EXTRA]
-  cat > "$WORK/$1.yaml" <<YAML
-interface:
-  name: zeq0
-  addresses: [$2/24]
-  listen_port: $PORT
-  identity_key_file: $WORK/$1.key
-  mtu: 1384
-log_level: debug
-peers:
-$4
-relays:
-  - {name: r1, public_key: $r1_PUB, endpoint: "198.18.$3.11:$PORT"}
-  - {name: r2, public_key: $r2_PUB, endpoint: "198.18.$3.12:$PORT"}
-relay_choice: {direct_attempts: 1, max_price: $PRICE}
-control: {socket: $WORK/$1.sock}
-state: {database: $WORK/$1.db}
-${5:-}
-YAML
+relays_on() {  # relays_on LAN: both relays, by their addresses on that LAN
+  printf '  - {name: r1, public_key: %s, endpoint: "198.18.%s.11:%s"}\n  - {name: r2, public_key: %s, endpoint: "198.18.%s.12:%s"}' \
+    "$r1_PUB" "$1" $PORT "$r2_PUB" "$1" $PORT
 }
-node_yaml a 10.77.0.1 1 "  - {name: b, public_key: $b_PUB, endpoint: \"$B2:$PORT\", allowed_ips: [10.77.0.2/32]}
-  - {name: e, public_key: $e_PUB, allowed_ips: [10.77.0.5/32], via: relay}"
-node_yaml b 10.77.0.2 2 "  - {name: a, public_key: $a_PUB, allowed_ips: [10.77.0.1/32]}"
+CHOICE="relay_choice: {direct_attempts: 1, max_price: $PRICE}"
+node_yaml a 10.77.0.1 "  - {name: b, public_key: $b_PUB, endpoint: \"$B2:$PORT\", allowed_ips: [10.77.0.2/32]}
+  - {name: e, public_key: $e_PUB, allowed_ips: [10.77.0.5/32], via: relay}" "$(relays_on 1)" "$CHOICE"
+node_yaml b 10.77.0.2 "  - {name: a, public_key: $a_PUB, allowed_ips: [10.77.0.1/32]}" "$(relays_on 2)" "$CHOICE"
 # E is a member of the relays but does not know A: it must decline A.
-node_yaml e 10.77.0.5 2 "  - {name: b, public_key: $b_PUB, allowed_ips: [10.77.0.2/32]}"
+node_yaml e 10.77.0.5 "  - {name: b, public_key: $b_PUB, allowed_ips: [10.77.0.2/32]}" "$(relays_on 2)" "$CHOICE"
 # C: not a member anywhere; names R1 as its relay and A as a peer.
-node_yaml c 10.77.0.3 1 "  - {name: a, public_key: $a_PUB, endpoint: \"$A1:$PORT\", allowed_ips: [10.77.0.1/32]}"
-
-# start_relay NAME NETNS: a relay has no interface; ready when its control
-# socket answers.
-start_relay() {
-  local field_var="FIELD_KEY_$1"
-  ip netns exec "$2" env ZEQ_MESH_SECRET="$MESH_SECRET" ZEQ_FIELD_KEY="${!field_var}" \
-    "$ZEQVPND" --config "$WORK/$1.yaml" >> "$WORK/$1.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  printf -v "${1}_PID" '%s' "$pid"
-  for _ in $(seq 100); do
-    ctl "$1" status >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || fail "relay $1 exited during start-up: $(tail -n 3 "$WORK/$1.log")"
-    sleep 0.05
-  done
-  fail "relay $1 did not open its control socket within 5 s"
-}
-peers_json() { ctl "$1" --json peers; }
-peer_field() {  # peer_field NODE PEER-NAME PYTHON-EXPR-ON-p
-  peers_json "$1" | python3 -c "import json,sys
-p=[x for x in json.load(sys.stdin)['peers'] if x['name']=='$2'][0]
-print($3)"
-}
-wait_for() {  # wait_for SECONDS COMMAND...: true once COMMAND succeeds
-  local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
-  shift
-  until "$@"; do
-    [ "$(date +%s%N)" -lt $deadline ] || return 1
-    sleep 0.2
-  done
-}
+node_yaml c 10.77.0.3 "  - {name: a, public_key: $a_PUB, endpoint: \"$A1:$PORT\", allowed_ips: [10.77.0.1/32]}" "$(relays_on 1)" "$CHOICE"
 
 start_relay r1 "$NS_R1"
 ip netns exec "$NS_R1" ip link show zeq0 >/dev/null 2>&1 && fail "the relay created a tunnel interface"
@@ -151,7 +53,6 @@ start_node b "$NS_B"
 start_node a "$NS_A"
 t0=$(date +%s%N)
 log "A -> B: direct handshakes unanswered, then through R1"
-path_is() { [ "$(peer_field "$1" "$2" "p['path']")" = "$3" ]; }
 wait_for 30 path_is a b relay || fail "A never went through a relay to B: $(ctl a peers)"
 wait_ping "$NS_A" 10.77.0.2 15 || fail "no ping A -> B through R1: $(ctl a relays; ctl r1 relays)"
 log "first ping A -> B answered through a relay $(( ($(date +%s%N) - t0) / 1000000 )) ms after A started"
@@ -165,7 +66,6 @@ HS_A=$(peer_field a b "p['handshakes']")
 
 log "R2 up; 100 MB A -> B through R1, capturing R1, R1 killed mid-way"
 start_relay r2 "$NS_R2"
-relay_up() { ctl "$1" relays | grep -q "relay $2 .*: up, rtt"; }
 wait_for 15 relay_up a r2 || fail "A never reached R2: $(ctl a relays)"
 # The payload: a pattern repeated, so plaintext on R1's wires would show.
 PATTERN=ZEQVPN-PLAINTEXT-PATTERN-0123456789
