@@ -72,6 +72,16 @@ class DataWorker {
   void receive_relayed(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us);
   void forward_relayed(Peer& sender, uint32_t channel, uint8_t* msg, size_t len, int64_t now_us);
   void queue_out(uint8_t* msg, size_t len, const UdpEndpoint& to);
+  // One datagram of a sendmmsg batch: len bytes at data, to `to`.
+  static void set_datagram(mmsghdr& m, iovec& iov, sockaddr_in6& addr, uint8_t* data, size_t len, const UdpEndpoint& to) {
+    addr = to.sa;
+    iov = {data, len};
+    m.msg_hdr = {};
+    m.msg_hdr.msg_name = &addr;
+    m.msg_hdr.msg_namelen = sizeof(sockaddr_in6);
+    m.msg_hdr.msg_iov = &iov;
+    m.msg_hdr.msg_iovlen = 1;
+  }
 
   const int id_;
   DataPlane& plane_;

@@ -85,13 +85,7 @@ void DataWorker::forward_relayed(Peer& sender, uint32_t channel, uint8_t* msg, s
 
 void DataWorker::queue_out(uint8_t* msg, size_t len, const UdpEndpoint& to) {
   const size_t i = size_t(out_queued_++);
-  out_addrs_[i] = to.sa;
-  out_iovs_[i] = {msg, len};
-  out_msgs_[i].msg_hdr = {};
-  out_msgs_[i].msg_hdr.msg_name = &out_addrs_[i];
-  out_msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
-  out_msgs_[i].msg_hdr.msg_iov = &out_iovs_[i];
-  out_msgs_[i].msg_hdr.msg_iovlen = 1;
+  set_datagram(out_msgs_[i], out_iovs_[i], out_addrs_[i], msg, len, to);
 }
 
 }  // namespace zeq

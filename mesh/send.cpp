@@ -113,13 +113,7 @@ bool DataWorker::wrap_for_relay(RelayRoute& route, uint8_t* buf, size_t msg_len,
     wire_len += RELAY_OVERHEAD;
   }
   const size_t i = size_t(slot);
-  addrs_[i] = ep.sa;
-  iovs_[i] = {wire_msg, wire_len};
-  msgs_[i].msg_hdr = {};
-  msgs_[i].msg_hdr.msg_name = &addrs_[i];
-  msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
-  msgs_[i].msg_hdr.msg_iov = &iovs_[i];
-  msgs_[i].msg_hdr.msg_iovlen = 1;
+  set_datagram(msgs_[i], iovs_[i], addrs_[i], wire_msg, wire_len, ep);
 
   peer.tx_bytes.fetch_add(*msg_len, std::memory_order_relaxed);
   peer.tx_packets.fetch_add(1, std::memory_order_relaxed);

@@ -135,7 +135,9 @@ void RelayService::on_answer(Peer& target, const RelayAnswer& m) {
   Pair& p = it->second;
   if (p.open || p.target != target.serial || p.target_channel != m.channel) return;  // not its offer to answer
   Peer* requester = node_.peer_by_serial(p.requester);
-  if (!requester) return close_pair(p.id, RelayReason::kEndGone, target.serial, "requester_gone");
+  // The target accepted and made a route: it is told the pair is gone.
+  if (!requester) return close_pair(p.id, RelayReason::kEndGone, m.reason == RelayReason::kNone ? 0 : target.serial,
+                                    "requester_gone");
   if (m.reason != RelayReason::kNone) {
     const uint32_t request_id = p.request_id;
     close_pair(p.id, m.reason, target.serial, "declined");
@@ -148,7 +150,11 @@ void RelayService::on_answer(Peer& target, const RelayAnswer& m) {
   p.info.on_relay = true;
   p.info.relay_zid = node_.zid();
   p.info.requester_zid = requester->key.zid;
-  p.info.target_zid = target.key.zid;
+  // Who the requester talks to is metadata: the ledger row names the
+  // target only when the operator keeps metadata (relay.metadata_log);
+  // the payer it always names.
+  p.target_zid = target.key.zid;
+  p.info.target_zid = metadata_ && metadata_->enabled() ? target.key.zid : std::string();
   p.info.local_zid = node_.zid();
   p.info.peer_zid = requester->key.zid;
   p.info.requester_endpoint = requester->endpoint.load();
@@ -191,8 +197,10 @@ void RelayService::on_receipt(Peer& from, ByteSpan receipt) {
   Pair& p = pairs_.at(c->second);
   if (p.requester != from.serial || p.requester_channel != r->channel || !p.open) return;
   // It must describe this pair on its terms, and only ever acknowledge more.
-  if (r->target_zid != p.info.target_zid || r->unit != p.info.unit || r->price != p.info.price ||
-      r->opened_z != p.info.started_z || r->up < p.receipt_up || r->down < p.receipt_down)
+  // (Not opened_z: the requester stamps it with its own clock when Opened
+  // arrives, which may be a Zeqond off ours.)
+  if (r->target_zid != p.target_zid || r->unit != p.info.unit || r->price != p.info.price ||
+      r->up < p.receipt_up || r->down < p.receipt_down)
     return spdlog::debug("relay: usage receipt for pair {} does not match it; dropped", p.id);
   // One kept per RECEIPT_MIN_GAP_Z at most (a client's flood of them is not
   // the ledger's problem); a final one at the end of the pair always is.

@@ -86,6 +86,7 @@ class RelayService final : public RelayListener {
     uint64_t requester = 0, target = 0;  // peer serials
     uint32_t requester_channel = 0, target_channel = 0;
     uint32_t request_id = 0;
+    std::string target_zid;  // in memory only (see on_answer)
     bool open = false;
     int64_t offered_us = 0;
     std::shared_ptr<RelayPairCounters> counters;
