@@ -178,7 +178,11 @@ Status Node::Impl::build() {
                     // The peer may have been removed by a reload since the worker asked.
                     .attention =
                         [this](uint64_t serial) {
-                          if (Peer* p = plane.find_by_serial(serial)) sessions->on_attention(*p);
+                          Peer* p = plane.find_by_serial(serial);
+                          if (!p) return;
+                          sessions->on_attention(*p);
+                          if (uint32_t c = p->unknown_channel.load(std::memory_order_relaxed); c && observers.relay)
+                            observers.relay->unknown_channel(*p, c);
                         }});
   plane.own_mac1_key = mac1_key_for(identity.keypair.public_key);
   plane.handshake_guard = std::make_unique<HandshakeGuard>(identity.keypair.public_key, random);

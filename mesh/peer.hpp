@@ -66,6 +66,10 @@ class Peer {
   // settings.is_relay as the workers see it (a relay of ours: its RelayData
   // is opened); the control thread keeps the two equal.
   std::atomic<bool> relays_for_us{false};
+  // A relay of ours sent on a channel we hold no route for (we restarted,
+  // or dropped the pair): the last such channel, for the control thread to
+  // ask the relay to close it (RelayListener::unknown_channel); 0: none.
+  std::atomic<uint32_t> unknown_channel{0};
 
   // ---- the session switch ----
   // A responder's new session waits for key confirmation: the first packet

@@ -17,6 +17,9 @@ class RelayListener : public TunnelEvents {
   // SessionManager::TICKS_PER_ZEQOND times per Zeqond, after the sessions'
   // own timers.
   virtual void relay_tick() = 0;
+  // A relay of ours forwards on a channel we hold no route for
+  // (Peer::unknown_channel).
+  virtual void unknown_channel(Peer& relay, uint32_t channel) = 0;
 };
 
 }  // namespace zeq

@@ -27,7 +27,14 @@ void DataWorker::receive_relayed(const PeerTable& table, uint8_t* msg, size_t le
   // A client: only from a relay of ours, on a channel it gave us.
   if (!hop.relays_for_us.load(std::memory_order_relaxed)) return counters_.drop(Drop::kRelayUnexpected);
   RelayRoute* route = table.relay_route(hop.serial, h.channel);
-  if (!route) return counters_.drop(Drop::kRelayChannel);
+  if (!route) {
+    // The relay still forwards a pair we do not have (this node restarted):
+    // the control thread asks it to close the pair, so the other end opens
+    // a new one instead of sending into nothing.
+    if (hop.unknown_channel.exchange(h.channel, std::memory_order_relaxed) != h.channel)
+      plane_.request_attention(hop, false);
+    return counters_.drop(Drop::kRelayChannel);
+  }
   uint8_t* carried = msg + RELAY_OVERHEAD;
   const size_t carried_len = len - RELAY_OVERHEAD;
   switch (carried[0]) {

@@ -317,7 +317,10 @@ void RelayClient::on_opened(Peer& relay, const RelayOpened& m) {
   cp.used_z = cp.info.started_z;
   pairs_.emplace(cp.id, cp);
   refused_.erase({peer->serial, relay.serial});
-  relay_again_until_.erase(peer->serial);
+  // A pair that ended under us may mean the far end restarted (it told its
+  // relay it holds no such pair): its keys are gone too, so the new pair
+  // starts with a handshake rather than after unanswered data.
+  const bool ended_under_us = relay_again_until_.erase(peer->serial) > 0;
   if (events_) events_->pair_opened(cp.info);
   bool failover = false;
   for (uint64_t id : replaced) {
@@ -328,7 +331,7 @@ void RelayClient::on_opened(Peer& relay, const RelayOpened& m) {
   if (failover) ++failovers_;
   spdlog::info("peer {}: through relay {} (channel {}, {} {} per {}){}", peer->label(), relay.label(), m.channel,
                m.price, "zeq", to_string(m.unit), replaced.empty() ? "" : ", after failover");
-  if (!peer->current.load(std::memory_order_relaxed)) node_.handshake_now(*peer);
+  if (!peer->current.load(std::memory_order_relaxed) || ended_under_us) node_.handshake_now(*peer);
 }
 
 void RelayClient::on_refused(Peer& relay, const RelayRefused& m) {
@@ -402,6 +405,19 @@ void RelayClient::on_offer(Peer& relay, const RelayOffer& m) {
   (void)node_.send_control(relay.serial, encode_relay_accept(m.channel));
   if (events_) events_->pair_opened(cp.info);
   spdlog::info("peer {}: relay {} carries its pair to us (channel {})", peer->label(), relay.label(), m.channel);
+}
+
+void RelayClient::unknown_channel(Peer& relay, uint32_t channel) {
+  relay.unknown_channel.store(0, std::memory_order_relaxed);
+  if (!relay.settings.is_relay) return;
+  for (const auto& [id, p] : pairs_)
+    if (p.relay == relay.serial && p.channel == channel) return;  // ours after all (a race with its route)
+  RelayState& st = relays_[relay.serial];
+  const int64_t now = clock_.mono_us();
+  if (st.stale_close_us && now - st.stale_close_us < TAU_ZQ_US) return;
+  st.stale_close_us = now;
+  spdlog::info("relay {} forwards a pair we do not have (channel {}); asking it to close the pair", relay.label(), channel);
+  (void)node_.send_control(relay.serial, encode_relay_close({channel, RelayReason::kEndGone}));
 }
 
 void RelayClient::on_close(Peer& relay, const RelayClose& m) {

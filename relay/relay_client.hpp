@@ -74,6 +74,9 @@ class RelayClient final : public RelayListener {
   void tunnel_down(Peer& peer, const char* reason) override;
   void relay_control(Peer& peer, ByteSpan plaintext) override;
   void relay_tick() override;
+  // Asks the relay to close a pair we have no route for (at most once a
+  // Zeqond per relay).
+  void unknown_channel(Peer& relay, uint32_t channel) override;
   // Ends every pair (daemon stopping): Close sent, accounting settled.
   void close_all(const char* reason);
 
@@ -113,6 +116,7 @@ class RelayClient final : public RelayListener {
     bool dead = false;
     int64_t dead_since_us = 0;
     int64_t handshake_try_us = 0;  // the last handshake_now for a relay that gave up
+    int64_t stale_close_us = 0;    // the last Close for a channel we had no route for
   };
   struct Opening {           // an Open in flight for a peer
     uint64_t relay = 0;

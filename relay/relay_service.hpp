@@ -62,6 +62,7 @@ class RelayService final : public RelayListener {
   void tunnel_down(Peer& peer, const char* reason) override;
   void relay_control(Peer& peer, ByteSpan plaintext) override;
   void relay_tick() override;
+  void unknown_channel(Peer&, uint32_t) override {}  // a relay opens nothing it did not set up
   // Ends every pair (daemon stopping), settling each.
   void close_all(const char* reason);
 

@@ -49,7 +49,7 @@ cmake --install "$BUILD_DIR" --prefix "$WORK/inst" >/dev/null
 for f in sbin/zeqvpnd bin/zeqvpnctl lib/systemd/system/zeqvpnd.service lib/systemd/system/zeqvpnd@.service \
          lib/systemd/system/zeqvpn-relay.service lib/sysusers.d/zeqvpn.conf lib/tmpfiles.d/zeqvpn.conf \
          share/man/man8/zeqvpnd.8 share/man/man8/zeqvpnctl.8 share/man/man5/zeqvpn.yaml.5 \
-         share/doc/zeqvpn/examples/zeqvpn.yaml share/doc/zeqvpn/control.md share/doc/zeqvpn/protocol.md; do
+         share/doc/zeqvpn/examples/zeqvpn.yaml share/doc/zeqvpn/examples/relay.yaml share/doc/zeqvpn/control.md share/doc/zeqvpn/protocol.md; do
   [ -s "$WORK/inst/$f" ] || fail "cmake --install did not install $f"
 done
 echo "PASS"

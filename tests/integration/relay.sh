@@ -98,8 +98,7 @@ SINK_PID=$BG_PID
 for _ in $(seq 50); do in_b ss -ltn | grep -q ':9000' && break; sleep 0.1; done
 bg "$NS_R1" "$WORK/r1.cap" timeout 60 tcpdump -i any -n -s 256 -w "$WORK/r1.pcap" udp
 CAP_PID=$BG_PID
-for _ in $(seq 50); do in_ns "$NS_R1" ss -lnp 2>/dev/null | grep -q tcpdump && break; [ -s "$WORK/r1.cap" ] && break; sleep 0.1; done
-sleep 0.5
+wait_listening "$WORK/r1.cap" "$CAP_PID"
 # Paced at about 20 MB/s, so R1 dies with most of the file still to come.
 cat > "$WORK/source.py" <<'PY'
 import socket, sys, time

@@ -11,6 +11,9 @@
 #  - A -> B through the relay with the shorter round trip; that one killed:
 #    A moves to the other and pings go on (one of the two is R2, learnt
 #    only from the directory).
+#  - B restarts (SIGKILL): the relay still forwards A's old pair, B tells it
+#    to close it (it holds no such pair), A opens a new one and handshakes;
+#    ping A -> B works again.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/relay_lans.sh"
 
@@ -78,4 +81,11 @@ wait_for 15 relay_is "$NEXT" || fail "A did not move to $NEXT: $(ctl a relays; c
 wait_ping "$NS_A" 10.77.0.2 15 || fail "no ping A -> B after $FIRST died: $(ctl a relays; ctl a peers)"
 log "ping answered through $NEXT $(( ($(date +%s%N) - t1) / 1000000 )) ms after $FIRST died"
 ctl "$NEXT" relays | holds -q "pair [0-9]*: a (zeq-[0-9a-f]*) -> b (zeq-[0-9a-f]*)" || fail "$NEXT carries no pair: $(ctl "$NEXT" relays)"
+log "B restarts (SIGKILL, then started again): A reaches it again through $NEXT"
+kill -KILL "$b_PID"
+wait "$b_PID" 2>/dev/null || true
+start_node b "$NS_B"
+t2=$(date +%s%N)
+wait_ping "$NS_A" 10.77.0.2 30 || fail "A never reached B again after B restarted: $(ctl a relays; ctl b relays)"
+log "ping answered $(( ($(date +%s%N) - t2) / 1000000 )) ms after B was back"
 log "PASS"
