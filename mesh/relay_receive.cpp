@@ -55,9 +55,16 @@ void DataWorker::receive_relayed(const PeerTable& table, uint8_t* msg, size_t le
 // message is the two ends' ciphertext.
 void DataWorker::forward_relayed(Peer& sender, uint32_t channel, uint8_t* msg, size_t len, int64_t now) {
   const RelaySwitchTable* sw = plane_.relay_switch();
-  if (!sw) return counters_.drop(Drop::kRelayChannel);
-  auto it = sw->legs.find(channel);
-  if (it == sw->legs.end() || it->second.from != &sender) return counters_.drop(Drop::kRelayChannel);
+  auto it = sw ? sw->legs.find(channel) : decltype(sw->legs.end()){};
+  if (!sw || it == sw->legs.end() || it->second.from != &sender) {
+    // A client sending on a pair this relay does not hold (the relay
+    // restarted, or the pair ended and the Close was lost): the control
+    // thread tells it Close, so it opens a new pair instead of sending
+    // into nothing.
+    if (sender.unknown_channel.exchange(channel, std::memory_order_relaxed) != channel)
+      plane_.request_attention(sender, false);
+    return counters_.drop(Drop::kRelayChannel);
+  }
   const RelayLeg& leg = it->second;
   const size_t carried = len - RELAY_OVERHEAD;
   if (!leg.budget->bucket.take(carried, now)) {

@@ -206,6 +206,7 @@ void RelayClient::ping_relays(int64_t now) {
     if (!due) continue;
     st.ping_nonce = random_u64(random_) | 1;
     st.ping_sent_us = now;
+    if (st.asked_since_us <= relay->last_rx_us.load(std::memory_order_relaxed)) st.asked_since_us = now;
     (void)node_.send_control(relay->serial, encode_relay_ping({st.ping_nonce}));
   }
 }
@@ -229,8 +230,18 @@ void RelayClient::watch_relays(int64_t now) {
       }
       continue;
     }
-    // Dead only if it was asked: a ping went out after the last packet came.
-    if (in_use(serial) && quiet > dead_after_us(st) && st.ping_sent_us > last_rx) {
+    // Asked and silent: a ping went out after its last packet, long enough
+    // ago for the answer to be back.
+    const bool silent = st.asked_since_us > last_rx && now - st.asked_since_us > dead_after_us(st) &&
+                        quiet > dead_after_us(st);
+    // A relay that does not answer its pings may have restarted and lost
+    // our session (it drops what we send under the old keys without a
+    // word): a new handshake, at most once a Zeqond, finds out.
+    if (silent && !relay->pending_handshake && now - st.handshake_try_us > TAU_ZQ_US) {
+      st.handshake_try_us = now;
+      node_.handshake_now(*relay);
+    }
+    if (in_use(serial) && silent) {
       st.dead = true;
       st.dead_since_us = now;
       // A failover is urgent: earlier refusals of its peers by other relays
@@ -248,6 +259,11 @@ void RelayClient::watch_relays(int64_t now) {
 void RelayClient::open_wanted(int64_t now) {
   for (auto it = opening_.begin(); it != opening_.end();) {
     if (now - it->second.asked_us > OPEN_TIMEOUT_US) {
+      // Nothing at all from the relay since: probe it with a ping, so a
+      // relay that lost our session is found out (watch_relays).
+      if (Peer* relay = node_.peer_by_serial(it->second.relay);
+          relay && relay->last_rx_us.load(std::memory_order_relaxed) < it->second.asked_us)
+        relays_[it->second.relay].ping_sent_us = 0;
       // Unanswered (lost, or the relay is slow): another relay, or this one
       // again after a Zeqond; not a refusal.
       Refusal& r = refused_[{it->first, it->second.relay}];

@@ -117,6 +117,7 @@ class RelayClient final : public RelayListener {
     int64_t dead_since_us = 0;
     int64_t handshake_try_us = 0;  // the last handshake_now for a relay that gave up
     int64_t stale_close_us = 0;    // the last Close for a channel we had no route for
+    int64_t asked_since_us = 0;    // the first ping after the relay's last packet (0: none)
   };
   struct Opening {           // an Open in flight for a peer
     uint64_t relay = 0;

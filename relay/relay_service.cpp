@@ -260,6 +260,21 @@ void RelayService::close_all(const char* reason) {
     if (p.open) settle(p, RelayReason::kEndGone, 0, reason);
 }
 
+void RelayService::unknown_channel(Peer& client, uint32_t channel) {
+  client.unknown_channel.store(0, std::memory_order_relaxed);
+  if (auto c = by_channel_.find(channel); c != by_channel_.end()) {
+    const Pair& p = pairs_.at(c->second);
+    const bool own = (p.requester == client.serial && p.requester_channel == channel) ||
+                     (p.target == client.serial && p.target_channel == channel);
+    if (own) return;  // opened meanwhile (the worker's table was older)
+  }
+  const uint64_t z = clock_.zeqond();
+  auto& last = stale_close_z_[client.serial];
+  if (last == z) return;
+  last = z;
+  (void)node_.send_control(client.serial, encode_relay_close({channel, RelayReason::kEndGone}));
+}
+
 void RelayService::tunnel_up(Peer&) {}
 
 void RelayService::tunnel_down(Peer& peer, const char*) {
@@ -269,6 +284,7 @@ void RelayService::tunnel_down(Peer& peer, const char*) {
   for (uint64_t id : gone) close_pair(id, RelayReason::kEndGone, peer.serial, "end_gone");
   budgets_.erase(peer.serial);
   open_rate_.erase(peer.serial);
+  stale_close_z_.erase(peer.serial);
 }
 
 void RelayService::relay_tick() {

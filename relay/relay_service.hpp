@@ -62,7 +62,9 @@ class RelayService final : public RelayListener {
   void tunnel_down(Peer& peer, const char* reason) override;
   void relay_control(Peer& peer, ByteSpan plaintext) override;
   void relay_tick() override;
-  void unknown_channel(Peer&, uint32_t) override {}  // a relay opens nothing it did not set up
+  // A client sent on a channel that is not one of its pairs here: it is
+  // told Close (at most once a Zeqond per client).
+  void unknown_channel(Peer& client, uint32_t channel) override;
   // Ends every pair (daemon stopping), settling each.
   void close_all(const char* reason);
 
@@ -121,6 +123,7 @@ class RelayService final : public RelayListener {
   std::map<uint32_t, uint64_t> by_channel_;  // either end's channel -> pair id
   std::map<uint64_t, std::shared_ptr<RelayClientBudget>> budgets_;  // by client serial
   std::map<uint64_t, std::pair<uint64_t, uint32_t>> open_rate_;     // by client serial: (Zeqond, Opens in it)
+  std::map<uint64_t, uint64_t> stale_close_z_;                       // by client serial: the last unknown-channel Close
   uint64_t next_pair_id_ = 1;
   uint64_t opened_ = 0;
   std::array<uint64_t, RELAY_REASON_MAX + 1> refused_{};

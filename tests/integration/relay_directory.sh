@@ -14,6 +14,10 @@
 #  - B restarts (SIGKILL): the relay still forwards A's old pair, B tells it
 #    to close it (it holds no such pair), A opens a new one and handshakes;
 #    ping A -> B works again.
+#  - The relay in use restarts, crashed (SIGKILL) and stopped (SIGTERM),
+#    with the other relay dead: A and B find it lost their sessions and
+#    pairs (unanswered pings: a new handshake; a pair it does not hold:
+#    Close), open a new pair, and ping A -> B works again.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/relay_lans.sh"
 
@@ -88,4 +92,20 @@ start_node b "$NS_B"
 t2=$(date +%s%N)
 wait_ping "$NS_A" 10.77.0.2 30 || fail "A never reached B again after B restarted: $(ctl a relays; ctl b relays)"
 log "ping answered $(( ($(date +%s%N) - t2) / 1000000 )) ms after B was back"
+
+# restart_relay NAME SIGNAL: the relay in use stops (SIGKILL: crashed, or
+# SIGTERM: stopped) and starts again at once, with no session and no pair;
+# A must reach B through it again (the other relay is dead).
+restart_relay() {
+  local pid_var="${1}_PID" ns
+  [ "$1" = r1 ] && ns=$NS_R1 || ns=$NS_R2
+  kill "-$2" "${!pid_var}"
+  wait "${!pid_var}" 2>/dev/null || true
+  start_relay "$1" "$ns"
+  local t=$(date +%s%N)
+  wait_ping "$NS_A" 10.77.0.2 30 || fail "A never reached B again after $1 restarted ($2): $(ctl a relays; ctl "$1" relays)"
+  log "$1 restarted after SIG$2: ping answered $(( ($(date +%s%N) - t) / 1000000 )) ms after it was back"
+}
+restart_relay "$NEXT" KILL
+restart_relay "$NEXT" TERM
 log "PASS"
