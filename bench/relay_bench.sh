@@ -26,35 +26,16 @@ command -v iperf3 >/dev/null || fail "iperf3 missing: bash scripts/install-deps.
 command -v jq >/dev/null || fail "jq missing: bash scripts/install-deps.sh"
 [ -x "$ZEQVPND" ] && [ -x "$ZEQVPNCTL" ] || fail "build first (or set ZEQ_BUILD_DIR): no $ZEQVPND or $ZEQVPNCTL"
 
-NS_R=${TAG}r; NS_L1=${TAG}l1; NS_L2=${TAG}l2
-EXTRA_NS+=("$NS_R" "$NS_L1" "$NS_L2")
-in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
-A1=198.18.1.1; B2=198.18.2.2; R_1=198.18.1.11; R_2=198.18.2.11   # LANs
+# The LANs, their addresses and join(): tests/integration/relay_lans.sh.
+source "$(dirname "$0")/../tests/integration/relay_lans.sh"
+NS_R=$NS_R1; R_1=$R1_1; R_2=$R1_2
 AD=198.18.3.1; BD=198.18.3.2                                     # direct link
 MTU=1384
 LIMIT=10000000000   # relay limits, bytes/s: far above what 2 cores carry
 PING_N=50; PING_I=0.02
 
 # ---- topology -----------------------------------------------------------
-for n in "$NS_L1" "$NS_L2"; do
-  ip netns add "$n"
-  in_ns "$n" ip link set lo up
-  in_ns "$n" ip link add br0 type bridge
-  in_ns "$n" ip link set br0 up
-done
-PORTS=0
-join() {  # join NETNS IFNAME LAN-NETNS ADDRESS
-  PORTS=$((PORTS + 1))
-  ip link add "$2" netns "$1" type veth peer name "port$PORTS" netns "$3"
-  in_ns "$3" ip link set "port$PORTS" master br0 up
-  in_ns "$1" ip addr add "$4/24" dev "$2"
-  in_ns "$1" ip link set "$2" up
-}
-for n in "$NS_A" "$NS_B" "$NS_R"; do
-  ip netns add "$n"
-  own_resolv_conf "$n"
-  in_ns "$n" ip link set lo up
-done
+make_lans "$NS_A" "$NS_B" "$NS_R"
 join "$NS_A" veth0 "$NS_L1" $A1
 join "$NS_B" veth0 "$NS_L2" $B2
 join "$NS_R" veth0 "$NS_L1" $R_1
@@ -104,18 +85,6 @@ state: {database: $WORK/$1-$3.db}
 YAML
 }
 
-start_relay() {  # as tests/integration/relay.sh: ready when its socket answers
-  ip netns exec "$NS_R" env ZEQ_MESH_SECRET="$MESH_SECRET" ZEQ_FIELD_KEY="$FIELD_KEY_r" \
-    "$ZEQVPND" --config "$WORK/r.yaml" >> "$WORK/r.log" 2>&1 &
-  r_PID=$!
-  PIDS+=("$r_PID")
-  for _ in $(seq 100); do
-    timeout 5 "$ZEQVPNCTL" --socket "$WORK/r.sock" status >/dev/null 2>&1 && return 0
-    kill -0 "$r_PID" 2>/dev/null || fail "relay exited during start-up: $(tail -n 3 "$WORK/r.log")"
-    sleep 0.05
-  done
-  fail "relay did not open its control socket within 5 s"
-}
 jctl() { timeout 10 "$ZEQVPNCTL" --socket "$WORK/$1.sock" --json "${@:2}"; }
 path_of() { jctl "$1" peers | jq -r --arg n "$2" '.peers[] | select(.name == $n) | .path'; }
 wait_path() {  # wait_path NODE PEER PATH SECONDS
@@ -173,7 +142,7 @@ log "relayed: A <-> B through R (via: relay, mtu $MTU, relay limits $LIMIT B/s)"
 relays() { printf 'relays:\n  - {name: r, public_key: %s, endpoint: "%s:%s"}\n' "$r_PUB" "$1" "$PORT"; }
 node_yaml a $TUN4_A relayed "  - {name: b, public_key: $b_PUB, allowed_ips: [$TUN4_B/32], via: relay}" "$(relays $R_1)"
 node_yaml b $TUN4_B relayed "  - {name: a, public_key: $a_PUB, allowed_ips: [$TUN4_A/32], via: relay}" "$(relays $R_2)"
-start_relay
+start_relay r "$NS_R"
 start_node b "$NS_B"
 start_node a "$NS_A"
 wait_path a b relay 30 || fail "A never went through R to B: $(jctl a peers; jctl a relays)"

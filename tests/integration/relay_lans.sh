@@ -19,19 +19,25 @@ join() {  # join NETNS IFNAME LAN-NETNS ADDRESS
   in_ns "$1" ip link set "$2" up
 }
 
-# setup_relay_lans: two LANs as bridges; each node's veth joins one (A, C on LAN 1, B on LAN
-# 2) or both (the relays, one veth per LAN).
-setup_relay_lans() {
+# make_lans NETNS...: the two LAN bridges, and the given namespaces (with
+# their own resolv.conf and loopback up), not yet joined to either.
+make_lans() {
   for n in "$NS_L1" "$NS_L2"; do
     ip netns add "$n"
     in_ns "$n" ip link add br0 type bridge
     in_ns "$n" ip link set br0 up
   done
-  for n in "$NS_A" "$NS_B" "$NS_C" "$NS_R1" "$NS_R2"; do
+  for n in "$@"; do
     ip netns add "$n"
     own_resolv_conf "$n"
     in_ns "$n" ip link set lo up
   done
+}
+
+# setup_relay_lans: two LANs as bridges; each node's veth joins one (A, C on LAN 1, B on LAN
+# 2) or both (the relays, one veth per LAN).
+setup_relay_lans() {
+  make_lans "$NS_A" "$NS_B" "$NS_C" "$NS_R1" "$NS_R2"
   join "$NS_A" veth0 "$NS_L1" $A1
   join "$NS_C" veth0 "$NS_L1" $C1
   join "$NS_B" veth0 "$NS_L2" $B2
