@@ -253,6 +253,18 @@ std::string format_status(const json& s) {
   out += fmt::format("  public key: {}\n", n["public_key"].get<std::string>());
   out += fmt::format("  interface: {}, listening on UDP {}, MTU {}, {} workers\n", n["interface"].get<std::string>(),
                      n["listen_port"].get<int>(), n["mtu"].get<int>(), n["workers"].get<int>());
+  if (n.contains("offloads")) {
+    out += fmt::format("  offloads: {}", n["offloads"].get<std::string>());
+    const json& oc = n["offload_counters"];
+    auto ratio = [&](const char* parts, const char* wholes) {
+      const uint64_t w = oc.value(wholes, uint64_t(0));
+      return w ? fmt::format("{:.1f}", double(oc.value(parts, uint64_t(0))) / double(w)) : std::string("-");
+    };
+    out += fmt::format(" (packets per TUN read {}, per TUN write {}, per UDP send {}, per UDP receive {})\n",
+                       ratio("tun_segments_split", "tun_super_packets_read"),
+                       ratio("tun_segments_joined", "tun_super_packets_written"),
+                       ratio("udp_gso_datagrams", "udp_gso_sends"), ratio("udp_gro_datagrams", "udp_gro_buffers"));
+  }
   out += fmt::format("  uptime: {}\n", duration(n["uptime_s"].get<double>()));
   out += fmt::format("  Zeqond: {}, phase {:.3f}\n", n["zeqond"].get<uint64_t>(), n["phase"].get<double>());
   const json& h = s["handshakes"];

@@ -145,7 +145,7 @@ class Parser {
 
   // With role: relay there is no TUN device: the addresses are optional.
   InterfaceConfig interface_of(const YAML::Node& n, NodeRole role) const {
-    only_keys(n, "interface", {"name", "addresses", "listen_port", "mtu", "identity_key_file", "workers", "zid"});
+    only_keys(n, "interface", {"name", "addresses", "listen_port", "mtu", "identity_key_file", "workers", "offloads", "zid"});
     InterfaceConfig c;
     if (n["name"]) {
       c.name = string_of(n["name"], "interface.name");
@@ -166,6 +166,11 @@ class Parser {
                                             c.zid + "'");
     }
     if (n["workers"]) c.workers = int(integer_of(n["workers"], "interface.workers", 0, 64));
+    if (n["offloads"]) {
+      const std::string v = string_of(n["offloads"], "interface.offloads");
+      if (v != "auto" && v != "off") fail(n["offloads"], "interface.offloads", "expected auto or off, got '" + v + "'");
+      c.offloads = v == "auto";
+    }
     return c;
   }
 
@@ -266,6 +271,52 @@ class Parser {
     StateConfig c;
     if (n["database"]) c.database = absolute_path_of(n["database"], "state.database");
     return c;
+  }
+
+  // `metrics: {listen: ADDRESS:PORT}`, or `listen: off`. Numeric only: the
+  // endpoint is bound at start, before anything resolves names, and a name
+  // like localhost may mean IPv4 or IPv6.
+  MetricsConfig metrics_of(const YAML::Node& n) const {
+    only_keys(n, "metrics", {"listen"});
+    MetricsConfig c;
+    const auto& l = n["listen"];
+    if (!l)
+      fail(n, "metrics.listen", "missing; give the address and port to serve metrics on, like 127.0.0.1:9586, or "
+                                "remove the metrics section");
+    const std::string s = string_of(l, "metrics.listen");
+    if (s == "off") return c;
+    c.listen = parse_udp_endpoint(s);
+    if (!c.listen)
+      fail(l, "metrics.listen", "expected a numeric address and TCP port like 127.0.0.1:9586 or [::1]:9586 (or off), "
+                                "got '" + s + "'" + listen_problem(s));
+    return c;
+  }
+
+  // What is wrong with a listen address parse_udp_endpoint refused, when
+  // that can be said: " (...)", or empty.
+  static std::string listen_problem(const std::string& s) {
+    if (s.find("://") != std::string::npos) return " (an address and port, not a URL)";
+    std::string host, port;
+    if (!s.empty() && s.front() == '[') {
+      const size_t close = s.find(']');
+      if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') return " (no port after the brackets)";
+      host = s.substr(1, close - 1);
+      port = s.substr(close + 2);
+    } else {
+      const size_t colon = s.rfind(':');
+      if (colon == std::string::npos) return " (no port)";
+      if (s.find(':') != colon)
+        return parse_ip_prefix(s) ? " (an IPv6 address goes in brackets, with its port after them, like [::1]:9586)" : "";
+      host = s.substr(0, colon);
+      port = s.substr(colon + 1);
+    }
+    if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos)
+      return " (the port must be a number from 1 to 65535)";
+    if (port.size() > 5 || std::stoul(port) == 0 || std::stoul(port) > 65535) return " (the port must be 1 to 65535)";
+    if (host.find('/') != std::string::npos || !parse_ip_prefix(host))
+      return host_name_problem(host).empty() ? " (a host name; write the address itself, like 127.0.0.1 or [::1])"
+                                             : " (not an IP address)";
+    return "";
   }
 
   // Marks are usually written in hex, as `ip rule` and nft print them.
@@ -702,7 +753,7 @@ class Parser {
     refuse_duplicate_keys(root, "", walked);
     only_keys(root, "", {"interface", "peers", "control", "state", "kill_switch", "allow_lan", "fwmark", "dns_via_peer",
                          "dns", "cover", "padding", "log_level", "exit", "exit_node", "block_ipv6_leaks", "route_table", "mesh",
-                         "directory", "role", "relay", "relays", "relay_choice"});
+                         "directory", "role", "relay", "relays", "relay_choice", "metrics"});
     Config c;
     c.source = source_;
     if (root["role"]) c.role = enum_of(root["role"], "role", NODE_ROLE_NAMES);
@@ -711,6 +762,7 @@ class Parser {
     if (root["interface"]) c.interface = interface_of(root["interface"], c.role);
     if (root["control"]) c.control = control_of(root["control"]);
     if (root["state"]) c.state = state_of(root["state"]);
+    if (root["metrics"]) c.metrics = metrics_of(root["metrics"]);
     if (root["cover"]) c.cover = enum_of(root["cover"], "cover", COVER_MODE_NAMES);
     if (root["padding"]) c.padding = enum_of(root["padding"], "padding", PADDING_POLICY_NAMES);
     c.kill_switch = kill_switch_of(root);

@@ -101,6 +101,9 @@ struct InterfaceConfig {
   // start; optional once the vault holds the node's key.
   std::string identity_key_file;
   int workers = 0;                    // 0 = one per core
+  // TUN TSO/USO and UDP GSO/GRO where the kernel has them (`auto`), or
+  // one packet per syscall (`off`, for kernels or setups that misbehave).
+  bool offloads = true;
   // The node's ZID when it is not the key's (PROTOCOL.md 2): an equation
   // identity's, from `zeqvpnctl zeqauth zid`. Empty: derived from the key.
   std::string zid;
@@ -113,6 +116,17 @@ struct ControlConfig {
 
 struct StateConfig {
   std::string database = "/var/lib/zeqvpn/state.db";
+};
+
+// `metrics:` — the Prometheus scrape endpoint (daemon/metrics_http_server.hpp):
+// HTTP on `listen`, serving what `zeqvpnctl metrics` prints. Off unless
+// listen is set. Unauthenticated, and the text names peers and their
+// traffic, so it belongs on loopback or behind a firewall.
+struct MetricsConfig {
+  // A numeric address and TCP port ("127.0.0.1:9586", "[::1]:9586"), kept
+  // as the transport's socket address type (IPv4 as v4-mapped); nullopt: off.
+  std::optional<UdpEndpoint> listen;
+  bool operator==(const MetricsConfig&) const = default;
 };
 
 // The kill switch (firewall/kill_switch_state.hpp has the modes' meaning).
@@ -188,6 +202,7 @@ struct Config {
   std::vector<PeerConfig> peers;
   ControlConfig control;
   StateConfig state;
+  MetricsConfig metrics;
   KillSwitchConfig kill_switch;
   DnsConfig dns;
   ExitConfig exit;

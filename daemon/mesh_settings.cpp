@@ -41,6 +41,7 @@ NodeSettings node_settings(const Config& c, const ExitOfferSettings& exit_offer)
   s.listen_port = c.interface.listen_port;
   s.mtu = c.interface.mtu;
   s.workers = c.interface.workers;
+  s.offloads = c.interface.offloads;
   s.fwmark = c.kill_switch.fwmark;
   s.dns_offer = c.dns.offer;
   s.exit_offer = exit_offer;

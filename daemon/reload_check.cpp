@@ -27,6 +27,7 @@ const FixedSetting FIXED_SETTINGS[] = {
     {"interface.listen_port", [](const Config& c) { return std::to_string(c.interface.listen_port); }},
     {"interface.mtu", [](const Config& c) { return std::to_string(c.interface.mtu); }},
     {"interface.workers", [](const Config& c) { return std::to_string(c.interface.workers); }},
+    {"interface.offloads", [](const Config& c) { return std::string(c.interface.offloads ? "auto" : "off"); }},
     {"interface.addresses", [](const Config& c) { return prefixes(c.interface.addresses); }},
     {"interface.zid", [](const Config& c) { return c.interface.zid; }},
     {"fwmark", [](const Config& c) { return std::to_string(c.kill_switch.fwmark); }},

@@ -28,7 +28,24 @@ const char* to_string(Drop d) {
     case Drop::kRelayOverLimit: return "relay_over_limit";
     case Drop::kRelayNoSession: return "relay_no_session";
     case Drop::kRelayUnexpected: return "relay_unexpected";
+    case Drop::kTooBig: return "too_big";
     case Drop::kCount: break;
+  }
+  return "unknown";
+}
+
+const char* to_string(Offload o) {
+  switch (o) {
+    case Offload::kTunSuperPackets: return "tun_super_packets_read";
+    case Offload::kTunSegments: return "tun_segments_split";
+    case Offload::kTunCoalesced: return "tun_super_packets_written";
+    case Offload::kTunJoined: return "tun_segments_joined";
+    case Offload::kUdpGsoSends: return "udp_gso_sends";
+    case Offload::kUdpGsoDatagrams: return "udp_gso_datagrams";
+    case Offload::kUdpGroBuffers: return "udp_gro_buffers";
+    case Offload::kUdpGroDatagrams: return "udp_gro_datagrams";
+    case Offload::kUdpGsoRetries: return "udp_gso_retries";
+    case Offload::kCount: break;
   }
   return "unknown";
 }

@@ -33,6 +33,7 @@ enum class Drop : uint8_t {
   kRelayOverLimit,   // relay: over the client's or the pair's bandwidth limit
   kRelayNoSession,   // relayed message whose next hop (relay or far end) has no usable session
   kRelayUnexpected,  // relayed message where this node's role takes none (a relay's to a relay, ...)
+  kTooBig,           // longer than the peer's path MTU and not to be fragmented: answered with ICMP too big
   kCount,
 };
 
@@ -41,12 +42,32 @@ const char* to_string(Drop d);
 // Packets that arrived and were not IP data.
 enum class Received : uint8_t { kKeepalive, kCover, kControl, kCount };
 
+// What the offloads did (tun/tun_device.hpp, mesh/udp_socket.hpp): how many
+// syscalls moved how many packets, so an operator (and the tests) can see
+// the offload path at work.
+enum class Offload : uint8_t {
+  kTunSuperPackets,  // TSO/USO super-packets read from the TUN
+  kTunSegments,      // packets split out of them
+  kTunCoalesced,     // super-packets written to the TUN (TCP segments joined)
+  kTunJoined,        // TCP segments that went into them
+  kUdpGsoSends,      // sendmsg calls that carried several datagrams (UDP GSO)
+  kUdpGsoDatagrams,  // datagrams they carried
+  kUdpGroBuffers,    // received buffers that held several datagrams (UDP GRO)
+  kUdpGroDatagrams,  // datagrams they held
+  kUdpGsoRetries,    // GSO sends the kernel refused, sent again one by one
+  kCount,
+};
+
+const char* to_string(Offload o);
+
 struct alignas(64) WorkerCounters {
   std::array<std::atomic<uint64_t>, size_t(Drop::kCount)> drops{};
   std::array<std::atomic<uint64_t>, size_t(Received::kCount)> received{};
+  std::array<std::atomic<uint64_t>, size_t(Offload::kCount)> offload{};
 
   void drop(Drop d) { drops[size_t(d)].fetch_add(1, std::memory_order_relaxed); }
   void count(Received r) { received[size_t(r)].fetch_add(1, std::memory_order_relaxed); }
+  void count(Offload o, uint64_t n = 1) { offload[size_t(o)].fetch_add(n, std::memory_order_relaxed); }
 };
 
 }  // namespace zeq

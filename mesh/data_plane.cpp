@@ -1,5 +1,7 @@
 #include "mesh/data_plane.hpp"
 
+#include "protocol/relay_messages.hpp"
+
 #include <set>
 
 #include <algorithm>
@@ -7,7 +9,7 @@
 namespace zeq {
 
 DataPlane::DataPlane(int worker_count, int tun_mtu)
-    : workers(worker_count), mtu(tun_mtu), quiescence(worker_count), counters(size_t(worker_count) + 1) {
+    : workers(worker_count), mtu(tun_mtu), relayed_mtu(relayed_path_mtu(size_t(tun_mtu))), quiescence(worker_count), counters(size_t(worker_count) + 1) {
   publish_table();
 }
 

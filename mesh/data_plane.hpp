@@ -50,6 +50,9 @@ struct DataPlane {
 
   const int workers;
   const int mtu;
+  // A relayed peer's path MTU: RELAY_OVERHEAD less than the interface's
+  // unless that still fits a 1500-byte underlay (relayed_path_mtu).
+  const size_t relayed_mtu;
   IndexTable index;
   Quiescence quiescence;
   Digest32 own_mac1_key{};

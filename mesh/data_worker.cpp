@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "protocol/icmp_too_big.hpp"
 #include "protocol/relay_messages.hpp"
 #include "protocol/wire.hpp"
 
@@ -22,30 +23,42 @@ namespace {
 // an oversized datagram arrives truncated (MSG_TRUNC) and is dropped as such.
 constexpr size_t RECEIVE_BUFFER_MIN = 2048;
 constexpr size_t RELAY_RECEIVE_BUFFER = 9216;
+// A UDP GRO buffer holds up to 64 KB of datagrams (and is one byte longer,
+// so that anything longer shows as truncated).
+constexpr size_t GRO_RECEIVE_BUFFER = 65536;
+// The most datagrams the kernel puts in one GRO buffer (UDP_GRO_CNT_MAX).
+constexpr int GRO_MAX_DATAGRAMS = 64;
 // After a poll() failure other than EINTR (out of memory), wait this long
 // before trying again rather than spinning.
 constexpr auto POLL_FAILURE_BACKOFF = std::chrono::milliseconds(10);
 }  // namespace
 
-Result<std::unique_ptr<DataWorker>> DataWorker::create(int id, DataPlane& plane, int tun_fd, UdpSocket socket) {
+Result<std::unique_ptr<DataWorker>> DataWorker::create(int id, DataPlane& plane, int tun_fd, UdpSocket socket,
+                                                       bool tun_vnet) {
   int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd < 0)
     return Status::error("data worker " + std::to_string(id) + ": eventfd: " + std::strerror(errno) +
                          "; raise the open-file limit (LimitNOFILE=) or use fewer workers");
-  return std::unique_ptr<DataWorker>(new DataWorker(id, plane, tun_fd, std::move(socket), wake_fd));
+  return std::unique_ptr<DataWorker>(new DataWorker(id, plane, tun_fd, std::move(socket), wake_fd, tun_vnet));
 }
 
-DataWorker::DataWorker(int id, DataPlane& plane, int tun_fd, UdpSocket socket, int wake_fd)
+DataWorker::DataWorker(int id, DataPlane& plane, int tun_fd, UdpSocket socket, int wake_fd, bool tun_vnet)
     : id_(id), plane_(plane), counters_(plane.counters[size_t(id)]), tun_fd_(tun_fd), socket_(std::move(socket)),
-      wake_fd_(wake_fd),
-      // Room for the zeqvpn header in front of a full TUN packet padded to
-      // the MTU (padding never goes past it).
-      // and a relay header in front of that (relayed peers).
+      wake_fd_(wake_fd), tun_vnet_(tun_vnet), udp_gro_(socket_.gro()), udp_gso_(socket_.gso()),
+      too_big_budget_(TOO_BIG_RATE, TOO_BIG_BURST, 0), too_big_buf_(VNET_HDR_LEN + ICMP_TOO_BIG_ROOM),
+      // Room for a relay header, then the zeqvpn header, in front of a full
+      // TUN packet padded to the MTU (padding never goes past it).
+      send_slot_size_(RELAY_OVERHEAD + wire::DATA_OVERHEAD + size_t(plane.mtu)),
+      send_buffers_(send_slot_size_ * SEND_SLOTS),
+      tun_read_(tun_vnet ? VNET_HDR_LEN + 65535 : 0),
+      recv_slots_(udp_gro_ ? GRO_SLOTS : BATCH),
       // A relay carries its clients' messages, whatever their MTU (up to
       // jumbo frames), not its own.
-      buffer_size_(std::max<size_t>(RELAY_OVERHEAD + wire::DATA_OVERHEAD + size_t(plane.mtu),
-                                    plane.relay_role ? RELAY_RECEIVE_BUFFER : RECEIVE_BUFFER_MIN)),
-      buffers_(buffer_size_ * BATCH) {}
+      recv_size_(udp_gro_ ? GRO_RECEIVE_BUFFER
+                          : std::max<size_t>(send_slot_size_,
+                                             plane.relay_role ? RELAY_RECEIVE_BUFFER : RECEIVE_BUFFER_MIN)),
+      recv_buffers_(recv_size_ * size_t(recv_slots_)),
+      coalescer_(tun_vnet ? recv_slots_ * (udp_gro_ ? GRO_MAX_DATAGRAMS : 1) : 1) {}
 
 DataWorker::~DataWorker() {
   stop();

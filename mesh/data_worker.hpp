@@ -2,9 +2,18 @@
 // It moves packets in batches in both directions (send.cpp: TUN -> UDP,
 // receive.cpp: UDP -> TUN) with buffers allocated once at start, and hands
 // handshake messages to the control thread.
+//
+// With offloads (tun/tun_device.hpp, mesh/udp_socket.hpp) one TUN read can
+// bring a 64 KB TCP super-packet, split here into MTU-sized packets
+// (GsoSegmenter) that leave in one sendmsg per run of equal-sized datagrams
+// to one address (UDP GSO, udp_batch.cpp); one recvmmsg slot can hold a run
+// of datagrams (UDP GRO), and the TCP segments opened from a batch are joined
+// again (TcpCoalescer) into one TUN write per flow. Every offload the kernel
+// refuses falls back to one packet per read, slot or datagram.
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <array>
 #include <atomic>
@@ -15,6 +24,8 @@
 #include "core/result.hpp"
 #include "mesh/data_plane.hpp"
 #include "mesh/udp_socket.hpp"
+#include "protocol/gso_segmenter.hpp"
+#include "protocol/tcp_coalescer.hpp"
 
 namespace zeq {
 
@@ -22,13 +33,24 @@ class DataWorker {
  public:
   // Packets per recvmmsg/sendmmsg and per TUN read loop.
   static constexpr int BATCH = 64;
+  // Packets sealed before they are sent: room for the segments of a few
+  // TSO super-packets, so runs for UDP GSO can be long.
+  static constexpr int SEND_SLOTS = 128;
+  // recvmmsg slots when the socket has UDP GRO: each takes up to 64 KB.
+  static constexpr int GRO_SLOTS = 16;
+  // What one GSO sendmsg may carry (the kernel's UDP_MAX_SEGMENTS, and the
+  // 64 KB an IP datagram can hold).
+  static constexpr int MAX_GSO_SEGMENTS = 64;
+  static constexpr size_t MAX_GSO_BYTES = 65000;
   // Batches each way per wake-up before polling again, so a flood in one
   // direction cannot keep the worker from its quiescent points for long.
   static constexpr int MAX_ROUNDS_PER_WAKE = 64;
 
   // tun_fd: a non-blocking packet fd (a TUN queue; a datagram socketpair in
   // tests). Fails when the worker's wake-up eventfd cannot be made.
-  static Result<std::unique_ptr<DataWorker>> create(int id, DataPlane& plane, int tun_fd, UdpSocket socket);
+  // tun_vnet: every packet on tun_fd carries a virtio-net header (offloads).
+  static Result<std::unique_ptr<DataWorker>> create(int id, DataPlane& plane, int tun_fd, UdpSocket socket,
+                                                    bool tun_vnet = false);
   ~DataWorker();
 
   void start();
@@ -44,13 +66,46 @@ class DataWorker {
   int receive_batch();  // receive.cpp
 
  private:
-  DataWorker(int id, DataPlane& plane, int tun_fd, UdpSocket socket, int wake_fd);
+  DataWorker(int id, DataPlane& plane, int tun_fd, UdpSocket socket, int wake_fd, bool tun_vnet);
   void run();
   // send.cpp: seals the packet in slot `queued` for sending; false when it
   // was dropped (and counted).
   bool prepare_packet(const PeerTable& table, int queued, size_t len, int64_t now, uint64_t zeqond);
-  // Sends n prepared datagrams (skipping any the kernel refuses).
-  void flush(mmsghdr* msgs, int n);
+  // send.cpp: the TUN read loops, one packet per read or with the
+  // virtio-net header (super-packets split into slots).
+  int read_plain(const PeerTable& table, int64_t now, uint64_t zeqond);
+  int read_offloaded(const PeerTable& table, int64_t now, uint64_t zeqond);
+  // udp_batch.cpp: sends n datagrams (iovs[i] to addrs[i]), runs of equal
+  // size to one address as one GSO sendmsg where the socket can, skipping
+  // any the kernel refuses.
+  void send_datagrams(iovec* iovs, sockaddr_in6* addrs, int n);
+  void send_each(iovec* iovs, sockaddr_in6* addrs, int n);
+  // receive.cpp: one datagram of a received batch.
+  void receive_datagram(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now);
+  // receive.cpp: writes what the coalescer holds to the TUN.
+  void flush_tun_writes();
+  // Per-peer traffic counters, added up over a run of one peer's packets
+  // and written once: a batch touches each peer's shared counters once,
+  // not per packet (flushed before the batch ends, while the peer is
+  // certainly alive).
+  struct Tally {
+    Peer* peer = nullptr;
+    uint64_t bytes = 0, packets = 0;
+  };
+  void tally_tx(Peer& peer, size_t bytes, int64_t now) {
+    if (tx_tally_.peer != &peer) flush_tx_tally(now), tx_tally_.peer = &peer;
+    tx_tally_.bytes += bytes, ++tx_tally_.packets;
+  }
+  void tally_rx(Peer& peer, size_t bytes, int64_t now) {
+    if (rx_tally_.peer != &peer) flush_rx_tally(now), rx_tally_.peer = &peer;
+    rx_tally_.bytes += bytes, ++rx_tally_.packets;
+  }
+  void flush_tx_tally(int64_t now);
+  // send.cpp: answers a packet longer than its peer's path MTU that may not
+  // be fragmented with ICMP too big, written back to the TUN (within a
+  // rate, like a router's), so the sender's PMTU discovery works.
+  void answer_too_big(const uint8_t* pkt, size_t len, size_t path_mtu, int64_t now);
+  void flush_rx_tally(int64_t now);
   // send.cpp: wraps the sealed message at buf + RELAY_OVERHEAD for the
   // route's relay (RelayData, in place in front of it); false when dropped.
   bool wrap_for_relay(RelayRoute& route, uint8_t* buf, size_t msg_len, int64_t now, UdpEndpoint& to);
@@ -72,16 +127,7 @@ class DataWorker {
   void receive_relayed(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from, int64_t now_us);
   void forward_relayed(Peer& sender, uint32_t channel, uint8_t* msg, size_t len, int64_t now_us);
   void queue_out(uint8_t* msg, size_t len, const UdpEndpoint& to);
-  // One datagram of a sendmmsg batch: len bytes at data, to `to`.
-  static void set_datagram(mmsghdr& m, iovec& iov, sockaddr_in6& addr, uint8_t* data, size_t len, const UdpEndpoint& to) {
-    addr = to.sa;
-    iov = {data, len};
-    m.msg_hdr = {};
-    m.msg_hdr.msg_name = &addr;
-    m.msg_hdr.msg_namelen = sizeof(sockaddr_in6);
-    m.msg_hdr.msg_iov = &iov;
-    m.msg_hdr.msg_iovlen = 1;
-  }
+  void flush_out();
 
   const int id_;
   DataPlane& plane_;
@@ -89,21 +135,46 @@ class DataWorker {
   const int tun_fd_;
   UdpSocket socket_;
   const int wake_fd_;
+  const bool tun_vnet_;
+  const bool udp_gro_;
+  bool udp_gso_;                        // turned off if the kernel refuses GSO sends (EIO)
+  size_t gso_max_datagram_ = 65535;     // lowered to below a size the route refused in GSO
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  Tally tx_tally_, rx_tally_;
+  // ICMP too-big answers per second and burst (one token each).
+  static constexpr uint64_t TOO_BIG_RATE = 200, TOO_BIG_BURST = 50;
+  TokenBucket too_big_budget_;
+  std::vector<uint8_t> too_big_buf_;
 
   // Per-batch buffers, allocated once.
-  size_t buffer_size_;
-  std::vector<uint8_t> buffers_;
+  // Send: sealed datagrams in slots, each with room in front for the zeqvpn
+  // and relay headers; with offloads, the TUN read lands in tun_read_ first.
+  size_t send_slot_size_;
+  std::vector<uint8_t> send_buffers_;
+  std::array<iovec, SEND_SLOTS> send_iovs_{};
+  std::array<sockaddr_in6, SEND_SLOTS> send_addrs_{};
+  std::vector<uint8_t> tun_read_;
+  GsoSegmenter segmenter_;
+  // Receive: recv_slots_ buffers of recv_size_ bytes (64 KB each with GRO).
+  int recv_slots_;
+  size_t recv_size_;
+  std::vector<uint8_t> recv_buffers_;
   std::array<mmsghdr, BATCH> msgs_{};
   std::array<iovec, BATCH> iovs_{};
   std::array<sockaddr_in6, BATCH> addrs_{};
-  // What a relay forwards from one received batch, sent at its end.
-  std::array<mmsghdr, BATCH> out_msgs_{};
-  std::array<iovec, BATCH> out_iovs_{};
-  std::array<sockaddr_in6, BATCH> out_addrs_{};
+  std::array<std::array<uint8_t, CMSG_SPACE(sizeof(int))>, BATCH> recv_cmsgs_{};
+  TcpCoalescer coalescer_;
+  // What a relay forwards from a received batch, sent at its end (or when
+  // this fills up).
+  std::array<iovec, SEND_SLOTS> out_iovs_{};
+  std::array<sockaddr_in6, SEND_SLOTS> out_addrs_{};
   int out_queued_ = 0;
-  uint8_t* buffer(int i) { return buffers_.data() + size_t(i) * buffer_size_; }
+  // The sendmmsg messages send_datagrams builds, with their GSO cmsgs.
+  std::array<mmsghdr, SEND_SLOTS> gso_msgs_{};
+  std::array<std::array<uint8_t, CMSG_SPACE(sizeof(uint16_t))>, SEND_SLOTS> gso_cmsgs_{};
+  uint8_t* send_slot(int i) { return send_buffers_.data() + size_t(i) * send_slot_size_; }
+  uint8_t* recv_buffer(int i) { return recv_buffers_.data() + size_t(i) * recv_size_; }
 };
 
 }  // namespace zeq

@@ -26,15 +26,11 @@ void Keypair::break_sealing_for_tests() {
   for (auto& s : seal_) s = AeadContext();
 }
 
-bool Keypair::replay_may_accept(uint64_t counter) {
-  while (replay_lock_.test_and_set(std::memory_order_acquire)) {}
-  bool ok = replay_.may_accept(counter);
-  replay_lock_.clear(std::memory_order_release);
-  return ok;
-}
-
 bool Keypair::replay_accept(uint64_t counter) {
-  while (replay_lock_.test_and_set(std::memory_order_acquire)) {}
+  // Test before test-and-set, so a waiter spins on a shared line instead of
+  // taking it exclusive on every try.
+  while (replay_lock_.test_and_set(std::memory_order_acquire))
+    while (replay_lock_.test(std::memory_order_relaxed)) {}
   bool ok = replay_.accept(counter);
   replay_lock_.clear(std::memory_order_release);
   return ok;

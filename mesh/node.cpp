@@ -150,7 +150,7 @@ Result<TunDevice> open_tun(const NodeSettings& settings, int queues) {
   // A relay has no interface: its workers get queues nothing is ever
   // written to (tun/tun_device.hpp detached).
   if (settings.relay_role) return TunDevice::detached(queues);
-  auto tun = TunDevice::create(settings.interface_name, queues);
+  auto tun = TunDevice::create(settings.interface_name, queues, settings.offloads);
   if (!tun) return tun.status();
   LinkSettings link;
   link.ifindex = tun->ifindex();
@@ -168,8 +168,9 @@ Result<TunDevice> open_tun(const NodeSettings& settings, int queues) {
 // queue with its own socket, then the control thread's session logic, which
 // sends its handshakes through the first worker's socket.
 Status Node::Impl::build() {
-  queue = std::make_unique<ControlQueue>(
-      loop->io, ControlQueue::Handlers{
+  // One producer slot per worker, then the control thread's (control_slot()).
+  auto made_queue = ControlQueue::create(
+      loop->io, plane.workers + 1, ControlQueue::Handlers{
                     .handshake = [this](ByteSpan msg, const UdpEndpoint& from, uint64_t via) { sessions->on_handshake_message(msg, from, via); },
                     .control =
                         [this](uint64_t serial, ByteSpan plaintext) {
@@ -184,6 +185,8 @@ Status Node::Impl::build() {
                           if (uint32_t c = p->unknown_channel.load(std::memory_order_relaxed); c && observers.relay)
                             observers.relay->unknown_channel(*p, c);
                         }});
+  if (!made_queue) return made_queue.status();
+  queue = std::move(made_queue.value());
   plane.own_mac1_key = mac1_key_for(identity.keypair.public_key);
   plane.handshake_guard = std::make_unique<HandshakeGuard>(identity.keypair.public_key, random);
   plane.inbox = queue.get();
@@ -192,9 +195,13 @@ Status Node::Impl::build() {
   plane.publish_table();
 
   for (int w = 0; w < plane.workers; ++w) {
-    auto sock = UdpSocket::open(settings.listen_port, settings.fwmark);
+    auto sock = UdpSocket::open(settings.listen_port, settings.fwmark, settings.offloads);
     if (!sock) return sock.status();
-    auto worker = DataWorker::create(w, plane, tun.queue_fd(w), std::move(sock.value()));
+    if (w == 0) {
+      std::string udp = sock->gso() && sock->gro() ? "gso gro" : sock->gso() ? "gso" : sock->gro() ? "gro" : "off";
+      offloads = settings.offloads ? "tun " + tun.offload_summary() + ", udp " + udp : "off (interface.offloads: off)";
+    }
+    auto worker = DataWorker::create(w, plane, tun.queue_fd(w), std::move(sock.value()), tun.vnet_hdr());
     if (!worker) return worker.status();
     workers.push_back(std::move(worker.value()));
   }
@@ -237,11 +244,12 @@ Result<std::unique_ptr<Node>> Node::create(const NodeSettings& settings, LocalId
                                      worker_count);
   if (Status s = impl->build(); !s) return s;
   if (settings.relay_role)
-    spdlog::info("relay {} (no tunnel interface; udp port {}, {} workers, {} peers)", impl->identity.zid,
-                 settings.listen_port, worker_count, settings.peers.size());
+    spdlog::info("relay {} (no tunnel interface; udp port {}, {} workers, {} peers; offloads: {})", impl->identity.zid,
+                 settings.listen_port, worker_count, settings.peers.size(), impl->offloads);
   else
-    spdlog::info("node {} on {} (mtu {}, udp port {}, {} workers, {} peers)", impl->identity.zid,
-                 settings.interface_name, settings.mtu, settings.listen_port, worker_count, settings.peers.size());
+    spdlog::info("node {} on {} (mtu {}, udp port {}, {} workers, {} peers; offloads: {})", impl->identity.zid,
+                 settings.interface_name, settings.mtu, settings.listen_port, worker_count, settings.peers.size(),
+                 impl->offloads);
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 

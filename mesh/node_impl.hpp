@@ -65,6 +65,9 @@ struct Node::Impl final : TunnelEvents {
   SystemClock clock;
   SystemRandom random;
   TunDevice tun;
+  // What the kernel took of the offloads (TunDevice::offload_summary and
+  // the sockets' GSO/GRO), for the log and status: "tun tso4 tso6, udp gso gro".
+  std::string offloads;
   DataPlane plane;
   std::unique_ptr<Loop> loop;
   std::unique_ptr<ControlQueue> queue;

@@ -71,6 +71,7 @@ struct NodeSettings {
   uint16_t listen_port = 0;
   int mtu = 0;
   int workers = 0;                        // 0 = one per core
+  bool offloads = true;                   // TUN TSO/USO, UDP GSO/GRO where the kernel has them
   uint32_t fwmark = 0;                    // SO_MARK of every UDP socket (0 = none)
   std::optional<IpPrefix> dns_offer;      // our resolver, offered to every peer in the tunnel
   // Name servers for endpoint host names, asked outside the tunnel (with

@@ -108,6 +108,12 @@ NodeStatus Node::status() const {
   s.listen_port = m.settings.listen_port;
   s.mtu = m.settings.mtu;
   s.workers = m.plane.workers;
+  s.offloads = m.offloads;
+  for (size_t o = 0; o < size_t(Offload::kCount); ++o) {
+    uint64_t sum = 0;
+    for (const auto& c : m.plane.counters) sum += c.offload[o].load(std::memory_order_relaxed);
+    s.offload_counters[to_string(Offload(o))] = sum;
+  }
   s.uptime_us = now - m.started_us;
   s.zeqond = zeqond_of(unix_now);
   s.phase = zeqond_phase(unix_now);

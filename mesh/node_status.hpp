@@ -70,6 +70,8 @@ struct NodeStatus {
   std::string zid, public_key, interface;
   uint16_t listen_port = 0;
   int mtu = 0, workers = 0;
+  std::string offloads;                                // what the kernel took, e.g. "tun tso4 tso6, udp gso gro"
+  std::map<std::string, uint64_t> offload_counters;    // Offload counters by name, summed over workers
   int64_t uptime_us = 0;
   uint64_t zeqond = 0;
   double phase = 0;

@@ -35,41 +35,61 @@ class Peer {
   std::string label() const { return settings.label(); }
 
   // ---- shared with the workers ----
+  // Grouped by who writes them how often, each group on cache lines of its
+  // own (alignas(CACHE_LINE), mesh/keypair.hpp): a counter that one worker
+  // bumps per packet must not share a line with what every other worker
+  // reads per packet (false sharing: each write would take the line away
+  // from all readers), and the receiving and the sending worker (often not
+  // the same one) must not fight over one line either.
+  //
+  // Read per packet, written rarely (session switch, roaming, reload).
   // The session packets to this peer are sealed with. Written only through
   // the session switch below; read by anyone.
-  std::atomic<Keypair*> current{nullptr};
+  alignas(CACHE_LINE) std::atomic<Keypair*> current{nullptr};
   EndpointCell endpoint;
-  std::atomic<uint64_t> rx_bytes{0}, tx_bytes{0}, rx_packets{0}, tx_packets{0};
+  // Relayed paths (relay_route.hpp): the route packets go out by (null:
+  // straight to `endpoint`), published by the control thread; and the route
+  // the last authenticated message arrived by (its id, 0: directly), set by
+  // the worker that opened it (only when it changes). When the two differ
+  // the worker asks the control thread to look
+  // (SessionManager::follow_arrival), as roaming.
+  std::atomic<RelayRoute*> route{nullptr};
+  // PaddingPolicy of every data message to this peer (set by the control
+  // thread from the settings; a reload may change it).
+  std::atomic<uint8_t> padding{0};
+  // settings.is_relay as the workers see it (a relay of ours: its RelayData
+  // is opened); the control thread keeps the two equal.
+  std::atomic<bool> relays_for_us{false};
+  std::atomic<uint64_t> arrived_by{0};
+
+  // Written per received packet (by the worker that opened it).
+  alignas(CACHE_LINE) std::atomic<uint64_t> rx_bytes{0};
+  std::atomic<uint64_t> rx_packets{0};
   std::atomic<int64_t> last_rx_us{0};          // any authenticated packet
   std::atomic<int64_t> last_rx_data_us{0};     // an authenticated IP packet
+  std::atomic<uint64_t> cover_rx_packets{0}, cover_rx_bytes{0};
+
+  // Written per sent packet (by the worker that sealed it).
+  alignas(CACHE_LINE) std::atomic<uint64_t> tx_bytes{0};
+  std::atomic<uint64_t> tx_packets{0};
   std::atomic<int64_t> last_tx_us{0};          // any data message, keepalives too
   std::atomic<int64_t> last_tx_data_us{0};     // an IP packet from the TUN (idle tunnels: known_peers.cpp)
-  std::atomic<int64_t> first_unanswered_us{0}; // first data sent since last receive
+
+  // Read per packet by both directions, written on transitions only (the
+  // first send after a receive, the first receive after a send, a request
+  // to the control thread) and on the slow path.
+  alignas(CACHE_LINE) std::atomic<int64_t> first_unanswered_us{0}; // first data sent since last receive
   // Set by a worker that needs the control thread: a packet without a
   // session, a key due for rekey, a new key confirmed. Cleared by the control
   // thread; the transition false -> true posts one wake-up.
   std::atomic<bool> wants_attention{false};
   std::atomic<bool> wants_handshake{false};
-  // PaddingPolicy of every data message to this peer (set by the control
-  // thread from the settings; a reload may change it).
-  std::atomic<uint8_t> padding{0};
-  std::atomic<uint64_t> cover_rx_packets{0}, cover_rx_bytes{0};
-  // IP packets that found no usable session, until one is current.
-  StagedPackets staged;
-  // Relayed paths (relay_route.hpp): the route packets go out by (null:
-  // straight to `endpoint`), published by the control thread; and the route
-  // the last authenticated message arrived by (its id, 0: directly), set by
-  // the worker that opened it. When the two differ the worker asks the
-  // control thread to look (SessionManager::follow_arrival), as roaming.
-  std::atomic<RelayRoute*> route{nullptr};
-  std::atomic<uint64_t> arrived_by{0};
-  // settings.is_relay as the workers see it (a relay of ours: its RelayData
-  // is opened); the control thread keeps the two equal.
-  std::atomic<bool> relays_for_us{false};
   // A relay of ours sent on a channel we hold no route for (we restarted,
   // or dropped the pair): the last such channel, for the control thread to
   // ask the relay to close it (RelayListener::unknown_channel); 0: none.
   std::atomic<uint32_t> unknown_channel{0};
+  // IP packets that found no usable session, until one is current.
+  StagedPackets staged;
 
   // ---- the session switch ----
   // A responder's new session waits for key confirmation: the first packet
@@ -98,7 +118,10 @@ class Peer {
   // node's; an operator's `zeqvpnctl cover on|off` overrides the cover mode.
   void apply_traffic_shape(CoverMode node_cover, PaddingPolicy node_padding);
 
-  std::unique_ptr<Keypair> current_owned, previous, next;
+  // On lines of their own too: the control thread writes some of these
+  // often (timers, cover traffic).
+  alignas(CACHE_LINE) std::unique_ptr<Keypair> current_owned;
+  std::unique_ptr<Keypair> previous, next;
   std::unique_ptr<InitiatorHandshake> pending_handshake;
   int64_t handshake_started_us = 0;  // first attempt of the current round
   int64_t next_retry_us = 0;

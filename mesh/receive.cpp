@@ -2,8 +2,14 @@
 // check the replay window and allowed_ips, and write the inner packets to the
 // TUN queue. Handshake messages that pass mac1 and the handshake guard, and
 // cookie replies for a handshake of ours in flight, go to the control thread.
+#include <netinet/udp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
 
 #include "core/clock.hpp"
 #include "mesh/data_worker.hpp"
@@ -12,56 +18,98 @@
 #include "protocol/handshake_messages.hpp"
 #include "protocol/ip_packet.hpp"
 #include "protocol/relay_messages.hpp"
+#include "protocol/virtio_net_hdr.hpp"
 
 namespace zeq {
 
 int DataWorker::receive_batch() {
-  for (int i = 0; i < BATCH; ++i) {
-    iovs_[size_t(i)] = {buffer(i), buffer_size_};
-    msgs_[size_t(i)].msg_hdr = {};
-    msgs_[size_t(i)].msg_hdr.msg_name = &addrs_[size_t(i)];
-    msgs_[size_t(i)].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
-    msgs_[size_t(i)].msg_hdr.msg_iov = &iovs_[size_t(i)];
-    msgs_[size_t(i)].msg_hdr.msg_iovlen = 1;
+  for (int i = 0; i < recv_slots_; ++i) {
+    iovs_[size_t(i)] = {recv_buffer(i), recv_size_};
+    auto& hdr = msgs_[size_t(i)].msg_hdr;
+    hdr = {};
+    hdr.msg_name = &addrs_[size_t(i)];
+    hdr.msg_namelen = sizeof(sockaddr_in6);
+    hdr.msg_iov = &iovs_[size_t(i)];
+    hdr.msg_iovlen = 1;
+    if (udp_gro_) {
+      hdr.msg_control = recv_cmsgs_[size_t(i)].data();
+      hdr.msg_controllen = recv_cmsgs_[size_t(i)].size();
+    }
   }
-  int n = recvmmsg(socket_.fd(), msgs_.data(), BATCH, MSG_DONTWAIT, nullptr);
+  int n = recvmmsg(socket_.fd(), msgs_.data(), unsigned(recv_slots_), MSG_DONTWAIT, nullptr);
   if (n <= 0) return 0;
   const int64_t now = mono_now_us();
   const PeerTable& table = *plane_.table();
 
+  int datagrams = 0;
   for (int i = 0; i < n; ++i) {
-    const auto& hdr = msgs_[size_t(i)].msg_hdr;
-    size_t len = msgs_[size_t(i)].msg_len;
-    uint8_t* msg = buffer(i);
+    auto& hdr = msgs_[size_t(i)].msg_hdr;
+    const size_t len = msgs_[size_t(i)].msg_len;
+    uint8_t* buf = recv_buffer(i);
     if ((hdr.msg_flags & MSG_TRUNC) || len == 0) {
       counters_.drop(Drop::kMalformed);
       continue;
     }
-    UdpEndpoint from = endpoint_from_sockaddr(reinterpret_cast<const sockaddr*>(hdr.msg_name), hdr.msg_namelen);
-    switch (msg[0]) {
-      case wire::kData:
-        receive_data(table, msg, len, from, now);
-        break;
-      case wire::kHandshakeInit:
-      case wire::kHandshakeResponse:
-        receive_handshake(msg, len, from, now);
-        break;
-      case wire::kCookieReply:
-        receive_cookie_reply(msg, len, from, now);
-        break;
-      case RELAY_DATA_TYPE:
-        receive_relayed(table, msg, len, from, now);
-        break;
-      default:
-        counters_.drop(Drop::kMalformed);
-        break;
+    const UdpEndpoint from = endpoint_from_sockaddr(reinterpret_cast<const sockaddr*>(hdr.msg_name), hdr.msg_namelen);
+    // With GRO, the buffer holds datagrams of `size` bytes back to back
+    // (the last may be shorter).
+    size_t size = len;
+    if (udp_gro_)
+      for (cmsghdr* c = CMSG_FIRSTHDR(&hdr); c; c = CMSG_NXTHDR(&hdr, c))
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+          int segment = 0;
+          std::memcpy(&segment, CMSG_DATA(c), sizeof segment);
+          if (segment > 0 && size_t(segment) < len) size = size_t(segment);
+        }
+    if (size < len) {
+      counters_.count(Offload::kUdpGroBuffers);
+      counters_.count(Offload::kUdpGroDatagrams, (len + size - 1) / size);
     }
+    for (size_t off = 0; off < len; off += size, ++datagrams)
+      receive_datagram(table, buf + off, std::min(size, len - off), from, now);
   }
-  if (out_queued_ > 0) {
-    flush(out_msgs_.data(), out_queued_);
-    out_queued_ = 0;
+  if (tun_vnet_) flush_tun_writes();
+  flush_out();
+  flush_rx_tally(now);
+  return datagrams;
+}
+
+void DataWorker::receive_datagram(const PeerTable& table, uint8_t* msg, size_t len, const UdpEndpoint& from,
+                                  int64_t now) {
+  switch (msg[0]) {
+    case wire::kData:
+      return receive_data(table, msg, len, from, now);
+    case wire::kHandshakeInit:
+    case wire::kHandshakeResponse:
+      return receive_handshake(msg, len, from, now);
+    case wire::kCookieReply:
+      return receive_cookie_reply(msg, len, from, now);
+    case RELAY_DATA_TYPE:
+      return receive_relayed(table, msg, len, from, now);
+    default:
+      return counters_.drop(Drop::kMalformed);
   }
-  return n;
+}
+
+void DataWorker::flush_tun_writes() {
+  coalescer_.flush([this](const iovec* iov, int iovcnt) {
+    if (iovcnt > 1) {
+      counters_.count(Offload::kTunCoalesced);
+      counters_.count(Offload::kTunJoined, uint64_t(iovcnt));
+    }
+    if (::writev(tun_fd_, iov, iovcnt) < 0) counters_.drop(Drop::kTunWrite);
+  });
+}
+
+void DataWorker::flush_rx_tally(int64_t now) {
+  Peer* peer = std::exchange(rx_tally_.peer, nullptr);
+  if (!peer) return;
+  peer->rx_bytes.fetch_add(rx_tally_.bytes, std::memory_order_relaxed);
+  peer->rx_packets.fetch_add(rx_tally_.packets, std::memory_order_relaxed);
+  rx_tally_.bytes = rx_tally_.packets = 0;
+  peer->last_rx_us.store(now, std::memory_order_relaxed);
+  if (peer->first_unanswered_us.load(std::memory_order_relaxed) != 0)
+    peer->first_unanswered_us.store(0, std::memory_order_relaxed);
 }
 
 // mac1, then the handshake guard (cookies and rate limits while under
@@ -74,13 +122,13 @@ void DataWorker::receive_handshake(uint8_t* msg, size_t len, const UdpEndpoint& 
     // Relayed: the hop was authenticated (a member's relay sent it on a
     // channel we accepted), and a cookie reply could not go back by the
     // relay's address anyway; the control queue's bound still holds.
-    if (!plane_.inbox->deliver_handshake(ByteSpan(msg, base), from, via->id)) counters_.drop(Drop::kControlQueue);
+    if (!plane_.inbox->deliver_handshake(id_, ByteSpan(msg, base), from, via->id)) counters_.drop(Drop::kControlQueue);
     return;
   }
   std::array<uint8_t, wire::COOKIE_REPLY_SIZE> reply;
   switch (plane_.handshake_guard->check(ByteSpan(msg, len), from, plane_.inbox->queued(), now, reply)) {
     case HandshakeGuard::Verdict::kPass:
-      if (!plane_.inbox->deliver_handshake(ByteSpan(msg, base), from)) counters_.drop(Drop::kControlQueue);
+      if (!plane_.inbox->deliver_handshake(id_, ByteSpan(msg, base), from)) counters_.drop(Drop::kControlQueue);
       return;
     case HandshakeGuard::Verdict::kCookieReply:
       counters_.drop(Drop::kHandshakeCookie);
@@ -111,7 +159,7 @@ void DataWorker::receive_cookie_reply(const uint8_t* msg, size_t len, const UdpE
   const bool in_flight = kp ? !kp->received_any.load(std::memory_order_relaxed) : plane_.index.reserved(index);
   if (!in_flight) return counters_.drop(Drop::kCookieReplyUnexpected);
   if (!plane_.handshake_guard->admit_received_cookie_reply(now)) return counters_.drop(Drop::kCookieReplyOverBudget);
-  if (!plane_.inbox->deliver_handshake(ByteSpan(msg, len), from, via ? via->id : 0)) counters_.drop(Drop::kControlQueue);
+  if (!plane_.inbox->deliver_handshake(id_, ByteSpan(msg, len), from, via ? via->id : 0)) counters_.drop(Drop::kControlQueue);
 }
 
 // An IP packet: trimmed to its header's length, and only from a source
@@ -131,7 +179,18 @@ void DataWorker::receive_cookie_reply(const uint8_t* msg, size_t len, const UdpE
     return;
   }
   peer.last_rx_data_us.store(now, std::memory_order_relaxed);
-  if (::write(tun_fd_, plain, ip_len) != ssize_t(ip_len)) counters_.drop(Drop::kTunWrite);
+  if (!tun_vnet_) {
+    if (::write(tun_fd_, plain, ip_len) != ssize_t(ip_len)) counters_.drop(Drop::kTunWrite);
+    return;
+  }
+  // Written at the end of the batch, TCP segments of a flow joined; the
+  // coalescer puts the virtio-net header in the room in front of the packet
+  // (the zeqvpn header, already read).
+  static_assert(wire::DATA_OVERHEAD >= VNET_HDR_LEN);
+  if (!coalescer_.add(plain, ip_len)) {
+    flush_tun_writes();
+    (void)coalescer_.add(plain, ip_len);
+  }
 }
 
 // Cover packets are counted and dropped; control messages go to the control
@@ -143,18 +202,14 @@ void DataWorker::receive_cookie_reply(const uint8_t* msg, size_t len, const UdpE
     peer.cover_rx_bytes.fetch_add(msg_len, std::memory_order_relaxed);
   } else if (plain[0] == wire::PLAINTEXT_CONTROL) {
     counters_.count(Received::kControl);
-    if (!plane_.inbox->deliver_control(peer.serial, ByteSpan(plain, plain_len))) counters_.drop(Drop::kControlQueue);
+    if (!plane_.inbox->deliver_control(id_, peer.serial, ByteSpan(plain, plain_len))) counters_.drop(Drop::kControlQueue);
   } else {
     counters_.drop(Drop::kMalformed);
   }
 }
 
 void DataWorker::note_authenticated(Peer& peer, Keypair& kp, size_t len, int64_t now) {
-  peer.rx_bytes.fetch_add(len, std::memory_order_relaxed);
-  peer.rx_packets.fetch_add(1, std::memory_order_relaxed);
-  peer.last_rx_us.store(now, std::memory_order_relaxed);
-  if (peer.first_unanswered_us.load(std::memory_order_relaxed) != 0)
-    peer.first_unanswered_us.store(0, std::memory_order_relaxed);
+  tally_rx(peer, len, now);
   if (!kp.received_any.load(std::memory_order_relaxed)) {
     // Key confirmation. A new responder session becomes current here, before
     // this packet reaches the TUN, so whatever the kernel answers goes out

@@ -97,9 +97,19 @@ void DataWorker::forward_relayed(Peer& sender, uint32_t channel, uint8_t* msg, s
   queue_out(msg, len, ep);
 }
 
+// Forwarded messages stay in the receive buffers until sent: at the end of
+// the batch, or when the queue is full.
 void DataWorker::queue_out(uint8_t* msg, size_t len, const UdpEndpoint& to) {
+  if (out_queued_ == SEND_SLOTS) flush_out();
   const size_t i = size_t(out_queued_++);
-  set_datagram(out_msgs_[i], out_iovs_[i], out_addrs_[i], msg, len, to);
+  out_iovs_[i] = {msg, len};
+  out_addrs_[i] = to.sa;
+}
+
+void DataWorker::flush_out() {
+  if (out_queued_ == 0) return;
+  send_datagrams(out_iovs_.data(), out_addrs_.data(), out_queued_);
+  out_queued_ = 0;
 }
 
 }  // namespace zeq

@@ -1,6 +1,7 @@
 #include "mesh/udp_socket.hpp"
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,7 +51,7 @@ Status UdpSocket::check_port_free(uint16_t port) {
   return Status::ok();
 }
 
-Result<UdpSocket> UdpSocket::open(uint16_t port, uint32_t fwmark) {
+Result<UdpSocket> UdpSocket::open(uint16_t port, uint32_t fwmark, bool offloads) {
   int err = 0;
   int fd = make_socket(port, true, err);
   if (fd < 0) return Status::error("cannot bind UDP port " + std::to_string(port) + ": " + std::strerror(err));
@@ -66,7 +67,15 @@ Result<UdpSocket> UdpSocket::open(uint16_t port, uint32_t fwmark) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-  return UdpSocket(fd);
+  UdpSocket sock(fd);
+  if (offloads) {
+    int one = 1, segment = 0;
+    socklen_t len = sizeof segment;
+    sock.gro_ = setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
+    // Kernels without UDP GSO do not know the option at all.
+    sock.gso_ = getsockopt(fd, SOL_UDP, UDP_SEGMENT, &segment, &len) == 0;
+  }
+  return sock;
 }
 
 uint16_t UdpSocket::local_port() const {

@@ -39,6 +39,19 @@ namespace zeq {
 inline constexpr uint8_t RELAY_DATA_TYPE = 0x10;
 inline constexpr size_t RELAY_HEADER_SIZE = 16;  // type, channel, receiver_index, counter
 inline constexpr size_t RELAY_OVERHEAD = RELAY_HEADER_SIZE + AEAD_TAG_SIZE;
+
+// The path MTU to a peer through a relay, for an interface MTU `mtu`: a
+// relayed message is RELAY_OVERHEAD longer, so an MTU that fits a 1500-byte
+// underlay only without it (up to the default 1416) stops at 1384, which
+// fits it with it; smaller ones are kept; larger ones (a jumbo underlay)
+// lose RELAY_OVERHEAD.
+inline constexpr size_t RELAYED_MTU_FOR_1500 = 1500 - 40 - 8 - 36 - RELAY_OVERHEAD;  // IPv6 + UDP + zeqvpn data
+inline constexpr size_t relayed_path_mtu(size_t mtu) {
+  return mtu <= RELAYED_MTU_FOR_1500 ? mtu : (mtu - RELAY_OVERHEAD > RELAYED_MTU_FOR_1500 ? mtu - RELAY_OVERHEAD
+                                                                                            : RELAYED_MTU_FOR_1500);
+}
+static_assert(relayed_path_mtu(1416) == 1384 && relayed_path_mtu(1384) == 1384 && relayed_path_mtu(1280) == 1280 &&
+              relayed_path_mtu(9000) == 8968);
 inline constexpr uint32_t RELAY_CHANNEL_MAX = 0xFFFFFF;  // channels are 1..2^24-1
 
 // ---- RelayData (wire type 0x10) ----

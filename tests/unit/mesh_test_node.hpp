@@ -65,12 +65,12 @@ inline LocalIdentity fresh_identity() {
 
 // What workers hand the control thread, kept until the test pumps it.
 struct RecordingInbox : ControlInbox {
-  bool deliver_handshake(ByteSpan message, const UdpEndpoint& from, uint64_t = 0) override {
+  bool deliver_handshake(int, ByteSpan message, const UdpEndpoint& from, uint64_t = 0) override {
     handshakes.push_back({Bytes(message.begin(), message.end()), from});
     return true;
   }
   void peer_needs_attention(uint64_t serial) override { attention.push_back(serial); }
-  bool deliver_control(uint64_t serial, ByteSpan plaintext) override {
+  bool deliver_control(int, uint64_t serial, ByteSpan plaintext) override {
     control.push_back({serial, Bytes(plaintext.begin(), plaintext.end())});
     return true;
   }

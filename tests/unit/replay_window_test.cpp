@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
+
 #include "protocol/replay_window.hpp"
 
 namespace zeq {
@@ -61,6 +64,47 @@ TEST(ReplayWindow, MayAcceptChangesNothing) {
   EXPECT_TRUE(w.may_accept(5));
   EXPECT_TRUE(w.may_accept(5));
   EXPECT_TRUE(w.accept(5));
+}
+
+// The window against a model with no ring: a counter is accepted when below
+// the limit, not more than WINDOW_SIZE behind the highest accepted, and not
+// seen before; may_accept says the same without changing anything. Counters
+// walk forward with jitter, jumps and replays, so the ring wraps many times.
+TEST(ReplayWindow, MatchesAModelOnRandomTraffic) {
+  std::mt19937_64 rng(14);
+  ReplayWindow w;
+  std::set<uint64_t> seen;
+  uint64_t highest = 0;
+  uint64_t next = 0;
+  for (int i = 0; i < 200'000; ++i) {
+    uint64_t c;
+    switch (rng() % 8) {
+      case 0: c = next + rng() % (3 * ReplayWindow::WINDOW_SIZE); break;               // a jump ahead
+      case 1: c = next > 20'000 ? next - rng() % 20'000 : rng() % (next + 1); break;  // late, maybe too late
+      case 2: c = highest - std::min<uint64_t>(highest, rng() % 64); break;                  // mostly replays
+      default: c = next + rng() % 16; break;                                          // nearly in order
+    }
+    next = std::max(next, c);
+    const bool expect = c < REKEY_AFTER_MESSAGES && (c > highest || highest - c <= ReplayWindow::WINDOW_SIZE) &&
+                        !seen.contains(c);
+    ASSERT_EQ(w.may_accept(c), expect) << "counter " << c << " step " << i;
+    ASSERT_EQ(w.accept(c), expect) << "counter " << c << " step " << i;
+    if (expect) {
+      seen.insert(c);
+      highest = std::max(highest, c);
+    }
+    // Keep the model small: what is far behind can never be accepted again.
+    while (!seen.empty() && highest - *seen.begin() > 2 * ReplayWindow::WINDOW_SIZE) seen.erase(seen.begin());
+  }
+}
+
+TEST(ReplayWindow, ResetForgetsEverything) {
+  ReplayWindow w;
+  EXPECT_TRUE(w.accept(100'000));
+  w.reset();
+  EXPECT_TRUE(w.may_accept(0));
+  EXPECT_TRUE(w.accept(0));
+  EXPECT_TRUE(w.accept(100'000));
 }
 
 }  // namespace zeq
