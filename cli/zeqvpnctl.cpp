@@ -19,6 +19,7 @@
 #include "control/control_client.hpp"
 #include "control/control_protocol.hpp"
 #include "cli/ca_commands.hpp"
+#include "cli/completion.hpp"
 #include "cli/ctl_output.hpp"
 #include "cli/zeqauth_commands.hpp"
 #include "core/bytes.hpp"
@@ -170,6 +171,29 @@ void config_check(const std::string& file) {
               c->control.socket.c_str(), c->state.database.c_str());
 }
 
+// The running daemon's peer names (ZIDs for unnamed peers), for the shell
+// completion scripts: nothing, and no message, when it cannot be asked.
+std::vector<std::string> peer_names(const Options& o) {
+  std::string path = o.socket;
+  if (!o.config.empty()) {
+    auto c = zeq::load_config_file(o.config);
+    if (!c) return {};
+    path = c->control.socket;
+  } else if (path.empty()) {
+    const char* env = std::getenv("ZEQVPN_SOCKET");
+    path = env && *env ? env : zeq::ControlConfig{}.socket;
+  }
+  auto r = zeq::control::call(path, "peers", nlohmann::json::object(), 1000);
+  std::vector<std::string> names;
+  if (r.kind != zeq::control::CallResult::kOk || !r.result.contains("peers") || !r.result["peers"].is_array()) return names;
+  for (const auto& p : r.result["peers"]) {
+    std::string name = p.value("name", "");
+    if (name.empty()) name = p.value("zid", "");
+    if (!name.empty()) names.push_back(name);
+  }
+  return names;
+}
+
 // The values the subcommands' options fill; they outlive parsing.
 struct Args {
   int limit = zeq::control::DEFAULT_TUNNEL_ROWS;
@@ -296,6 +320,7 @@ int main(int argc, char** argv) {
   add_operator_commands(app, o, a);
   add_offline_commands(app, a);
   zeq::ctl::add_ca_commands(app);  // ca init|sign|revoke, cert show|verify
+  zeq::ctl::add_completion_command(app, [&o] { return peer_names(o); });  // hidden
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -50,17 +50,7 @@ Reply peers(const ControlContext& c, const json&) {
   return Reply::success({{"peers", list}});
 }
 
-Reply metrics(const ControlContext& c, const json&) {
-  std::string text = metrics_text(full_status(c), c.guard.status());
-  text += exit_metrics_text(c.exit_client.status(), c.exit_server.status());
-  if (c.directory) text += c.directory->metrics();
-  text += relay_metrics_text(c.relay_client, c.relay_service);
-  text += "# HELP zeqvpn_control_connections_total Control socket connections by outcome.\n"
-          "# TYPE zeqvpn_control_connections_total counter\n";
-  for (const auto& [outcome, n] : connection_outcomes(control_counters(c)))
-    text += "zeqvpn_control_connections_total{outcome=\"" + std::string(outcome) + "\"} " + std::to_string(n) + "\n";
-  return Reply::success({{"text", text}});
-}
+Reply metrics(const ControlContext& c, const json&) { return Reply::success({{"text", prometheus_text(c)}}); }
 
 Reply relays(const ControlContext& c, const json&) {
   return Reply::success(relays_json(c.relay_client, c.relay_service, c.relay_recorder));
@@ -170,6 +160,18 @@ constexpr Command COMMANDS[] = {
 };
 
 }  // namespace
+
+std::string prometheus_text(const ControlContext& c) {
+  std::string text = metrics_text(full_status(c), c.guard.status());
+  text += exit_metrics_text(c.exit_client.status(), c.exit_server.status());
+  if (c.directory) text += c.directory->metrics();
+  text += relay_metrics_text(c.relay_client, c.relay_service);
+  text += "# HELP zeqvpn_control_connections_total Control socket connections by outcome.\n"
+          "# TYPE zeqvpn_control_connections_total counter\n";
+  for (const auto& [outcome, n] : connection_outcomes(control_counters(c)))
+    text += "zeqvpn_control_connections_total{outcome=\"" + std::string(outcome) + "\"} " + std::to_string(n) + "\n";
+  return text;
+}
 
 std::vector<std::string> control_commands() {
   std::vector<std::string> names;

@@ -49,6 +49,9 @@ struct ControlContext {
 };
 
 control::Handler make_control_handler(ControlContext context);
+// The Prometheus text that `zeqvpnctl metrics` prints and the metrics
+// endpoint serves (one rendering for both). On the control thread.
+std::string prometheus_text(const ControlContext& context);
 // The command names the handler knows, as its table lists them.
 std::vector<std::string> control_commands();
 

@@ -18,6 +18,7 @@
 #include "daemon/mesh_directory.hpp"
 #include "daemon/mesh_settings.hpp"
 #include "daemon/mesh_trust_files.hpp"
+#include "daemon/metrics_http_server.hpp"
 #include "daemon/network_guard.hpp"
 #include "daemon/node_identity.hpp"
 #include "daemon/periodic_task.hpp"
@@ -28,6 +29,8 @@
 #include "daemon/tunnel_recorder.hpp"
 #include "dns/resolv_conf.hpp"
 #include "dns/system_resolver.hpp"
+#include "firewall/boot_rules.hpp"
+#include "firewall/mss_clamp.hpp"
 #include "firewall/nftables_backend.hpp"
 #include "loader/loader.hpp"
 #include "mesh/node.hpp"
@@ -69,8 +72,10 @@ Result<Database> open_database(const std::string& path) {
 Daemon::Daemon(Options options) : options_(std::move(options)) {}
 
 Daemon::~Daemon() {
-  // The control socket and timers live on the node's event loop.
+  // The control socket, the metrics endpoint and timers live on the node's
+  // event loop.
   control_.reset();
+  metrics_.reset();
   watchdog_.reset();
   checkpoint_.reset();
   directory_tick_.reset();
@@ -113,6 +118,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   if (Status s = d->open_state(std::move(field_key.value())); !s) return s;
   if (Status s = d->start_node(std::move(secret.value())); !s) return s;
   if (Status s = d->start_guard(); !s) return s;
+  d->start_mss_clamp();
   d->network_ = std::make_unique<HostNetwork>(*d->guard_, d->vault_.get(), d->clock_);
   if (Status s = d->start_exit(); !s) return s;
   if (Status s = d->start_directory(); !s) return s;
@@ -125,6 +131,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
                                                       : static_cast<RelayListener*>(d->relay_client_.get())});
   d->recorder_->settle_orphans();
   if (Status s = d->serve_control(); !s) return s;
+  if (Status s = d->serve_metrics(); !s) return s;
 
   // Only now, with everything open, does a key file's key move into the
   // vault, so a start that failed above leaves the state database as it was.
@@ -255,9 +262,23 @@ Status Daemon::start_guard() {
   if (!resolver) return resolver.status();
   auto firewall = NftablesBackend::open();
   if (!firewall) return firewall.status();
-  guard_ = std::make_unique<NetworkGuard>(config_, std::move(firewall.value()), std::move(resolver.value()));
+  guard_ = std::make_unique<NetworkGuard>(config_, std::move(firewall.value()), std::move(resolver.value()),
+                                          kill_switch_boot_path(config_.state.database));
   if (Status s = guard_->start(); !s) return Status::error("kill switch: " + s.message());
   return Status::ok();
+}
+
+// TCP through the TUN clamped to its MTU while the daemon runs (a relay has
+// no TUN); without nftables the node still runs, with a warning.
+void Daemon::start_mss_clamp() {
+  if (config_.role == NodeRole::kRelay) return;
+  auto firewall = NftablesBackend::open();
+  if (!firewall) {
+    spdlog::warn("MSS clamp not installed: {}", firewall.message());
+    return;
+  }
+  mss_clamp_ = std::make_unique<MssClamp>(std::move(firewall.value()));
+  mss_clamp_->install({config_.interface.name, config_.interface.mtu});
 }
 
 // The exit role's forwarding table, then the exit in use (after removing
@@ -270,14 +291,29 @@ Status Daemon::start_exit() {
   return exit_client_->start(config_);
 }
 
+ControlContext Daemon::control_context() {
+  return {*node_, *guard_, *store_, *recorder_, *exit_client_, *exit_server_, [this] { return reload(); },
+          [this] { return control_ ? control_->counters() : control::ControlCounters{}; },
+          directory_.get(), relay_client_.get(), relay_service_.get(), relay_recorder_.get()};
+}
+
 Status Daemon::serve_control() {
-  auto server = control::ControlServer::listen(
-      node_->io(), config_.control.socket, config_.control.group,
-      make_control_handler({*node_, *guard_, *store_, *recorder_, *exit_client_, *exit_server_, [this] { return reload(); },
-                            [this] { return control_ ? control_->counters() : control::ControlCounters{}; },
-                            directory_.get(), relay_client_.get(), relay_service_.get(), relay_recorder_.get()}));
+  auto server = control::ControlServer::listen(node_->io(), config_.control.socket, config_.control.group,
+                                               make_control_handler(control_context()));
   if (!server) return server.status();
   control_ = std::move(server.value());
+  return Status::ok();
+}
+
+// The Prometheus endpoint, on the control thread beside the control socket:
+// its text is made from the same parts, which only that thread may read
+// (daemon/metrics_http_server.hpp says why that costs the thread little).
+Status Daemon::serve_metrics() {
+  if (!config_.metrics.listen) return Status::ok();
+  auto server = MetricsHttpServer::listen(node_->io(), *config_.metrics.listen,
+                                          [c = control_context()] { return prometheus_text(c); });
+  if (!server) return server.status();
+  metrics_ = std::move(server.value());
   return Status::ok();
 }
 
@@ -319,6 +355,7 @@ int Daemon::run() {
             exit_client_->shutdown();
             exit_server_->shutdown();
             guard_->shutdown();
+            if (mss_clamp_) mss_clamp_->remove();
           },
   });
   return node_->run();
@@ -343,11 +380,20 @@ Result<std::string> Daemon::reload() {
 
 // The fixed settings must be as they run; then the node's routes, the guard
 // (either can refuse, and then nothing has changed), the rest of the node,
-// and the log level. Control and state settings stay as they started.
+// and the log level. Control, state and metrics settings stay as they
+// started: like the control socket, the metrics endpoint is opened once.
 Result<std::string> Daemon::apply(const Config& next) {
-  if (next.control.socket != config_.control.socket || next.control.group != config_.control.group ||
-      next.state.database != config_.state.database)
-    spdlog::warn("reload: control and state settings take effect at the next start");
+  std::string at_next_start;  // the settings of those that changed
+  auto later = [&](bool changed, const char* name) {
+    if (changed) at_next_start += (at_next_start.empty() ? "" : ", ") + std::string(name);
+  };
+  later(next.control.socket != config_.control.socket, "control.socket");
+  later(next.control.group != config_.control.group, "control.group");
+  later(next.state.database != config_.state.database, "state.database");
+  later(next.metrics != config_.metrics, "metrics.listen");
+  if (!at_next_start.empty())
+    spdlog::warn("reload: {} {} effect at the next start; restart zeqvpnd to apply", at_next_start,
+                 at_next_start.find(',') == std::string::npos ? "takes" : "take");
   if (Status s = check_reloadable(config_, next); !s) return s;
   const NodeStatus self = node_->status();
   const auto own = decode_key(self.public_key);
@@ -391,7 +437,9 @@ Result<std::string> Daemon::apply(const Config& next) {
   Config running = next;
   running.control = config_.control;
   running.state = config_.state;
+  running.metrics = config_.metrics;
   config_ = std::move(running);
+  if (!at_next_start.empty()) return change->summary() + "; " + at_next_start + ": restart zeqvpnd to apply";
   return change->summary();
 }
 

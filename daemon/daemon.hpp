@@ -23,6 +23,8 @@ class ExitServer;
 class FirewallBackend;
 class HostNetwork;
 class MeshDirectory;
+class MssClamp;
+class MetricsHttpServer;
 class NetworkGuard;
 class Node;
 class PeriodicTask;
@@ -32,6 +34,7 @@ class RelayRecorder;
 class RelayService;
 class TunnelRecorder;
 class TunnelStore;
+struct ControlContext;
 struct TrustSettings;
 class Vault;
 namespace control {
@@ -64,10 +67,13 @@ class Daemon {
   Status open_state(SecretBuffer field_key);
   Status start_node(SecretBuffer mesh_secret);
   Status start_guard();
+  void start_mss_clamp();
   Status start_exit();
   Status start_directory();
   Status start_relay();
+  ControlContext control_context();
   Status serve_control();
+  Status serve_metrics();
   Result<std::string> apply(const Config& next);
 
   Options options_;
@@ -87,6 +93,7 @@ class Daemon {
   std::unique_ptr<HostNetwork> network_;
   std::unique_ptr<FirewallBackend> exit_firewall_;
   std::unique_ptr<ExitServer> exit_server_;
+  std::unique_ptr<MssClamp> mss_clamp_;  // null with the relay role (no TUN)
   // Hears the node's tunnels and messages until the node is gone; holds the
   // database's directory cache.
   std::unique_ptr<MeshDirectory> directory_;
@@ -102,6 +109,7 @@ class Daemon {
   // Uses the node and the guard; goes before either.
   std::unique_ptr<ExitClient> exit_client_;
   std::unique_ptr<control::ControlServer> control_;
+  std::unique_ptr<MetricsHttpServer> metrics_;  // metrics.listen; null when off
   std::unique_ptr<PeriodicTask> watchdog_, checkpoint_, directory_tick_;
   // Until the node has its own copy; a key file's key moves into the vault
   // only once start-up has succeeded.

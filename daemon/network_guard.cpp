@@ -1,15 +1,22 @@
 #include "daemon/network_guard.hpp"
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstring>
 #include <utility>
+
+#include "firewall/boot_rules.hpp"
+#include "loader/certificate_files.hpp"
 
 namespace zeq {
 
 NetworkGuard::NetworkGuard(const Config& config, std::unique_ptr<FirewallBackend> firewall,
-                           std::unique_ptr<SystemResolver> resolver)
+                           std::unique_ptr<SystemResolver> resolver, std::string boot_rules_path)
     : via_peer_allowed_(config.dns.via_peer), firewall_(std::move(firewall)), resolver_(std::move(resolver)),
-      kill_switch_(config.kill_switch.mode) {
+      kill_switch_(config.kill_switch.mode), boot_rules_path_(std::move(boot_rules_path)) {
   base_.tun_interface = config.interface.name;
   base_.fwmark = config.kill_switch.fwmark;
   base_.listen_port = config.interface.listen_port;
@@ -50,9 +57,40 @@ Status NetworkGuard::start() {
   // node without a kill switch runs on kernels without nf_tables too.
   if (!leftover && policy().empty()) {
     applied_ = policy();
+    save_boot_rules();
     return Status::ok();
   }
-  return apply();
+  if (Status s = apply(); !s) return s;
+  save_boot_rules();
+  return Status::ok();
+}
+
+void NetworkGuard::save_boot_rules() {
+  if (boot_rules_path_.empty()) return;
+  if (kill_switch_.mode() != KillSwitchMode::kAlways) {
+    boot_rules_saved_.clear();
+    if (::unlink(boot_rules_path_.c_str()) == 0)
+      spdlog::info("kill switch: {} removed (mode {}): the next boot is not blocked", boot_rules_path_,
+                   to_string(kill_switch_.mode()));
+    else if (errno != ENOENT)
+      spdlog::error("kill switch: cannot remove {} ({}); the next boot will block traffic until zeqvpnd starts: "
+                    "remove the file",
+                    boot_rules_path_, std::strerror(errno));
+    return;
+  }
+  // What this daemon arms as it starts: the kill switch with its interface,
+  // mark and allow_lan; the DNS, IPv6 and exit rules come with the tunnels.
+  FirewallPolicy boot = base_;
+  boot.kill_switch = true;
+  std::string text = render_boot_nftables(boot);
+  if (text == boot_rules_saved_) return;
+  if (Status s = replace_file(boot_rules_path_, text, 0600); !s) {
+    spdlog::error("kill switch: boot rules not saved: {}; the next boot is unprotected until zeqvpnd starts",
+                  s.message());
+    return;
+  }
+  boot_rules_saved_ = std::move(text);
+  spdlog::info("kill switch: saved in {} for the next boot (zeqvpn-killswitch.service)", boot_rules_path_);
 }
 
 Status NetworkGuard::reconfigure(const Config& config) {
@@ -72,6 +110,7 @@ Status NetworkGuard::reconfigure(const Config& config) {
     return s;
   }
   via_peer_allowed_ = config.dns.via_peer;
+  save_boot_rules();
   if (stop_dns) {
     dns_peer_.clear();
     if (Status s = resolver_->restore(); !s) spdlog::error("{}", s.message());

@@ -3,6 +3,8 @@
 // whether DNS goes via a peer (then DNS leaving by any other interface is
 // blocked), and applies the policy only when it changes, as one transaction.
 // The daemon builds it and feeds it what the node announces (HostNetwork).
+// In `always` mode it also saves the kill switch for the next boot
+// (firewall/boot_rules.hpp), and removes that file in the other modes.
 // Control thread only.
 #pragma once
 
@@ -33,12 +35,16 @@ struct GuardStatus {
 
 class NetworkGuard {
  public:
-  NetworkGuard(const Config& config, std::unique_ptr<FirewallBackend> firewall, std::unique_ptr<SystemResolver> resolver);
+  // boot_rules_path: where the kill switch for the next boot is saved
+  // (kill_switch_boot_path); empty saves nothing.
+  NetworkGuard(const Config& config, std::unique_ptr<FirewallBackend> firewall, std::unique_ptr<SystemResolver> resolver,
+               std::string boot_rules_path = {});
   ~NetworkGuard();
 
-  // Installs the starting policy (armed at once in `always` mode). Rules an
-  // earlier run left installed stay armed until `zeqvpnctl killswitch
-  // disarm`: failing closed beats a silent gap.
+  // Installs the starting policy (armed at once in `always` mode), replacing
+  // whatever table is there (the boot rules, or an earlier run's) in one
+  // transaction. Rules an earlier run left installed stay armed until
+  // `zeqvpnctl killswitch disarm`: failing closed beats a silent gap.
   Status start();
   // A reload may change the mode, allow_lan and whether DNS may go via a
   // peer. On error (nftables refused) the running policy and state stay.
@@ -66,6 +72,9 @@ class NetworkGuard {
  private:
   Status apply();
   FirewallPolicy policy() const;
+  // Saves the boot rules (always mode) or removes them (other modes); a
+  // failure is logged: the running kill switch does not depend on it.
+  void save_boot_rules();
 
   FirewallPolicy base_;  // interface, mark, port, allow_lan
   bool via_peer_allowed_;
@@ -77,6 +86,7 @@ class NetworkGuard {
   bool exit_routing_ = false, block_ipv6_ = false;
   std::optional<FirewallPolicy> applied_;
   bool shut_down_ = false;
+  std::string boot_rules_path_, boot_rules_saved_;
 };
 
 }  // namespace zeq

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "daemon/relay_recorder.hpp"
+#include "daemon/status_json.hpp"
 #include "relay/relay_client.hpp"
 #include "relay/relay_service.hpp"
 
@@ -118,7 +119,8 @@ std::string relay_metrics_text(const RelayClient* client, const RelayService* se
     out += "# HELP zeqvpn_relay_rtt_seconds Measured round trip to each relay this node may use (-1: none yet).\n"
            "# TYPE zeqvpn_relay_rtt_seconds gauge\n";
     for (const auto& r : client->relays())
-      out += fmt::format("zeqvpn_relay_rtt_seconds{{relay=\"{}\",zid=\"{}\"}} {}\n", r.name, r.zid,
+      out += fmt::format("zeqvpn_relay_rtt_seconds{{relay=\"{}\",zid=\"{}\"}} {}\n", prometheus_label(r.name),
+                         prometheus_label(r.zid),
                          r.rtt_us < 0 ? std::string("-1") : fmt::format("{:.6f}", double(r.rtt_us) / 1e6));
     out += "# HELP zeqvpn_relay_failovers_total Times a peer moved to another relay because its relay stopped answering.\n"
            "# TYPE zeqvpn_relay_failovers_total counter\n";

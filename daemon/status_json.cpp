@@ -155,6 +155,8 @@ json status_json(const NodeStatus& s, const GuardStatus& g) {
             {"listen_port", s.listen_port},
             {"mtu", s.mtu},
             {"workers", s.workers},
+            {"offloads", s.offloads},
+            {"offload_counters", s.offload_counters},
             {"uptime_s", seconds(s.uptime_us)},
             {"zeqond", s.zeqond},
             {"phase", s.phase}}},
@@ -224,6 +226,11 @@ void node_metrics(std::string& out, const NodeStatus& s, const GuardStatus& g) {
     out += fmt::format("zeqvpn_handshakes_rejected_total{{reason=\"{}\"}} {}\n", label(reason), n);
   family(out, "zeqvpn_drops_total", "counter", "Packets dropped by the data plane, by reason.");
   for (const auto& [reason, n] : s.drops) out += fmt::format("zeqvpn_drops_total{{reason=\"{}\"}} {}\n", label(reason), n);
+  family(out, "zeqvpn_offload_total", "counter",
+         "What the offloads did: super-packets read from and written to the TUN and the segments in them, UDP GSO "
+         "sends and GRO buffers and the datagrams in them.");
+  for (const auto& [what, n] : s.offload_counters)
+    out += fmt::format("zeqvpn_offload_total{{what=\"{}\"}} {}\n", label(what), n);
   family(out, "zeqvpn_killswitch_armed", "gauge", "1 while the kill switch blocks traffic outside the tunnel.");
   out += fmt::format("zeqvpn_killswitch_armed {}\n", g.armed ? 1 : 0);
   family(out, "zeqvpn_firewall_blocked_packets_total", "counter", "Packets the kill switch and DNS-leak rules dropped, by rule.");
@@ -292,6 +299,8 @@ const PeerMetric PEER_METRICS[] = {
 };
 
 }  // namespace
+
+std::string prometheus_label(const std::string& value) { return label(value); }
 
 std::string metrics_text(const NodeStatus& s, const GuardStatus& g) {
   std::string out;

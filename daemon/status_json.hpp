@@ -23,6 +23,8 @@ nlohmann::json tunnel_json(const TunnelRow& t);
 nlohmann::json exit_json(const ExitClientStatus& client, const ExitServerStatus& role);
 // Prometheus text exposition format, version 0.0.4.
 std::string metrics_text(const NodeStatus& s, const GuardStatus& g);
+// A label value as that format writes it (\\, \" and \n escaped).
+std::string prometheus_label(const std::string& value);
 // The exit's part of the metrics: in use and routed families on a client,
 // forwarded and refused packets on an exit.
 std::string exit_metrics_text(const ExitClientStatus& client, const ExitServerStatus& role);

@@ -9,6 +9,7 @@
 #include "core/result.hpp"
 #include "firewall/exit_policy.hpp"
 #include "firewall/firewall_policy.hpp"
+#include "firewall/mss_clamp.hpp"
 
 namespace zeq {
 
@@ -25,6 +26,9 @@ class FirewallBackend {
   // an empty policy removes it. Its counters (packets) by name.
   virtual Status apply_exit(const ExitPolicy& policy) = 0;
   virtual std::map<std::string, uint64_t> exit_counts() = 0;
+  // The MSS clamp's tables (mss_clamp.hpp), replaced in one transaction; an
+  // empty policy removes them.
+  virtual Status apply_mss_clamp(const MssClampPolicy& policy) = 0;
 };
 
 }  // namespace zeq

@@ -16,7 +16,7 @@ Result<std::unique_ptr<NftablesBackend>> NftablesBackend::open() {
 
 NftablesBackend::~NftablesBackend() { nft_ctx_free(ctx_); }
 
-Status NftablesBackend::run(const std::string& commands, std::string* out, const char* table) {
+Status NftablesBackend::run(const std::string& commands, std::string* out, const std::string& tables) {
   int rc = nft_run_cmd_from_buffer(ctx_, commands.c_str());
   std::string output = nft_ctx_get_output_buffer(ctx_);
   std::string error = nft_ctx_get_error_buffer(ctx_);
@@ -25,7 +25,7 @@ Status NftablesBackend::run(const std::string& commands, std::string* out, const
     size_t nl = error.find('\n');
     std::string first = error.substr(0, nl);
     bool perm = error.find("Operation not permitted") != std::string::npos;
-    return Status::error("nftables (table inet " + std::string(table) + "): " +
+    return Status::error("nftables (" + (tables.empty() ? "table inet " + std::string(FIREWALL_TABLE) : tables) + "): " +
                          (first.empty() ? "command failed" : first) +
                          (perm ? "; nftables needs CAP_NET_ADMIN (run as root or as the zeqvpnd service)" : ""));
   }
@@ -44,14 +44,21 @@ Result<bool> NftablesBackend::installed() {
 
 std::map<std::string, uint64_t> NftablesBackend::blocked_counts() { return counters_of(FIREWALL_TABLE); }
 
-Status NftablesBackend::apply_exit(const ExitPolicy& policy) { return run(render_exit_nftables(policy), nullptr, EXIT_TABLE); }
+Status NftablesBackend::apply_exit(const ExitPolicy& policy) {
+  return run(render_exit_nftables(policy), nullptr, "table inet " + std::string(EXIT_TABLE));
+}
+
+Status NftablesBackend::apply_mss_clamp(const MssClampPolicy& policy) {
+  return run(render_mss_clamp_nftables(policy), nullptr,
+             "tables ip " + std::string(MSS_CLAMP_TABLE) + " and ip6 " + std::string(MSS_CLAMP_TABLE));
+}
 
 std::map<std::string, uint64_t> NftablesBackend::exit_counts() { return counters_of(EXIT_TABLE); }
 
 std::map<std::string, uint64_t> NftablesBackend::counters_of(const char* table) {
   std::map<std::string, uint64_t> counts;
   std::string out;
-  if (!run("list counters table inet " + std::string(table), &out, table)) return counts;
+  if (!run("list counters table inet " + std::string(table), &out, "table inet " + std::string(table))) return counts;
   static const std::regex counter(R"(counter (\w+) \{\s*packets (\d+) bytes \d+)");
   for (std::sregex_iterator it(out.begin(), out.end(), counter), end; it != end; ++it)
     counts[(*it)[1].str()] = std::stoull((*it)[2].str());

@@ -26,8 +26,15 @@ PACKAGES=(
   # the etcd directory backend's tests start their own etcd processes on free
   # loopback ports (the package's own service on 2379 is not used)
   etcd-server etcd-client
+  # the metrics endpoint's test scrapes it (curl) and lints the text (promtool, from prometheus;
+  # the package also brings Prometheus' own service, which none of the tests uses)
+  curl prometheus
   # fuzzing (scripts/fuzz.sh): clang's libFuzzer runtime and the symbolizer for its reports
   clang-14 libclang-rt-14-dev llvm-14
+  # the Debian package (scripts/package.sh: CPack, dpkg-shlibdeps from
+  # build-essential's dpkg-dev) is checked with lintian; zeqvpnctl's shell
+  # completion is tested in bash (with bash-completion) and zsh
+  lintian bash-completion zsh
 )
 
 missing=()

@@ -184,7 +184,29 @@ RESOLV_CONF_SEEDS = {
 }
 
 
+# What clients send the metrics endpoint (daemon/metrics_http_server.hpp).
+# The fuzz target reads the first byte as how the bytes are split (0: not).
+METRICS_HTTP_SEEDS = {
+    'prometheus': (0, 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9586\r\nUser-Agent: Prometheus/2.42.0\r\n'
+                      'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n'
+                      'Accept-Encoding: gzip\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n'),
+    'curl_split_3': (3, 'GET /metrics HTTP/1.1\r\nHost: [::1]:9586\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n'),
+    'pipelined': (0, 'GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n'
+                     'GET / HTTP/1.1\r\n\r\nHEAD /metrics HTTP/1.1\r\n\r\nGET /metrics HTTP/1.0\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n'),
+    'http10_keep_alive': (1, 'GET /metrics HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n'),
+    'body_chunked': (0, 'GET /metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'),
+    'body_length': (7, 'POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello'),
+    'long_header': (0, 'GET /metrics HTTP/1.1\r\nX-Pad: ' + 'a' * 9000 + '\r\n\r\n'),
+    'version_2': (0, 'GET /metrics HTTP/2.0\r\n\r\n'),
+    'folded_and_odd': (2, 'GET /metrics HTTP/1.1\r\nX-A: one\r\n two\r\nContent-Length: 0\r\nContent-Length: 0\r\n'
+                          'Connection: keep-alive, Upgrade\r\nUpgrade: h2c\r\n\r\n'),
+    'half': (0, 'GET /metr'),
+}
+
+
 def text_seeds():
+    for name, (split, text) in METRICS_HTTP_SEEDS.items():
+        write("metrics_http", name, bytes([split]) + text.encode())
     for name, line in CONTROL_REQUESTS.items():
         write("control_request", name, line.encode())
     write("config", "example", open(os.path.join(HERE, "..", "..", "examples", "zeqvpn.yaml"), "rb").read())
@@ -240,8 +262,46 @@ def relay_seeds():
     write(t, "relay_data_one_byte", relay_data(key, 0xffffff, 0, 2**64 - 1, b"\x04"))
 
 
+def icmp_ipv4(total, proto, df=True, src="192.168.5.7", dst="10.77.0.2", options=0, frag=0, first_byte=None):
+    hl = 20 + options
+    flags = (0x4000 if df else 0) | frag
+    h = struct.pack(">BBHHHBBH4s4s", 0x40 | hl // 4, 0, total, 0x1234, flags, 64, proto, 0,
+                    bytes(map(int, src.split("."))), bytes(map(int, dst.split("."))))
+    body = bytes([1] * options) + bytes((i * 7) & 0xff for i in range(total - hl))
+    if first_byte is not None:
+        body = body[:options] + bytes([first_byte]) + body[options + 1:]
+    return h + body
+
+
+def icmp_ipv6(total, nh, src=b"\xfd\x77" + bytes(13) + b"\x01", dst=b"\xfd\x77" + bytes(13) + b"\x02", ext=b""):
+    return struct.pack(">IHBB16s16s", 0x60000000, total - 40, nh, 64, src, dst) + ext + \
+        bytes((i * 5) & 0xff for i in range(total - 40 - len(ext)))
+
+
+def icmp_seeds():
+    """tests/fuzz/icmp_too_big_fuzz.cpp: MTU (2 bytes), room (1 byte: 0 is
+    the full room), then a packet from the TUN."""
+    t = "icmp_too_big"
+    full, mtu1416, mtu1384 = b"\x00", struct.pack(">H", 1416), struct.pack(">H", 1384)
+    write(t, "v4_tcp_df", mtu1416 + full + icmp_ipv4(1500, 6))
+    write(t, "v4_udp_no_df", mtu1416 + full + icmp_ipv4(1500, 17, df=False))
+    write(t, "v4_options_small_room", mtu1384 + b"\x10" + icmp_ipv4(1420, 17, options=40))
+    write(t, "v4_echo", mtu1384 + full + icmp_ipv4(1420, 1, first_byte=8))
+    write(t, "v4_icmp_error", mtu1384 + full + icmp_ipv4(1420, 1, first_byte=3))
+    write(t, "v4_later_fragment", mtu1384 + full + icmp_ipv4(1420, 17, frag=185))
+    write(t, "v4_short", struct.pack(">H", 100) + full + icmp_ipv4(129, 17))
+    write(t, "v6_tcp", mtu1384 + full + icmp_ipv6(1500, 6))
+    hbh = bytes([44, 0, 1, 4, 0, 0, 0, 0])
+    frag = bytes([58, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef])
+    write(t, "v6_hbh_fragment_icmp", mtu1384 + full + icmp_ipv6(1500, 0, ext=hbh + frag + bytes([128])))
+    write(t, "v6_icmp_error", mtu1384 + full + icmp_ipv6(1500, 58, ext=bytes([1])))
+    write(t, "v6_small_room", mtu1384 + b"\x10" + icmp_ipv6(1440, 17))
+    write(t, "v6_short", struct.pack(">H", 1280) + full + icmp_ipv6(1281, 17))
+
+
 if __name__ == "__main__":
     handshake_seeds()
     data_seeds()
     text_seeds()
     relay_seeds()
+    icmp_seeds()

@@ -1,14 +1,21 @@
 // Kill switch and DNS-leak rules: the rendered nftables transaction and pf
 // anchor match golden files byte for byte (pf cannot run here, so the golden
-// file is its test), and the arming rules of each mode.
+// file is its test), and the arming rules of each mode; the MSS clamp's
+// tables and their life in the daemon.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <memory>
 #include <sstream>
+#include <vector>
 
+#include "firewall/boot_rules.hpp"
 #include "firewall/exit_policy.hpp"
+#include "firewall/firewall_backend.hpp"
 #include "firewall/firewall_policy.hpp"
 #include "firewall/kill_switch_state.hpp"
+#include "firewall/mss_clamp.hpp"
 
 namespace zeq {
 namespace {
@@ -138,6 +145,38 @@ TEST(ExitRules, OnlyTheExitTableIsEverNamed) {
   }
 }
 
+// The boot-time kill switch (zeqvpn-killswitch.service loads it with nft -f):
+// comment lines, then exactly the transaction the daemon applies, which
+// replaces our table in one go and names no other table.
+TEST(BootRules, TheDaemonsTransactionUnderAHeader) {
+  FirewallPolicy p;
+  p.kill_switch = true;
+  p.allow_lan = true;
+  const std::string text = render_boot_nftables(p);
+  const std::string rules = render_nftables(p);
+  ASSERT_GE(text.size(), rules.size());
+  EXPECT_EQ(text.substr(text.size() - rules.size()), rules);
+  std::istringstream header(text.substr(0, text.size() - rules.size()));
+  std::string line;
+  int lines = 0;
+  while (std::getline(header, line)) {
+    EXPECT_EQ(line.rfind("# ", 0), 0u) << line;
+    ++lines;
+  }
+  EXPECT_GE(lines, 1);
+  // One transaction: the add/delete pair first (safe with or without a
+  // table), the new table in the same buffer; nothing flushes the ruleset.
+  EXPECT_EQ(rules.rfind("add table inet zeqvpn\ndelete table inet zeqvpn\n", 0), 0u);
+  EXPECT_NE(rules.find("type filter hook output priority filter; policy drop;"), std::string::npos);
+  EXPECT_EQ(text.find("flush"), std::string::npos);
+}
+
+TEST(BootRules, BesideTheStateDatabase) {
+  EXPECT_EQ(kill_switch_boot_path("/var/lib/zeqvpn/state.db"), "/var/lib/zeqvpn/killswitch.nft");
+  EXPECT_EQ(kill_switch_boot_path("/var/lib/zeqvpn/office/state.db"), "/var/lib/zeqvpn/office/killswitch.nft");
+  EXPECT_EQ(kill_switch_boot_path("state.db"), "./killswitch.nft");
+}
+
 TEST(KillSwitchState, ModesAndOperatorOverride) {
   KillSwitchState off(KillSwitchMode::kOff);
   EXPECT_FALSE(off.armed());
@@ -166,6 +205,100 @@ TEST(KillSwitchState, ModesAndOperatorOverride) {
 
   EXPECT_EQ(kill_switch_mode_from("on_drop"), KillSwitchMode::kOnDrop);
   EXPECT_FALSE(kill_switch_mode_from("sometimes"));
+}
+
+// The MSS clamp's tables (ip and ip6 zeqvpn): SYNs into the TUN clamped to
+// the route's MSS, SYNs out of it to the tunnel MTU's, per family.
+TEST(MssClampRules, NftablesMatchGoldenFiles) {
+  check("mss_clamp.nft", render_mss_clamp_nftables({"zeq0", 1416}));
+  EXPECT_TRUE(MssClampPolicy{}.empty());
+  check("mss_clamp_off.nft", render_mss_clamp_nftables({}));
+}
+
+TEST(MssClampRules, MssPerFamilyFollowsTheMtu) {
+  const std::string nft = render_mss_clamp_nftables({"wg7", 1280});
+  const size_t v4 = nft.find("table ip zeqvpn {"), v6 = nft.find("table ip6 zeqvpn {");
+  ASSERT_NE(v4, std::string::npos) << nft;
+  ASSERT_NE(v6, std::string::npos) << nft;
+  const std::string in = "iifname \"wg7\" tcp flags syn / syn,rst tcp option maxseg size set ";
+  const std::string out = "oifname \"wg7\" tcp flags syn / syn,rst tcp option maxseg size set rt mtu\n";
+  EXPECT_NE(nft.substr(v4, v6 - v4).find(in + "1240\n"), std::string::npos) << nft;  // 1280 - 20 - 20
+  EXPECT_NE(nft.substr(v6).find(in + "1220\n"), std::string::npos) << nft;          // 1280 - 40 - 20
+  EXPECT_NE(nft.substr(v4, v6 - v4).find(out), std::string::npos) << nft;
+  EXPECT_NE(nft.substr(v6).find(out), std::string::npos) << nft;
+  EXPECT_NE(nft.find("type filter hook forward priority mangle; policy accept;"), std::string::npos) << nft;
+}
+
+// The clamp and the kill switch never name each other's tables, so neither
+// replaces nor deletes the other (they coexist in one ruleset, with the
+// exit's table too).
+TEST(MssClampRules, TablesApartFromTheKillSwitchAndExit) {
+  std::istringstream in(render_mss_clamp_nftables({"zeq0", 1416}));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("table") == std::string::npos) continue;
+    EXPECT_TRUE(line.find("table ip zeqvpn") != std::string::npos || line.find("table ip6 zeqvpn") != std::string::npos)
+        << line;
+  }
+  FirewallPolicy all;
+  all.kill_switch = all.allow_lan = all.block_dns_leaks = all.block_ipv6_leaks = all.exit_routing = true;
+  for (const std::string& other : {render_nftables(all), render_nftables(FirewallPolicy{}),
+                                   render_exit_nftables(exit_policy(true, true))}) {
+    EXPECT_EQ(other.find("table ip zeqvpn"), std::string::npos) << other;
+    EXPECT_EQ(other.find("table ip6 zeqvpn"), std::string::npos) << other;
+  }
+}
+
+// What the daemon's MssClamp asks of the backend.
+class RecordingBackend final : public FirewallBackend {
+ public:
+  std::vector<MssClampPolicy>* applied;
+  bool fail = false;
+  explicit RecordingBackend(std::vector<MssClampPolicy>* log) : applied(log) {}
+  Status apply(const FirewallPolicy&) override { return Status::ok(); }
+  Result<bool> installed() override { return false; }
+  std::map<std::string, uint64_t> blocked_counts() override { return {}; }
+  Status apply_exit(const ExitPolicy&) override { return Status::ok(); }
+  std::map<std::string, uint64_t> exit_counts() override { return {}; }
+  Status apply_mss_clamp(const MssClampPolicy& p) override {
+    applied->push_back(p);
+    return fail ? Status::error("nftables (tables ip zeqvpn and ip6 zeqvpn): Operation not supported") : Status::ok();
+  }
+};
+
+TEST(MssClamp, InstalledOnceRemovedOnceAlsoWhenDestroyed) {
+  std::vector<MssClampPolicy> log;
+  {
+    MssClamp clamp(std::make_unique<RecordingBackend>(&log));
+    EXPECT_TRUE(clamp.install({"zeq0", 1416}));
+    EXPECT_TRUE(clamp.installed());
+    clamp.remove();
+    clamp.remove();  // the daemon's teardown, then its destructor
+    EXPECT_FALSE(clamp.installed());
+  }
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0], (MssClampPolicy{"zeq0", 1416}));
+  EXPECT_TRUE(log[1].empty());
+
+  log.clear();
+  {
+    MssClamp clamp(std::make_unique<RecordingBackend>(&log));
+    clamp.install({"zeq0", 1380});
+  }  // a start that failed later: the destructor removes it
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_TRUE(log[1].empty());
+}
+
+TEST(MssClamp, AFailedInstallIsNoErrorAndLeavesNothingToRemove) {
+  std::vector<MssClampPolicy> log;
+  {
+    auto backend = std::make_unique<RecordingBackend>(&log);
+    backend->fail = true;
+    MssClamp clamp(std::move(backend));
+    EXPECT_FALSE(clamp.install({"zeq0", 1416}));
+    EXPECT_FALSE(clamp.installed());
+  }
+  EXPECT_EQ(log.size(), 1u);  // no removal attempted
 }
 
 }  // namespace
