@@ -16,7 +16,7 @@ PACKAGES=(
   # systemd-analyze verifies the unit files; man checks the man pages
   systemd man-db groff-base
   # integration tests and the demo
-  iproute2 iputils-ping iperf3 tcpdump procps psmisc python3 kmod nftables dnsmasq-base
+  iproute2 ethtool iputils-ping iperf3 tcpdump procps psmisc python3 kmod nftables dnsmasq-base
   # fault tests: the state database read back (sqlite3), a faked wall clock for one daemon (faketime)
   sqlite3 faketime
   # the independent PROTOCOL.md peer of the netns tests (tests/integration/zeqpeer.py)

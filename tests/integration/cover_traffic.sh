@@ -11,6 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 
 setup_pair
+segment_before_veth  # captures below see what a wire would (lib.sh)
 for n in a b; do printf 'cover: constant\npadding: mtu\n' >> "$WORK/$n.yaml"; done
 start_node a "$NS_A"
 start_node b "$NS_B"

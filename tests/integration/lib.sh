@@ -197,6 +197,21 @@ setup_pair() {
   write_config b $TUN4_B $TUN6_B "$a_PUB" "$UNDER4_A:$PORT" $TUN4_A $TUN6_A
 }
 
+# transfer DEST BYTES: a TCP transfer A -> B of BYTES pseudo-random bytes
+# (tcp_transfer.py), failing unless B received them all with the same SHA-256.
+transfer() {
+  bg "$NS_B" "$WORK/recv.out" python3 "$HERE/tcp_transfer.py" recv 5001
+  local rpid=$BG_PID
+  sleep 0.3
+  in_a python3 "$HERE/tcp_transfer.py" send "$1" 5001 "$2" "seed-$2" > "$WORK/send.out" || fail "sender failed"
+  wait "$rpid" || fail "receiver failed"
+  read -r sent_hash sent_bytes rate < "$WORK/send.out"
+  read -r recv_hash recv_bytes < "$WORK/recv.out"
+  log "sent $sent_bytes bytes ($rate), received $recv_bytes"
+  [ "$recv_bytes" = "$2" ] || fail "received $recv_bytes bytes, expected $2"
+  [ "$sent_hash" = "$recv_hash" ] || fail "SHA-256 differs: sent $sent_hash received $recv_hash"
+}
+
 # wait_ping NETNS ADDR SECONDS: true once one echo is answered.
 wait_ping() {
   local deadline=$(( $(date +%s%N) + $3 * 1000000000 ))
@@ -231,12 +246,24 @@ status_of() {
   awk '/status:/{buf=$0; while ((getline line) > 0 && line ~ /^  peer/) buf=buf "\n" line; last=buf} END{print last}' "$WORK/$1.log"
 }
 
+# segment_before_veth: with UDP GSO a run of datagrams crosses a veth pair
+# as one buffer, and a capture would see one long datagram no wire ever
+# carries; without the veth's UDP segmentation feature the kernel segments
+# in software before the capture point, which shows what a wire would.
+segment_before_veth() {
+  local ns
+  for ns in "$NS_A" "$NS_B" "${NS_C:-}"; do
+    [ -n "$ns" ] && ip netns exec "$ns" ethtool -K veth0 tx-udp-segmentation off >/dev/null 2>&1 || true
+  done
+}
+
 # start_capture NETNS OUTFILE SECONDS FILTER [INTERFACE]: tcpdump on the
 # namespace's INTERFACE (veth0 by default) for SECONDS (from its launch),
 # line-buffered text to OUTFILE; returns once it is listening (its "listening
 # on" line, on stderr, goes to OUTFILE too), so whatever is sent afterwards is
 # in the window. CAP_PID is the capture's PID.
 start_capture() {
+  segment_before_veth
   bg "$1" "$2" timeout "$3" tcpdump -i "${5:-veth0}" -n -l "$4"
   CAP_PID=$BG_PID
   wait_listening "$2" "$CAP_PID"

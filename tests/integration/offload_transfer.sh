@@ -12,19 +12,6 @@ TRANSFER_BYTES=${TRANSFER_BYTES:-1073741824}
 
 setup_pair
 
-transfer() {  # transfer DEST BYTES
-  bg "$NS_B" "$WORK/recv.out" python3 "$HERE/tcp_transfer.py" recv 5001
-  local rpid=$BG_PID
-  sleep 0.3
-  in_a python3 "$HERE/tcp_transfer.py" send "$1" 5001 "$2" "seed-$2" > "$WORK/send.out" || fail "sender failed"
-  wait "$rpid" || fail "receiver failed"
-  read -r sent_hash sent_bytes rate < "$WORK/send.out"
-  read -r recv_hash recv_bytes < "$WORK/recv.out"
-  log "sent $sent_bytes bytes ($rate), received $recv_bytes"
-  [ "$recv_bytes" = "$2" ] || fail "received $recv_bytes bytes, expected $2"
-  [ "$sent_hash" = "$recv_hash" ] || fail "SHA-256 differs: sent $sent_hash received $recv_hash"
-}
-
 # offload NAME WHAT: the zeqvpn_offload_total counter WHAT of node NAME.
 offload() {
   ctl "$1" metrics | awk -v w="what=\"$2\"" 'index($0, "zeqvpn_offload_total{" w "}") == 1 {print $2}'

@@ -74,9 +74,11 @@ chmod 600 "$WORK/a.key"
 
 bg "$NS_A" "$WORK/holder.log" python3 -c "
 import socket, time
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', $PORT)); time.sleep(20)"
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', $PORT)); print('bound', flush=True); time.sleep(20)"
 HOLDER=$BG_PID
-sleep 0.3
+# Bound before the daemon starts, however slow python3 is to start.
+for _ in $(seq 100); do grep -q bound "$WORK/holder.log" 2>/dev/null && break; sleep 0.1; done
+grep -q bound "$WORK/holder.log" || fail "the port holder did not bind UDP port $PORT within 10 s"
 expect_error "port in use" "UDP port $PORT (interface.listen_port) is already in use" -- run_a ZEQ_MESH_SECRET=$MESH_SECRET
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true
 
