@@ -1,5 +1,7 @@
 #include "protocol/icmp_too_big.hpp"
 
+#include "protocol/inet_checksum.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -22,16 +24,10 @@ void put16(uint8_t* p, uint16_t v) {
   p[1] = uint8_t(v);
 }
 
-// The Internet checksum's running sum (RFC 1071) of bytes, as big-endian
-// 16-bit words, an odd last byte padded with zero.
-uint32_t sum_words(const uint8_t* p, size_t n, uint32_t sum = 0) {
-  for (; n >= 2; p += 2, n -= 2) sum += be16(p);
-  if (n) sum += uint32_t(p[0]) << 8;
-  return sum;
-}
-uint16_t fold(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return uint16_t(~sum);
+// Stores the checksum of a running sum (inet_checksum.hpp: memory order).
+void put_checksum(uint8_t* p, uint32_t sum) {
+  const uint16_t c = uint16_t(~checksum_fold(sum));
+  std::memcpy(p, &c, sizeof c);
 }
 
 // The lengths an IPv4 header claims, checked against the bytes there are.
@@ -139,14 +135,14 @@ size_t build_v4(const uint8_t* p, size_t len, uint32_t mtu, uint8_t* out, size_t
   ip[9] = PROTO_ICMP;
   std::memcpy(ip + 12, p + 16, 4);  // from the packet's destination
   std::memcpy(ip + 16, p + 12, 4);  // to its source
-  put16(ip + 10, fold(sum_words(ip, V4_HEADER)));
+  put_checksum(ip + 10, checksum_partial(ip, V4_HEADER));
 
   uint8_t* icmp = ip + V4_HEADER;
   icmp[0] = 3;  // destination unreachable
   icmp[1] = 4;  // fragmentation needed and DF set
   put16(icmp + 6, uint16_t(std::min<uint32_t>(mtu, 0xffff)));
   std::memcpy(icmp + ICMP_HEADER, p, quote);
-  put16(icmp + 2, fold(sum_words(icmp, ICMP_HEADER + quote)));
+  put_checksum(icmp + 2, checksum_partial(icmp, ICMP_HEADER + quote));
   return n;
 }
 
@@ -178,10 +174,8 @@ size_t build_v6(const uint8_t* p, size_t len, uint32_t mtu, uint8_t* out, size_t
   std::memcpy(icmp + ICMP_HEADER, p, quote);
   // The pseudo-header (RFC 8200 8.1): both addresses, the upper-layer
   // length and the next header.
-  uint32_t sum = sum_words(ip + 8, 32);
-  sum += icmp_len;
-  sum += PROTO_ICMPV6;
-  put16(icmp + 2, fold(sum_words(icmp, icmp_len, sum)));
+  const uint32_t sum = pseudo_header_sum(6, ip + 8, ip + 24, PROTO_ICMPV6, uint32_t(icmp_len));
+  put_checksum(icmp + 2, checksum_partial(icmp, icmp_len, sum));
   return n;
 }
 
