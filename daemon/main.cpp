@@ -1,6 +1,7 @@
 // zeqvpnd: the command line, then Daemon (daemon.hpp) does the rest. Start-up
 // errors are one line naming what is wrong and how to fix it, and exit
 // non-zero with nothing left behind.
+#include <malloc.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -26,6 +27,14 @@ void forbid_core_dumps() {
   prctl(PR_SET_DUMPABLE, 0);
 }
 
+// glibc raises its mmap threshold to the size of any large block freed
+// (libnftables frees a 2 MB netlink batch at start-up), after which the
+// workers' megabyte of GRO buffers and other large blocks come from the heap,
+// which never shrinks below what start-up touched. A fixed threshold keeps
+// large blocks in their own mappings: returned when freed, and resident only
+// where written.
+void keep_large_blocks_out_of_the_heap() { mallopt(M_MMAP_THRESHOLD, 128 * 1024); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -39,6 +48,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   forbid_core_dumps();
+  keep_large_blocks_out_of_the_heap();
   zeq::crypto_init();
 
   if (check_only) {

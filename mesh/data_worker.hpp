@@ -29,6 +29,20 @@
 
 namespace zeq {
 
+// A worker's batch memory: allocated once and not zero-filled, so its pages
+// become resident only when a packet first lands in them (a worker that never
+// sees GRO-sized bursts never pays for its 1 MB of GRO buffers).
+class WorkerBuffer {
+ public:
+  explicit WorkerBuffer(size_t size) : bytes_(std::make_unique_for_overwrite<uint8_t[]>(size)), size_(size) {}
+  uint8_t* data() { return bytes_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<uint8_t[]> bytes_;
+  size_t size_;
+};
+
 class DataWorker {
  public:
   // Packets per recvmmsg/sendmmsg and per TUN read loop.
@@ -42,6 +56,10 @@ class DataWorker {
   // 64 KB an IP datagram can hold).
   static constexpr int MAX_GSO_SEGMENTS = 64;
   static constexpr size_t MAX_GSO_BYTES = 65000;
+  static constexpr size_t GSO_NO_LIMIT = 65535;
+  // A GSO size limit learnt from a refusal (a path with a smaller MTU) is
+  // lifted after this long, so a route that has healed gets GSO back.
+  static constexpr int64_t GSO_LIMIT_LIFETIME_US = 60'000'000;
   // Batches each way per wake-up before polling again, so a flood in one
   // direction cannot keep the worker from its quiescent points for long.
   static constexpr int MAX_ROUNDS_PER_WAKE = 64;
@@ -138,7 +156,8 @@ class DataWorker {
   const bool tun_vnet_;
   const bool udp_gro_;
   bool udp_gso_;                        // turned off if the kernel refuses GSO sends (EIO)
-  size_t gso_max_datagram_ = 65535;     // lowered to below a size the route refused in GSO
+  size_t gso_max_datagram_ = GSO_NO_LIMIT;  // lowered to below a size the route refused in GSO
+  int64_t gso_limit_until_us_ = 0;          // when a lowered limit is lifted again (steady clock)
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   Tally tx_tally_, rx_tally_;
@@ -151,15 +170,15 @@ class DataWorker {
   // Send: sealed datagrams in slots, each with room in front for the zeqvpn
   // and relay headers; with offloads, the TUN read lands in tun_read_ first.
   size_t send_slot_size_;
-  std::vector<uint8_t> send_buffers_;
+  WorkerBuffer send_buffers_;
   std::array<iovec, SEND_SLOTS> send_iovs_{};
   std::array<sockaddr_in6, SEND_SLOTS> send_addrs_{};
-  std::vector<uint8_t> tun_read_;
+  WorkerBuffer tun_read_;
   GsoSegmenter segmenter_;
   // Receive: recv_slots_ buffers of recv_size_ bytes (64 KB each with GRO).
   int recv_slots_;
   size_t recv_size_;
-  std::vector<uint8_t> recv_buffers_;
+  WorkerBuffer recv_buffers_;
   std::array<mmsghdr, BATCH> msgs_{};
   std::array<iovec, BATCH> iovs_{};
   std::array<sockaddr_in6, BATCH> addrs_{};

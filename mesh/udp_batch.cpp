@@ -14,6 +14,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/clock.hpp"
 #include "mesh/data_worker.hpp"
 
 namespace zeq {
@@ -55,6 +56,7 @@ void DataWorker::send_each(iovec* iovs, sockaddr_in6* addrs, int n) {
 
 void DataWorker::send_datagrams(iovec* iovs, sockaddr_in6* addrs, int n) {
   if (!udp_gso_) return send_each(iovs, addrs, n);
+  if (gso_max_datagram_ != GSO_NO_LIMIT && mono_now_us() >= gso_limit_until_us_) gso_max_datagram_ = GSO_NO_LIMIT;
   // Runs: [first, first + count) share an address and the first's size.
   std::array<int, SEND_SLOTS> first{}, count{};
   int runs = 0;
@@ -112,6 +114,7 @@ void DataWorker::send_datagrams(iovec* iovs, sockaddr_in6* addrs, int n) {
                      id_, std::strerror(err));
       } else {
         gso_max_datagram_ = iovs[f].iov_len - 1;
+        gso_limit_until_us_ = mono_now_us() + GSO_LIMIT_LIFETIME_US;
       }
       // Sent one by one, they are fragmented by the kernel as before.
       send_each(&iovs[f], &addrs[f], c);
