@@ -2,24 +2,47 @@
 
 #include <nftables/libnftables.h>
 
+#include <mutex>
 #include <regex>
 
 namespace zeq {
 
+struct NftContext {
+  explicit NftContext(nft_ctx* c) : ctx(c) {}
+  ~NftContext() { nft_ctx_free(ctx); }
+  NftContext(const NftContext&) = delete;
+  NftContext& operator=(const NftContext&) = delete;
+  std::mutex mutex;  // one command (and the reading of its output) at a time
+  nft_ctx* ctx;
+};
+
+namespace {
+std::mutex shared_context_mutex;
+std::weak_ptr<NftContext> shared_context;  // freed with the last backend
+}  // namespace
+
 Result<std::unique_ptr<NftablesBackend>> NftablesBackend::open() {
-  nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-  if (!ctx) return Status::error("nftables: cannot create a context (out of memory)");
-  nft_ctx_buffer_output(ctx);
-  nft_ctx_buffer_error(ctx);
-  return std::unique_ptr<NftablesBackend>(new NftablesBackend(ctx));
+  std::lock_guard lock(shared_context_mutex);
+  std::shared_ptr<NftContext> context = shared_context.lock();
+  if (!context) {
+    nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!ctx) return Status::error("nftables: cannot create a context (out of memory)");
+    nft_ctx_buffer_output(ctx);
+    nft_ctx_buffer_error(ctx);
+    context = std::make_shared<NftContext>(ctx);
+    shared_context = context;
+  }
+  return std::unique_ptr<NftablesBackend>(new NftablesBackend(std::move(context)));
 }
 
-NftablesBackend::~NftablesBackend() { nft_ctx_free(ctx_); }
+NftablesBackend::~NftablesBackend() = default;
 
 Status NftablesBackend::run(const std::string& commands, std::string* out, const std::string& tables) {
-  int rc = nft_run_cmd_from_buffer(ctx_, commands.c_str());
-  std::string output = nft_ctx_get_output_buffer(ctx_);
-  std::string error = nft_ctx_get_error_buffer(ctx_);
+  std::unique_lock lock(ctx_->mutex);
+  int rc = nft_run_cmd_from_buffer(ctx_->ctx, commands.c_str());
+  std::string output = nft_ctx_get_output_buffer(ctx_->ctx);
+  std::string error = nft_ctx_get_error_buffer(ctx_->ctx);
+  lock.unlock();
   if (rc != 0) {
     while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
     size_t nl = error.find('\n');

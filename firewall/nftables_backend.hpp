@@ -2,15 +2,20 @@
 // inet zeqvpn_exit (exit forwarding) and ip/ip6 zeqvpn (MSS clamp) through
 // libnftables (the library, not the nft binary), in the network namespace of
 // the caller.
+//
+// Every backend open in a process shares one libnftables context: a context
+// keeps its own copy of the ruleset cache, about 0.7 MB resident once it has
+// run a command, and the daemon has three users (kill switch, exit
+// forwarding, MSS clamp). Commands on the shared context are serialized.
 #pragma once
 
 #include <memory>
 
 #include "firewall/firewall_backend.hpp"
 
-struct nft_ctx;
-
 namespace zeq {
+
+struct NftContext;
 
 class NftablesBackend final : public FirewallBackend {
  public:
@@ -25,12 +30,12 @@ class NftablesBackend final : public FirewallBackend {
   Status apply_mss_clamp(const MssClampPolicy& policy) override;
 
  private:
-  explicit NftablesBackend(nft_ctx* ctx) : ctx_(ctx) {}
+  explicit NftablesBackend(std::shared_ptr<NftContext> ctx) : ctx_(std::move(ctx)) {}
   // Runs commands as one transaction; output in `out` when asked for.
   // `tables` names what they touch in an error ("table inet zeqvpn").
   Status run(const std::string& commands, std::string* out = nullptr, const std::string& tables = "");
   std::map<std::string, uint64_t> counters_of(const char* table);
-  nft_ctx* ctx_;
+  std::shared_ptr<NftContext> ctx_;
 };
 
 }  // namespace zeq
