@@ -72,13 +72,22 @@ std::string peer_block(const json& p) {
     if (p.value("is_relay", false)) {
       out += "  a relay this node may use\n";
     } else {
-      std::string path = p["path"].get<std::string>() == "relay"
-                             ? fmt::format("through relay {} (channel {})", p["relay"].get<std::string>(),
-                                           p["relay_channel"].get<uint32_t>())
+      const std::string kind = p["path"].get<std::string>();
+      std::string path = kind == "relay" || kind == "relayed-tcp"
+                             ? fmt::format("through relay {} (channel {}{})", p["relay"].get<std::string>(),
+                                           p["relay_channel"].get<uint32_t>(), kind == "relayed-tcp" ? ", over TCP" : "")
                              : std::string("direct");
       if (!p["path_rtt_ms"].is_null()) path += fmt::format(", round trip {:.1f} ms", p["path_rtt_ms"].get<double>());
       out += fmt::format("  path: {} (via: {})\n", path, p["via"].get<std::string>());
     }
+  }
+  // NAT traversal (older daemons and relays send none).
+  if (p.contains("nat") && p["nat"].is_object()) {
+    const json& n = p["nat"];
+    out += fmt::format("  nat: {} (this node's NAT: {}, the peer's: {}); on the direct path {:.1f} s, relayed {:.1f} s\n",
+                       n["phase"].get<std::string>(), n["nat"].get<std::string>(), n["peer_nat"].get<std::string>(),
+                       n["direct_s"].get<double>(), n["relayed_s"].get<double>());
+    if (!n["candidates"].empty()) out += fmt::format("  candidate endpoints: {}\n", join(n["candidates"]));
   }
   out += fmt::format("  allowed ips: {}\n", join(p["allowed_ips"]));
   if (p.contains("certificate")) {
@@ -190,6 +199,13 @@ std::string format_relays(const json& r) {
                          p["dropped_over_limit"].get<uint64_t>() ? fmt::format(", {} dropped over limit",
                                                                                p["dropped_over_limit"].get<uint64_t>())
                                                                  : std::string());
+    if (r.contains("tcp")) {  // relay over TCP (older daemons send none)
+      const json& c = r["tcp"]["counters"];
+      out += fmt::format("over TCP on {}: {} connections, {} accepted, {} refused, {} bad frames, {} timed out\n",
+                         r["tcp"]["listen"].get<std::string>(), c["connections"].get<uint64_t>(),
+                         c["accepted"].get<uint64_t>(), c["refused"].get<uint64_t>(), c["bad_frames"].get<uint64_t>(),
+                         c["timeouts"].get<uint64_t>());
+    }
     return out;
   }
   if (r["relays"].empty()) out += "no relays (add some under relays: in the configuration)\n";
@@ -203,6 +219,13 @@ std::string format_relays(const json& r) {
                        x["region"].get<std::string>().empty() ? "" : ", region " + x["region"].get<std::string>(),
                        x["pairs"].get<uint64_t>());
   }
+  if (r.contains("tcp"))  // relay over TCP (older daemons send none)
+    for (const auto& t : r["tcp"]["relays"])
+      if (t["transport"].get<std::string>() != "udp")
+        out += fmt::format("  relay {}: {} TCP {} (UDP {} probed)\n", t["relay"].get<std::string>(),
+                           t["transport"].get<std::string>() == "tcp" ? "over" : "connecting over",
+                           t["tcp_endpoint"].is_null() ? "?" : t["tcp_endpoint"].get<std::string>(),
+                           t["udp_endpoint"].get<std::string>());
   for (const auto& p : r["pairs"])
     out += fmt::format("  pair {}: {} through {} (channel {}){}{}: {} up, {} down\n", p["id"].get<uint64_t>(),
                        p["peer"].get<std::string>(), p["relay"].get<std::string>(), p["channel"].get<uint32_t>(),
@@ -271,6 +294,12 @@ std::string format_status(const json& s) {
   out += fmt::format("  handshakes: {} completed, {} answered; rejected: {}\n", h["completed"].get<uint64_t>(),
                      h["answered"].get<uint64_t>(), counters(h["rejected"], true));
   out += fmt::format("  drops: {}\n", counters(s["drops"], true));
+  // NAT traversal (a node; older daemons and relays send none).
+  if (s.contains("nat") && s["nat"].is_object()) {
+    const json& t = s["nat"];
+    out += fmt::format("  nat: {}; seen at {}\n", t["type"].get<std::string>(),
+                       t["reported_endpoints"].empty() ? std::string("(no relay answered yet)") : join(t["reported_endpoints"]));
+  }
   if (s.contains("certificates")) {
     const json& c = s["certificates"];
     out += certificate_line("  ", c["own"]);

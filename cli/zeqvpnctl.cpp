@@ -20,6 +20,7 @@
 #include "control/control_protocol.hpp"
 #include "cli/ca_commands.hpp"
 #include "cli/completion.hpp"
+#include "cli/mesh_commands.hpp"
 #include "cli/ctl_output.hpp"
 #include "cli/zeqauth_commands.hpp"
 #include "core/bytes.hpp"
@@ -320,6 +321,8 @@ int main(int argc, char** argv) {
   add_operator_commands(app, o, a);
   add_offline_commands(app, a);
   zeq::ctl::add_ca_commands(app);  // ca init|sign|revoke, cert show|verify
+  zeq::ctl::add_mesh_commands(app, {[&o](const std::string& cmd, const nlohmann::json& args) { return call(o, cmd, args); },
+                                    [&o] { return o.json; }});  // mesh init|invite|invites|revoke|join
   zeq::ctl::add_completion_command(app, [&o] { return peer_names(o); });  // hidden
   try {
     app.parse(argc, argv);

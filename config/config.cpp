@@ -258,6 +258,45 @@ class Parser {
     return c;
   }
 
+  EnrollmentConfig enrollment_of(const YAML::Node& n, const MeshConfig& mesh) const {
+    only_keys(n, "enrollment", {"listen", "ca_key", "network", "advertise", "certificate_valid"});
+    EnrollmentConfig c;
+    const auto& l = n["listen"];
+    if (!l) fail(n, "enrollment.listen", "missing; give the TCP address and port to enrol nodes on, like 0.0.0.0:51821, or off");
+    const std::string s = string_of(l, "enrollment.listen");
+    if (s == "off") return c;
+    c.listen = parse_udp_endpoint(s);
+    if (!c.listen || c.listen->sa.sin6_port == 0)
+      fail(l, "enrollment.listen", "expected a numeric address and TCP port like 0.0.0.0:51821 or [::]:51821 (or off), got '" +
+                                       s + "'");
+    if (!n["ca_key"]) fail(n, "enrollment.ca_key", "missing; give the mesh CA's private key file (ca.key)");
+    c.ca_key = absolute_path_of(n["ca_key"], "enrollment.ca_key");
+    if (!n["network"]) fail(n, "enrollment.network", "missing; give the tunnel network joiners get addresses from, like 10.77.0.0/16");
+    IpPrefix net = prefix_of(n["network"], "enrollment.network");
+    const int host_bits = int(net.address_bytes() * 8) - net.length;
+    if (net.network() != net || host_bits < 2)
+      fail(n["network"], "enrollment.network", "expected a network with host bits zero and room for hosts (at most /30 or /126), "
+                                               "got " + net.to_string());
+    c.network = net;
+    if (const auto& list = n["advertise"]) {
+      if (!list.IsSequence() || list.size() < 1 || list.size() > 4)
+        fail(list, "enrollment.advertise", "expected a list of 1 to 4 address:port endpoints, got " + shown(list));
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string field = "enrollment.advertise[" + std::to_string(i) + "]";
+        auto ep = parse_udp_endpoint(string_of(list[i], field));
+        if (!ep || ep->sa.sin6_port == 0)
+          fail(list[i], field, "expected an IP address and TCP port like 198.51.100.7:51821 or [2001:db8::1]:51821");
+        c.advertise.push_back(*ep);
+      }
+    }
+    if (n["certificate_valid"])
+      c.certificate_valid_z = uint64_t(integer_of(n["certificate_valid"], "enrollment.certificate_valid", 100, 1'000'000'000));
+    if (mesh.ca.empty() || mesh.certificate.empty())
+      fail(n, "enrollment", "needs mesh.ca and mesh.certificate (joiners get this node as their first peer); add them or "
+                            "set enrollment.listen: off");
+    return c;
+  }
+
   ControlConfig control_of(const YAML::Node& n) const {
     only_keys(n, "control", {"socket", "group"});
     ControlConfig c;
@@ -552,8 +591,22 @@ class Parser {
 
   // `relay:` — the serving side of the relay role.
   RelayRoleConfig relay_role_of(const YAML::Node& n) const {
-    only_keys(n, "relay", {"metadata_log", "metadata_log_file", "metadata_retention", "price", "region", "limits"});
+    only_keys(n, "relay", {"metadata_log", "metadata_log_file", "metadata_retention", "price", "region", "limits",
+                           "tcp_listen"});
     RelayRoleConfig c;
+    if (const auto& t = n["tcp_listen"]) {
+      const std::string s = string_of(t, "relay.tcp_listen");
+      if (s == "off") {
+        c.tcp_listen.reset();
+      } else if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+        c.tcp_listen = parse_udp_endpoint("[::]:" + std::to_string(integer_of(t, "relay.tcp_listen", 1, 65535)));
+      } else {
+        c.tcp_listen = parse_udp_endpoint(s);
+        if (!c.tcp_listen)
+          fail(t, "relay.tcp_listen", "expected a TCP port like 443, a numeric address and port like [::]:443 or "
+                                      "198.51.100.7:443, or off, got '" + s + "'" + listen_problem(s));
+      }
+    }
     if (n["metadata_log"]) c.metadata_log = enum_of(n["metadata_log"], "relay.metadata_log", RELAY_METADATA_LOG_NAMES);
     if (n["metadata_log_file"]) c.metadata_log_file = absolute_path_of(n["metadata_log_file"], "relay.metadata_log_file");
     if (n["metadata_retention"])
@@ -638,10 +691,14 @@ class Parser {
   }
 
   RelayChoiceConfig relay_choice_of(const YAML::Node& n) const {
-    only_keys(n, "relay_choice", {"max_price", "direct_attempts"});
+    only_keys(n, "relay_choice", {"max_price", "direct_attempts", "tcp_port"});
     RelayChoiceConfig c;
     if (n["max_price"]) c.max_price = uint64_t(integer_of(n["max_price"], "relay_choice.max_price", 0, MAX_PRICE));
     if (n["direct_attempts"]) c.direct_attempts = int(integer_of(n["direct_attempts"], "relay_choice.direct_attempts", 0, 10));
+    if (const auto& t = n["tcp_port"]) {
+      if (t.IsScalar() && t.Scalar() == "off") c.tcp_port = 0;
+      else c.tcp_port = uint16_t(integer_of(t, "relay_choice.tcp_port", 1, 65535));
+    }
     return c;
   }
 
@@ -753,7 +810,7 @@ class Parser {
     refuse_duplicate_keys(root, "", walked);
     only_keys(root, "", {"interface", "peers", "control", "state", "kill_switch", "allow_lan", "fwmark", "dns_via_peer",
                          "dns", "cover", "padding", "log_level", "exit", "exit_node", "block_ipv6_leaks", "route_table", "mesh",
-                         "directory", "role", "relay", "relays", "relay_choice", "metrics"});
+                         "directory", "role", "relay", "relays", "relay_choice", "metrics", "enrollment"});
     Config c;
     c.source = source_;
     if (root["role"]) c.role = enum_of(root["role"], "role", NODE_ROLE_NAMES);
@@ -778,6 +835,7 @@ class Parser {
     if (root["exit"]) c.exit = exit_of(root["exit"], c.peers);
     if (root["mesh"]) c.mesh = mesh_of(root["mesh"]);
     if (root["directory"]) c.directory = directory_of(root["directory"], c.mesh);
+    if (root["enrollment"]) c.enrollment = enrollment_of(root["enrollment"], c.mesh);
     if (const auto& r = root["relay"]) {
       if (!relay)
         fail(r, "relay", "this section configures a relay, but role is node (the default); set `role: relay` or "

@@ -67,6 +67,11 @@ struct RelayRoleConfig {
   uint64_t price = 0;
   std::string region;                        // a label: [A-Za-z0-9._-]{0,32}
   RelayLimitsConfig limits;
+  // Relay over TCP (docs/protocol.md): where members whose UDP is blocked
+  // connect (`tcp_listen: "[::]:443"`, the default; a port alone means
+  // [::]:PORT); nullopt: `off`.
+  std::optional<UdpEndpoint> tcp_listen = default_relay_tcp_listen();
+  static std::optional<UdpEndpoint> default_relay_tcp_listen() { return parse_udp_endpoint("[::]:443"); }
   bool operator==(const RelayRoleConfig&) const = default;
 };
 
@@ -89,6 +94,9 @@ struct RelayChoiceConfig {
   // Unanswered direct handshakes before a `via: auto` peer goes through a
   // relay (each HANDSHAKE_RETRY apart; the first is sent at once).
   int direct_attempts = 2;
+  // Relay over TCP: the relays' TCP port when UDP to them fails (`tcp_port:
+  // 443`, the default); 0: `off`, never over TCP.
+  uint16_t tcp_port = 443;
   bool operator==(const RelayChoiceConfig&) const = default;
 };
 
@@ -196,6 +204,22 @@ struct DirectoryConfig {
   bool operator==(const DirectoryConfig&) const = default;
 };
 
+// `enrollment:` — the bootstrap side of `zeqvpnctl mesh join` (docs/protocol.md,
+// "Onboarding (mesh join)"): a TCP listener that enrols nodes holding an
+// invite, signing their certificates with the mesh CA's key. Off unless
+// listen is set; it needs the CA's private key on this node, so only the
+// node that holds the mesh authority turns it on (`mesh init` does).
+struct EnrollmentConfig {
+  std::optional<UdpEndpoint> listen;   // TCP address and port; nullopt: off
+  std::string ca_key;                  // the mesh CA's private key file (mode 0600)
+  std::optional<IpPrefix> network;     // the tunnel network addresses are given from
+  // The endpoints invite tokens name (up to 4); empty: listen's address
+  // when it is a specific one, else this node's local addresses.
+  std::vector<UdpEndpoint> advertise;
+  uint64_t certificate_valid_z = 40'586'873;  // about 365 days
+  bool operator==(const EnrollmentConfig&) const = default;
+};
+
 struct Config {
   std::string source;                 // file the config came from
   InterfaceConfig interface;
@@ -209,6 +233,7 @@ struct Config {
   ExitClientConfig exit_client;
   MeshConfig mesh;
   DirectoryConfig directory;
+  EnrollmentConfig enrollment;
   NodeRole role = NodeRole::kNode;    // `role: node|relay`
   RelayRoleConfig relay;              // used with role: relay
   std::vector<RelayConfig> relays;

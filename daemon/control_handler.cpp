@@ -1,11 +1,14 @@
 #include "daemon/control_handler.hpp"
 
 #include "control/control_protocol.hpp"
+#include "daemon/enrollment_service.hpp"
 #include "daemon/exit_client.hpp"
 #include "daemon/exit_server.hpp"
 #include "daemon/mesh_directory.hpp"
 #include "daemon/network_guard.hpp"
+#include "daemon/nat_report.hpp"
 #include "daemon/relay_report.hpp"
+#include "daemon/relay_tcp_report.hpp"
 #include "daemon/status_json.hpp"
 #include "daemon/tunnel_recorder.hpp"
 #include "mesh/node.hpp"
@@ -38,6 +41,7 @@ std::vector<std::pair<const char*, uint64_t>> connection_outcomes(const control:
 Reply status(const ControlContext& c, const json&) {
   json j = status_json(full_status(c), c.guard.status());
   j["exit"] = exit_json(c.exit_client.status(), c.exit_server.status());
+  if (c.nat) j["nat"] = nat_json(c.nat);
   json connections = json::object();
   for (const auto& [outcome, n] : connection_outcomes(control_counters(c))) connections[outcome] = n;
   j["control"] = {{"connections", connections}};
@@ -46,14 +50,20 @@ Reply status(const ControlContext& c, const json&) {
 
 Reply peers(const ControlContext& c, const json&) {
   json list = json::array();
-  for (const auto& p : full_status(c).peers) list.push_back(peer_json(p));
+  for (const auto& p : full_status(c).peers) {
+    json j = peer_json(p);
+    if (c.nat) j["nat"] = nat_peer_json(c.nat, c.node, p.zid);
+    list.push_back(std::move(j));
+  }
   return Reply::success({{"peers", list}});
 }
 
 Reply metrics(const ControlContext& c, const json&) { return Reply::success({{"text", prometheus_text(c)}}); }
 
 Reply relays(const ControlContext& c, const json&) {
-  return Reply::success(relays_json(c.relay_client, c.relay_service, c.relay_recorder));
+  json j = relays_json(c.relay_client, c.relay_service, c.relay_recorder);
+  if (json tcp = relay_tcp_json(c.relay_tcp_client, c.relay_tcp_listener); !tcp.is_null()) j["tcp"] = std::move(tcp);
+  return Reply::success(std::move(j));
 }
 
 Reply directory(const ControlContext& c, const json&) {
@@ -147,6 +157,43 @@ Reply exit_command(const ControlContext& c, const json& args) {
   return Reply::success(std::move(j));
 }
 
+// mesh_invite, mesh_invites, mesh_revoke: invites of the enrollment service.
+Reply no_enrollment() {
+  return Reply::failure(control::FAILED,
+                        "this node does not enrol nodes (enrollment.listen is off); run it on the node that holds the "
+                        "mesh authority (`zeqvpnctl mesh init` set it up there)");
+}
+
+Reply mesh_invite(const ControlContext& c, const json& args) {
+  if (!c.enrollment) return no_enrollment();
+  if (!args.contains("name") || !args["name"].is_string())
+    return Reply::failure(control::BAD_REQUEST, "mesh_invite needs \"name\": the new node's name");
+  if (args.contains("expires_s") && !args["expires_s"].is_number_unsigned())
+    return Reply::failure(control::BAD_REQUEST, "mesh_invite: \"expires_s\" must be a number of seconds");
+  if (args.contains("roles") && !args["roles"].is_string())
+    return Reply::failure(control::BAD_REQUEST, "mesh_invite: \"roles\" must be node, relay or node,relay");
+  auto r = c.enrollment->invite(args["name"].get<std::string>(), args.value("roles", "node"),
+                                args.value("expires_s", uint64_t(3600)));
+  if (!r) return Reply::failure(control::BAD_REQUEST, "mesh invite: " + r.message());
+  return Reply::success(std::move(r.value()));
+}
+
+Reply mesh_invites(const ControlContext& c, const json&) {
+  if (!c.enrollment) return no_enrollment();
+  auto r = c.enrollment->invites();
+  if (!r) return Reply::failure(control::FAILED, r.message());
+  return Reply::success(std::move(r.value()));
+}
+
+Reply mesh_revoke(const ControlContext& c, const json& args) {
+  if (!c.enrollment) return no_enrollment();
+  if (!args.contains("invite") || !args["invite"].is_string())
+    return Reply::failure(control::BAD_REQUEST, "mesh_revoke needs \"invite\": an invite's id, id prefix or name");
+  auto r = c.enrollment->revoke(args["invite"].get<std::string>());
+  if (!r) return Reply::failure(control::FAILED, r.message());
+  return Reply::success(std::move(r.value()));
+}
+
 struct Command {
   const char* name;
   Reply (*run)(const ControlContext&, const json& args);
@@ -157,6 +204,7 @@ constexpr Command COMMANDS[] = {
     {"status", status}, {"peers", peers},   {"tunnels", tunnels},       {"up", up},         {"down", down},
     {"rekey", rekey},   {"reload", reload}, {"metrics", metrics},       {"killswitch", killswitch},
     {"cover", cover},   {"exit", exit_command}, {"directory", directory}, {"relays", relays},
+    {"mesh_invite", mesh_invite}, {"mesh_invites", mesh_invites}, {"mesh_revoke", mesh_revoke},
 };
 
 }  // namespace
@@ -166,6 +214,8 @@ std::string prometheus_text(const ControlContext& c) {
   text += exit_metrics_text(c.exit_client.status(), c.exit_server.status());
   if (c.directory) text += c.directory->metrics();
   text += relay_metrics_text(c.relay_client, c.relay_service);
+  text += nat_metrics_text(c.nat, c.node);
+  text += relay_tcp_metrics_text(c.relay_tcp_client, c.relay_tcp_listener);
   text += "# HELP zeqvpn_control_connections_total Control socket connections by outcome.\n"
           "# TYPE zeqvpn_control_connections_total counter\n";
   for (const auto& [outcome, n] : connection_outcomes(control_counters(c)))

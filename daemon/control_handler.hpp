@@ -13,14 +13,18 @@
 
 namespace zeq {
 
+class EnrollmentService;
 class ExitClient;
 class ExitServer;
 class MeshDirectory;
+class NatTraversal;
 class Node;
 class NetworkGuard;
 class RelayClient;
 class RelayRecorder;
 class RelayService;
+class RelayTcpClient;
+class RelayTcpListener;
 class TunnelRecorder;
 class TunnelStore;
 
@@ -46,6 +50,14 @@ struct ControlContext {
   RelayClient* relay_client = nullptr;
   RelayService* relay_service = nullptr;
   RelayRecorder* relay_recorder = nullptr;
+  // The bootstrap side of `mesh join` (enrollment.listen); null when off.
+  EnrollmentService* enrollment = nullptr;
+  // NAT traversal (relay/nat_traversal.hpp); null on a relay.
+  NatTraversal* nat = nullptr;
+  // Relay over TCP: the client side (a node) or the relay's listener; null
+  // when off.
+  RelayTcpClient* relay_tcp_client = nullptr;
+  RelayTcpListener* relay_tcp_listener = nullptr;
 };
 
 control::Handler make_control_handler(ControlContext context);

@@ -10,8 +10,11 @@
 
 #include "control/control_server.hpp"
 #include "core/log.hpp"
+#include "daemon/address_watch.hpp"
 #include "daemon/control_handler.hpp"
+#include "daemon/local_endpoints.hpp"
 #include "daemon/endpoint_name_servers.hpp"
+#include "daemon/enrollment_service.hpp"
 #include "daemon/exit_client.hpp"
 #include "daemon/exit_server.hpp"
 #include "daemon/host_network.hpp"
@@ -32,12 +35,17 @@
 #include "firewall/boot_rules.hpp"
 #include "firewall/mss_clamp.hpp"
 #include "firewall/nftables_backend.hpp"
+#include "loader/certificate_files.hpp"
 #include "loader/loader.hpp"
 #include "mesh/node.hpp"
+#include "mesh/peer.hpp"
 #include "mesh/session_manager.hpp"
 #include "relay/metadata_log.hpp"
+#include "relay/nat_traversal.hpp"
 #include "relay/relay_client.hpp"
 #include "relay/relay_service.hpp"
+#include "relay/relay_tcp_client.hpp"
+#include "relay/relay_tcp_listener.hpp"
 #include "store/schema.hpp"
 #include "store/tunnel_store.hpp"
 #include "store/vault.hpp"
@@ -76,9 +84,14 @@ Daemon::~Daemon() {
   // event loop.
   control_.reset();
   metrics_.reset();
+  enrollment_.reset();
   watchdog_.reset();
   checkpoint_.reset();
   directory_tick_.reset();
+  relay_tcp_tick_.reset();
+  relay_tcp_client_.reset();  // its connections' thread, before the node it points relays at
+  relay_tcp_listener_.reset();
+  address_watch_.reset();
   if (directory_) directory_->stop();  // the etcd thread posts to the node's event loop
   exit_client_.reset();  // its rules out while the node and the guard still exist
   node_.reset();
@@ -123,13 +136,16 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   if (Status s = d->start_exit(); !s) return s;
   if (Status s = d->start_directory(); !s) return s;
   if (Status s = d->start_relay(); !s) return s;
+  d->start_nat();
   d->node_->set_observers({.tunnels = d->recorder_.get(),
                            .network = d->network_.get(),
                            .more_tunnels = d->directory_.get(),
                            .control = d->directory_.get(),
                            .relay = d->relay_service_ ? static_cast<RelayListener*>(d->relay_service_.get())
-                                                      : static_cast<RelayListener*>(d->relay_client_.get())});
+                                                      : static_cast<RelayListener*>(d->relay_client_.get()),
+                           .nat = d->nat_.get()});
   d->recorder_->settle_orphans();
+  if (Status s = d->start_enrollment(); !s) return s;
   if (Status s = d->serve_control(); !s) return s;
   if (Status s = d->serve_metrics(); !s) return s;
 
@@ -244,6 +260,13 @@ Status Daemon::start_relay() {
                                                     metadata_log_.get());
     spdlog::info("relay role: price {} per {}, metadata log {}", r.price, to_string(r.price_unit),
                  to_string(r.metadata_log));
+    // Bound now: port 443 needs a capability the daemon drops after start.
+    if (r.tcp_listen) {
+      auto listener = RelayTcpListener::open({.listen = *r.tcp_listen, .node_port = config_.interface.listen_port});
+      if (!listener) return listener.status();
+      relay_tcp_listener_ = std::move(listener.value());
+      relay_tcp_listener_->start();
+    }
     return Status::ok();
   }
   RelayClientSettings settings;
@@ -251,7 +274,37 @@ Status Daemon::start_relay() {
   settings.direct_attempts = config_.relay_choice.direct_attempts;
   settings.signing = node_signing_keypair(identity_->keypair.private_key.span());
   relay_client_ = std::make_unique<RelayClient>(*node_, clock_, random_, std::move(settings), relay_recorder_.get());
+  if (config_.relay_choice.tcp_port)
+    relay_tcp_client_ = std::make_unique<RelayTcpClient>(
+        *node_, clock_, random_,
+        RelayTcpClientSettings{.port = config_.relay_choice.tcp_port,
+                               .node_port = config_.interface.listen_port,
+                               .fwmark = config_.kill_switch.fwmark});
   return Status::ok();
+}
+
+// NAT traversal: on a node, endpoint discovery through its relays, hole
+// punching and the direct path's liveness; on a relay, answers only. Local
+// address changes (netlink) make the node roam at once and republish.
+void Daemon::start_nat() {
+  NatTraversalSettings settings;
+  settings.relay_role = config_.role == NodeRole::kRelay;
+  settings.local_endpoints = [port = config_.interface.listen_port, name = config_.interface.name] {
+    return local_endpoints(port, name, 16);
+  };
+  nat_ = std::make_unique<NatTraversal>(*node_, clock_, random_, std::move(settings));
+  if (relay_client_) relay_client_->set_path_advisor(nat_.get());
+  if (directory_) {
+    directory_->set_reported_endpoints([this] { return nat_->reported_endpoints(); });
+    nat_->set_endpoints_changed_hook([this] { directory_->republish_now(); });
+  }
+  if (settings.relay_role) return;
+  auto watch = AddressWatch::start(node_->io(), node_->ifindex(), [this] { nat_->addresses_changed(); });
+  if (!watch) {
+    spdlog::warn("local address changes will not be followed at once: {}", watch.message());
+    return;
+  }
+  address_watch_ = std::move(watch.value());
 }
 
 // The kill switch and the resolver, before any packet can leave: in `always`
@@ -291,10 +344,55 @@ Status Daemon::start_exit() {
   return exit_client_->start(config_);
 }
 
+// The bootstrap side of `zeqvpnctl mesh join`, with enrollment.listen only:
+// the CA's private key, the mesh secret (a copy of its own: the node holds
+// the other), this node's key and certificate.
+Status Daemon::start_enrollment() {
+  const auto& e = config_.enrollment;
+  if (!e.listen) return Status::ok();
+  auto ca = load_ca_private_key(e.ca_key);
+  if (!ca) return Status::error("enrollment.ca_key: " + ca.message());
+  auto secret = load_mesh_secret();
+  if (!secret) return secret.status();
+  auto cert = load_certificate(config_.mesh.certificate);
+  if (!cert) return Status::error("mesh.certificate: " + cert.message());
+  EnrollmentSettings settings{.config = e,
+                              .ca = std::move(ca.value()),
+                              .node_key = identity_->keypair,
+                              .mesh_secret = std::move(secret.value()),
+                              .own_certificate = std::move(cert.value()),
+                              .udp_port = config_.interface.listen_port,
+                              .interface_name = config_.interface.name,
+                              .addresses_in_use = [this] { return addresses_in_mesh(); }};
+  auto service = EnrollmentService::start(node_->io(), *db_, *vault_, clock_, random_, std::move(settings));
+  if (!service) return service.status();
+  enrollment_ = std::move(service.value());
+  return Status::ok();
+}
+
+// The tunnel addresses of every peer this node knows: those its
+// certificate names (nodes the directory or a handshake vouched for), and
+// the host routes of YAML peers, so an enrollment never hands one out again.
+std::vector<TakenAddress> Daemon::addresses_in_mesh() const {
+  std::vector<TakenAddress> taken;
+  for (const Peer* p : node_->peers()) {
+    if (p->certificate)
+      for (const auto& a : p->certificate->body.addresses) taken.push_back({a, p->settings.zid, p->settings.name});
+    for (const auto& a : p->settings.allowed_ips)
+      if (a.length == a.address_bytes() * 8) taken.push_back({a, p->settings.zid, p->settings.name});
+  }
+  return taken;
+}
+
 ControlContext Daemon::control_context() {
-  return {*node_, *guard_, *store_, *recorder_, *exit_client_, *exit_server_, [this] { return reload(); },
+  ControlContext c{*node_, *guard_, *store_, *recorder_, *exit_client_, *exit_server_, [this] { return reload(); },
           [this] { return control_ ? control_->counters() : control::ControlCounters{}; },
-          directory_.get(), relay_client_.get(), relay_service_.get(), relay_recorder_.get()};
+          directory_.get(), relay_client_.get(), relay_service_.get(), relay_recorder_.get(),
+          enrollment_.get()};
+  if (config_.role != NodeRole::kRelay) c.nat = nat_.get();  // a relay only answers Observe
+  c.relay_tcp_client = relay_tcp_client_.get();
+  c.relay_tcp_listener = relay_tcp_listener_.get();
+  return c;
 }
 
 Status Daemon::serve_control() {
@@ -336,6 +434,11 @@ int Daemon::run() {
     directory_tick_ = std::make_unique<PeriodicTask>(node_->io(), std::chrono::microseconds(SessionManager::TICK_US),
                                                      [this] { directory_->tick(); });
     directory_tick_->start(false);
+  }
+  if (relay_tcp_client_) {
+    relay_tcp_tick_ = std::make_unique<PeriodicTask>(node_->io(), std::chrono::microseconds(SessionManager::TICK_US),
+                                                     [this] { relay_tcp_client_->tick(); });
+    relay_tcp_tick_->start(false);
   }
   node_->set_hooks({
       .on_ready = [this] { notify_ready("running; " + std::to_string(config_.peers.size()) + " peers"); },

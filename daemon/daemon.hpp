@@ -18,11 +18,15 @@
 namespace zeq {
 
 class Database;
+class EnrollmentService;
+struct TakenAddress;
 class ExitClient;
 class ExitServer;
 class FirewallBackend;
 class HostNetwork;
+class AddressWatch;
 class MeshDirectory;
+class NatTraversal;
 class MssClamp;
 class MetricsHttpServer;
 class NetworkGuard;
@@ -32,6 +36,8 @@ class MetadataLog;
 class RelayClient;
 class RelayRecorder;
 class RelayService;
+class RelayTcpClient;
+class RelayTcpListener;
 class TunnelRecorder;
 class TunnelStore;
 struct ControlContext;
@@ -71,6 +77,10 @@ class Daemon {
   Status start_exit();
   Status start_directory();
   Status start_relay();
+  // NAT traversal and the address watch (after the relay and the directory).
+  void start_nat();
+  Status start_enrollment();
+  std::vector<TakenAddress> addresses_in_mesh() const;
   ControlContext control_context();
   Status serve_control();
   Status serve_metrics();
@@ -104,13 +114,25 @@ class Daemon {
   std::unique_ptr<MetadataLog> metadata_log_;
   std::unique_ptr<RelayService> relay_service_;
   std::unique_ptr<RelayClient> relay_client_;
+  // Relay over TCP: the relay's listener (relay.tcp_listen) or the node's
+  // fallback (relay_choice.tcp_port); either null when off. The client uses
+  // the node and goes before it.
+  std::unique_ptr<RelayTcpListener> relay_tcp_listener_;
+  std::unique_ptr<RelayTcpClient> relay_tcp_client_;
+  std::unique_ptr<PeriodicTask> relay_tcp_tick_;
+  // NAT traversal (endpoint discovery, hole punching); hears the node
+  // until it is gone.
+  std::unique_ptr<NatTraversal> nat_;
   SystemRandom random_;
   std::unique_ptr<Node> node_;
   // Uses the node and the guard; goes before either.
   std::unique_ptr<ExitClient> exit_client_;
   std::unique_ptr<control::ControlServer> control_;
   std::unique_ptr<MetricsHttpServer> metrics_;  // metrics.listen; null when off
+  std::unique_ptr<EnrollmentService> enrollment_;  // enrollment.listen; null when off
   std::unique_ptr<PeriodicTask> watchdog_, checkpoint_, directory_tick_;
+  // Local address and route changes (roaming); on the node's loop.
+  std::unique_ptr<AddressWatch> address_watch_;
   // Until the node has its own copy; a key file's key moves into the vault
   // only once start-up has succeeded.
   std::optional<LocalIdentity> identity_;

@@ -345,15 +345,29 @@ void MeshDirectory::publish_own(uint64_t now_z) {
   const Certificate* own = files_ && files_->own ? &*files_->own : nullptr;
   if (!own) return;  // without a certificate no node would take our record
   auto endpoints = own_endpoints();
+  // What relays and peers see (NAT traversal), after the node's own, each
+  // address:port once, within the record's limit.
+  std::vector<UdpEndpoint> reported;
+  if (reported_)
+    for (const auto& ep : reported_())
+      if (endpoints.size() + reported.size() < MAX_RECORD_ENDPOINTS &&
+          std::find(endpoints.begin(), endpoints.end(), ep) == endpoints.end() &&
+          std::find(reported.begin(), reported.end(), ep) == reported.end())
+        reported.push_back(ep);
   const HeldRecord* held = store_.find(own_zid_);
   // The record held must be the one this process signed last: a stale copy
   // of our own (from the cache, a peer or etcd) is replaced at once.
   const bool same = held && held->record.encoded == last_signed_ && held->record.node.certificate.encoded == own->encoded &&
-                    endpoints == published_endpoints_ && now_z < held->record.node.made_z + DIRECTORY_REPUBLISH_EVERY_Z;
+                    endpoints == published_endpoints_ && reported == published_reported_ &&
+                    now_z < held->record.node.made_z + DIRECTORY_REPUBLISH_EVERY_Z;
   if (same) return;
   NodeRecord r;
   r.certificate = *own;
   for (const auto& ep : endpoints) r.endpoints.push_back(record_endpoint(ep));
+  for (const auto& ep : reported) {
+    r.endpoints.push_back(record_endpoint(ep));
+    r.endpoints.back().flags = RECORD_ENDPOINT_REPORTED;
+  }
   // A relay offers itself, with its terms, when its certificate lets it.
   if (settings_.relay_offer && (own->body.roles & CERT_ROLE_RELAY)) {
     r.relay_port = settings_.listen_port;
@@ -382,6 +396,8 @@ void MeshDirectory::publish_own(uint64_t now_z) {
   removed_.erase(own_zid_);
   ++published_;
   published_endpoints_ = endpoints;
+  published_reported_ = reported;
+  for (const auto& ep : reported) endpoints.push_back(ep);  // for the log line
   if (etcd_) etcd_->publish(own_zid_, signed_record->encoded);
   digest_.invalidate();
   dirty_.insert(own_zid_);
@@ -391,6 +407,10 @@ void MeshDirectory::publish_own(uint64_t now_z) {
                where.empty() ? "none" : where);
   for (auto& [zid, link] : links_)
     if (link.up) link.gossip->push(own_zid_);
+}
+
+void MeshDirectory::republish_now() {
+  if (started_) publish_own(clock_.zeqond());
 }
 
 void MeshDirectory::push_lists() {

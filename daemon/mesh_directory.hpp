@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -94,6 +95,11 @@ class MeshDirectory final : public TunnelEvents, public Node::ControlListener {
   void stop();
   // Prometheus text: records, sync rounds, rejects by reason, PLAT verdicts.
   std::string metrics() const;
+  // NAT traversal: the endpoints others see this node at (published with
+  // the "reported" flag after its own), and a new record at once when they
+  // or the local addresses changed.
+  void set_reported_endpoints(std::function<std::vector<UdpEndpoint>()> reported) { reported_ = std::move(reported); }
+  void republish_now();
 
  private:
   struct GossipLink {
@@ -155,6 +161,8 @@ class MeshDirectory final : public TunnelEvents, public Node::ControlListener {
   uint64_t ticks_ = 0;
   uint64_t published_ = 0, publish_failures_ = 0;
   std::vector<UdpEndpoint> published_endpoints_;
+  std::vector<UdpEndpoint> published_reported_;
+  std::function<std::vector<UdpEndpoint>()> reported_;
   Bytes last_signed_;  // this process's latest own record
   std::string last_publish_failure_;
   uint64_t cache_writes_ = 0, cache_failures_ = 0, cache_loaded_ = 0;

@@ -60,6 +60,9 @@ const FixedSetting FIXED_SETTINGS[] = {
                           r.limits.client_bytes_per_s, r.limits.pair_bytes_per_s, r.limits.pairs_per_client,
                           r.limits.queued_bytes_per_client);
      }},
+    {"relay.tcp_listen",
+     [](const Config& c) { return c.relay.tcp_listen ? c.relay.tcp_listen->to_string() : std::string("off"); }},
+    {"relay_choice.tcp_port", [](const Config& c) { return std::to_string(c.relay_choice.tcp_port); }},
     {"relay_choice",
      [](const Config& c) {
        return fmt::format("max_price {}, direct_attempts {}",

@@ -286,7 +286,9 @@ const PeerMetric PEER_METRICS[] = {
     {"zeqvpn_peer_cover_rx_bytes_total", "counter", "Bytes of cover packets received from the peer (UDP payload).",
      [](const PeerStatus& p) { return std::to_string(p.cover_rx_bytes); }},
     {"zeqvpn_peer_relayed", "gauge", "1 while packets to the peer go through a relay, 0 while they go directly.",
-     [](const PeerStatus& p) { return std::string(p.path == "relay" ? "1" : "0"); }},
+     [](const PeerStatus& p) { return std::string(p.path == "relay" || p.path == "relayed-tcp" ? "1" : "0"); }},
+    {"zeqvpn_peer_relayed_tcp", "gauge", "1 while packets to the peer go through a relay reached over TCP.",
+     [](const PeerStatus& p) { return std::string(p.path == "relayed-tcp" ? "1" : "0"); }},
     {"zeqvpn_peer_path_rtt_seconds", "gauge",
      "Round trip of the path to the peer (the last handshake we started and had answered; -1: none measured).",
      [](const PeerStatus& p) {

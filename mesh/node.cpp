@@ -17,6 +17,7 @@
 #include "mesh/node_impl.hpp"
 #include "protocol/control_message.hpp"
 #include "protocol/handshake_messages.hpp"
+#include "protocol/nat_messages.hpp"
 #include "protocol/relay_messages.hpp"
 #include "tun/link_config.hpp"
 
@@ -113,6 +114,10 @@ void Node::Impl::on_control_message(Peer& peer, ByteSpan plaintext) {
     if (observers.relay) observers.relay->relay_control(peer, plaintext);
     return;
   }
+  if (type && is_nat_control(*type)) {
+    if (observers.nat) observers.nat->nat_control(peer, plaintext);
+    return;
+  }
   if (type == CONTROL_DNS_OFFER) dns->on_control_message(peer, plaintext);
   else if (type == CONTROL_EXIT_OFFER) exits->on_control_message(peer, plaintext);
   else if (observers.control) observers.control->control_message(peer, plaintext);
@@ -123,6 +128,7 @@ void Node::Impl::tick() {
   sessions->tick();
   endpoints->tick();
   if (observers.relay) observers.relay->relay_tick();
+  if (observers.nat) observers.nat->nat_tick();
   if (observers.network) observers.network->tunnels_dropped(sessions->any_tunnel_dropped());
   if (++ticks % (SessionManager::TICKS_PER_ZEQOND * DnsOffers::OFFER_EVERY_Z) == 0) {
     int64_t now = clock.mono_us();

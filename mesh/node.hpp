@@ -16,6 +16,7 @@
 #include "core/result.hpp"
 #include "crypto/secret_bytes.hpp"
 #include "identity/key_file.hpp"
+#include "mesh/nat_listener.hpp"
 #include "mesh/network_policy.hpp"
 #include "mesh/node_settings.hpp"
 #include "mesh/node_status.hpp"
@@ -55,6 +56,7 @@ class Node {
     TunnelEvents* more_tunnels = nullptr;  // a second listener (the directory's gossip)
     ControlListener* control = nullptr;
     RelayListener* relay = nullptr;        // relay/: the relay role or the client side
+    NatListener* nat = nullptr;            // relay/nat_traversal.hpp: endpoint discovery, hole punching
   };
   void set_observers(Observers observers);
 
@@ -122,6 +124,9 @@ class Node {
   // SessionManager::MAX_CONTROL_PLAINTEXT bytes). False without a usable
   // session, or when the peer is gone.
   bool send_control(uint64_t serial, ByteSpan plaintext);
+  // The same, sent straight to `to` whatever the peer's route (NAT
+  // traversal: hole punching and the direct path's probes).
+  bool send_control_direct(uint64_t serial, ByteSpan plaintext, const UdpEndpoint& to);
 
   // ---- relays (node_relay.cpp), for relay/ ----
   std::vector<Peer*> peers() const;

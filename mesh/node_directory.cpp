@@ -21,4 +21,9 @@ bool Node::send_control(uint64_t serial, ByteSpan plaintext) {
   return peer && impl_->sessions->send_plaintext(*peer, impl_->clock.mono_us(), plaintext);
 }
 
+bool Node::send_control_direct(uint64_t serial, ByteSpan plaintext, const UdpEndpoint& to) {
+  Peer* peer = impl_->plane.find_by_serial(serial);
+  return peer && !to.empty() && impl_->sessions->send_plaintext(*peer, impl_->clock.mono_us(), plaintext, &to);
+}
+
 }  // namespace zeq

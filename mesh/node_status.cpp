@@ -81,7 +81,8 @@ PeerStatus peer_status(const Peer& p, int64_t now) {
   ps.is_relay = p.settings.is_relay;
   ps.via = to_string(p.settings.via);
   if (const RelayRoute* r = p.route.load(std::memory_order_relaxed)) {
-    ps.path = "relay";
+    // Over TCP when the relay itself is reached so (relay/relay_tcp_client.hpp).
+    ps.path = r->relay->relay_over_tcp.load(std::memory_order_relaxed) ? "relayed-tcp" : "relay";
     ps.relay = r->relay->label();
     ps.relay_zid = r->relay->key.zid;
     ps.relay_channel = r->channel;

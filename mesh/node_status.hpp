@@ -58,7 +58,7 @@ struct PeerStatus {
   // last handshake we started and had answered (-1: none measured).
   bool is_relay = false;
   std::string via;                      // auto, relay or direct (the setting)
-  std::string path = "direct";          // direct | relay
+  std::string path = "direct";          // direct | relay | relayed-tcp (the relay reached over TCP)
   std::string relay, relay_zid;         // label and ZID of the relay in use
   uint32_t relay_channel = 0;
   size_t relay_routes = 0;              // routes through relays it has (in use or standing by)

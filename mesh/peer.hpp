@@ -60,6 +60,10 @@ class Peer {
   // settings.is_relay as the workers see it (a relay of ours: its RelayData
   // is opened); the control thread keeps the two equal.
   std::atomic<bool> relays_for_us{false};
+  // A relay of ours reached over TCP now (relay/relay_tcp_client.hpp): its
+  // endpoint is a loopback bridge. Status says "relayed-tcp" for the peers
+  // through it.
+  std::atomic<bool> relay_over_tcp{false};
   std::atomic<uint64_t> arrived_by{0};
 
   // Written per received packet (by the worker that opened it).

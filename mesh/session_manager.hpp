@@ -79,7 +79,8 @@ class SessionManager {
   // current key and sends it: keepalives (empty; a cover-form plaintext under
   // buckets and mtu) and in-tunnel control messages. False without a usable
   // key or endpoint, or when sealing or sending failed.
-  bool send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext);
+  // direct_to: sent straight there instead, whatever the peer's route.
+  bool send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext, const UdpEndpoint* direct_to = nullptr);
   // One cover packet: 0x00 and random bytes, its size drawn from the peer's
   // padding policy, sealed like any other data message. Returns the bytes
   // sent (0: not sent).
@@ -211,7 +212,8 @@ class SessionManager {
   void send_staged(Peer& peer, int64_t now);
   // Bytes sent, 0 without a usable key or endpoint or when sealing or
   // sending failed.
-  size_t seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len);
+  size_t seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len,
+                       const UdpEndpoint* direct_to = nullptr);
 
   // timers.cpp: one function per rule of PROTOCOL.md section 6.
   void tick_peer(Peer& peer, int64_t now);

@@ -10,11 +10,12 @@
 
 namespace zeq {
 
-size_t SessionManager::seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len) {
+size_t SessionManager::seal_and_send(Peer& peer, int64_t now, size_t plaintext_len, size_t padded_len,
+                                     const UdpEndpoint* direct_to) {
   // Owned by current_owned or next, so alive while the control thread runs.
   Keypair* kp = peer.current.load(std::memory_order_acquire);
-  UdpEndpoint ep = peer.endpoint.load();
-  RelayRoute* route = peer.route.load(std::memory_order_relaxed);
+  UdpEndpoint ep = direct_to ? *direct_to : peer.endpoint.load();
+  RelayRoute* route = direct_to ? nullptr : peer.route.load(std::memory_order_relaxed);
   if (!kp || (ep.empty() && !route) || kp->exhausted()) return 0;
   std::fill(scratch_.begin() + long(wire::DATA_OVERHEAD + plaintext_len),
             scratch_.begin() + long(wire::DATA_OVERHEAD + padded_len), 0);
@@ -36,18 +37,18 @@ size_t SessionManager::seal_and_send(Peer& peer, int64_t now, size_t plaintext_l
   return *len;
 }
 
-bool SessionManager::send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext) {
+bool SessionManager::send_plaintext(Peer& peer, int64_t now, ByteSpan plaintext, const UdpEndpoint* direct_to) {
   if (plaintext.size() > MAX_CONTROL_PLAINTEXT) return false;
   auto policy = PaddingPolicy(peer.padding.load(std::memory_order_relaxed));
   const size_t mtu = size_t(plane_.mtu);
   uint8_t* plain = scratch_.data() + wire::DATA_OVERHEAD;
   if (plaintext.empty()) {
-    if (!pads_keepalives(policy)) return seal_and_send(peer, now, 0, 0) > 0;
+    if (!pads_keepalives(policy)) return seal_and_send(peer, now, 0, 0, direct_to) > 0;
     plain[0] = wire::PLAINTEXT_COVER;  // a keepalive in cover form: no size of its own
-    return seal_and_send(peer, now, 1, padded_size(policy, 1, mtu)) > 0;
+    return seal_and_send(peer, now, 1, padded_size(policy, 1, mtu), direct_to) > 0;
   }
   std::copy(plaintext.begin(), plaintext.end(), plain);
-  return seal_and_send(peer, now, plaintext.size(), padded_size(policy, plaintext.size(), mtu)) > 0;
+  return seal_and_send(peer, now, plaintext.size(), padded_size(policy, plaintext.size(), mtu), direct_to) > 0;
 }
 
 size_t SessionManager::send_cover(Peer& peer, int64_t now) {

@@ -43,6 +43,8 @@ bool RelayClient::has_usable_route(const Peer& peer) const {
 bool RelayClient::wants_relay(const Peer& peer, int64_t now) const {
   if (peer.settings.is_relay || peer.admin_down || peer.settings.via == PeerPath::kDirect) return false;
   if (has_usable_route(peer)) return false;
+  // A punched direct path that died: through a relay again at once.
+  if (!peer.route.load(std::memory_order_relaxed) && advisor_ && advisor_->direct_died(peer)) return true;
   if (const RelayRoute* route = peer.route.load(std::memory_order_relaxed)) {
     // Its relay died. The end that asked for the pair fails over; the other
     // follows (its packets arrive by the new pair: Peer::arrived_by), so
@@ -509,7 +511,9 @@ void RelayClient::relay_tick() {
     Peer* far = node_.peer_by_serial(p.peer);
     const RelayRoute* route = far ? far->route.load(std::memory_order_relaxed) : nullptr;
     if (route && route->id == p.route_id) p.used_z = z;
-    if (p.requester && z > p.used_z + UNUSED_PAIR_Z) unused.push_back(id);
+    // A pair standing by for a punched direct path stays (nat_traversal.hpp).
+    if (p.requester && z > p.used_z + UNUSED_PAIR_Z && !(far && advisor_ && advisor_->keep_pair(*far)))
+      unused.push_back(id);
     if (events_) events_->pair_counters(id, bytes_of(p));
     if (p.requester && z >= p.receipt_z + RECEIPT_EVERY_Z) {
       send_receipt(p);

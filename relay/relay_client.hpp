@@ -25,6 +25,7 @@
 #include "mesh/node.hpp"
 #include "mesh/relay_listener.hpp"
 #include "protocol/relay_messages.hpp"
+#include "relay/path_advisor.hpp"
 #include "relay/relay_events.hpp"
 
 namespace zeq {
@@ -103,6 +104,8 @@ class RelayClient final : public RelayListener {
   // For status: a relay's measured round trip (-1: not measured).
   int64_t relay_rtt_us(uint64_t relay_serial) const;
   uint64_t failovers() const { return failovers_; }
+  // NAT traversal's word on direct paths (may be null; must outlive this).
+  void set_path_advisor(const PathAdvisor* advisor) { advisor_ = advisor; }
 
  private:
   struct RelayState {
@@ -184,6 +187,7 @@ class RelayClient final : public RelayListener {
   uint32_t next_request_id_ = 1;
   uint64_t failovers_ = 0;
   int ticks_ = 0;
+  const PathAdvisor* advisor_ = nullptr;
 };
 
 }  // namespace zeq

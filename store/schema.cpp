@@ -113,6 +113,28 @@ CREATE TABLE relay_receipts (
 );
 CREATE INDEX relay_receipts_tunnel ON relay_receipts(tunnel_id, zeqond);
 )sql",
+    // 4: mesh invites and the addresses the enrollment service handed out
+    // (store/invite_store.hpp). An invite's one-time secret is sealed in the
+    // vault (mesh.invite.<id>.secret), never in this table.
+    R"sql(
+CREATE TABLE mesh_invites (
+  id TEXT PRIMARY KEY CHECK (length(id) = 32),
+  name TEXT NOT NULL,
+  roles INTEGER NOT NULL CHECK (roles BETWEEN 1 AND 3),
+  created_z INTEGER NOT NULL,
+  expires_z INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('open','used','revoked')),
+  changed_z INTEGER,
+  used_by_zid TEXT NOT NULL DEFAULT '',
+  address TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE mesh_addresses (
+  address TEXT PRIMARY KEY,
+  zid TEXT NOT NULL,
+  name TEXT NOT NULL,
+  assigned_z INTEGER NOT NULL
+);
+)sql",
 };
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == SCHEMA_VERSION,
               "SCHEMA_VERSION (store/schema.hpp) is the number of migrations");

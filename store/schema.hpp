@@ -7,7 +7,7 @@
 
 namespace zeq {
 
-inline constexpr int SCHEMA_VERSION = 3;
+inline constexpr int SCHEMA_VERSION = 4;
 
 Status migrate(Database& db);
 Result<int> schema_version(Database& db);

@@ -299,9 +299,27 @@ def icmp_seeds():
     write(t, "v6_short", struct.pack(">H", 1280) + full + icmp_ipv6(1281, 17))
 
 
+def frame(datagram):
+    return struct.pack(">H", len(datagram)) + datagram
+
+
+def stream_seeds():
+    """Relay over TCP: a cut byte, then a stream of framed datagrams."""
+    t = "stream_framing"
+    data = bytes([4, 0, 0, 0]) + bytes(range(60))
+    write(t, "one_frame_whole", b"\x00" + frame(data))
+    write(t, "frames_small_reads", b"\x01" + frame(data) + frame(b"\x10" + bytes(40)) + frame(b"\x01" * 148))
+    write(t, "partial_tail", b"\x03" + frame(data) + frame(bytes(100))[:50])
+    write(t, "zero_length", b"\x02" + frame(data) + b"\x00\x00" + frame(data))
+    write(t, "over_maximum", b"\x05" + frame(data) + b"\xff\xd0" + bytes(10))
+    write(t, "max_frame", b"\x40" + frame(bytes(65535 - 8 - 40)))
+    write(t, "one_header_byte", b"\x07\x00")
+
+
 if __name__ == "__main__":
     handshake_seeds()
     data_seeds()
     text_seeds()
     relay_seeds()
     icmp_seeds()
+    stream_seeds()

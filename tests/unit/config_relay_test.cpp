@@ -353,3 +353,30 @@ TEST(ConfigRelay, ExampleFilesParse) {
 }
 
 }  // namespace zeq
+
+namespace zeq {
+
+// Relay over TCP (issue 16): relay.tcp_listen on a relay, relay_choice.tcp_port
+// on a node; both default to 443 and both can be off.
+TEST(ConfigRelay, RelayOverTcp) {
+  Config relay = parsed(relay_yaml());
+  ASSERT_TRUE(relay.relay.tcp_listen);
+  EXPECT_EQ(relay.relay.tcp_listen->to_string(), "[::]:443");
+  EXPECT_EQ(parsed(relay_yaml() + "relay: {tcp_listen: 8443}\n").relay.tcp_listen->to_string(), "[::]:8443");
+  EXPECT_EQ(parsed(relay_yaml() + "relay: {tcp_listen: \"198.18.1.11:443\"}\n").relay.tcp_listen->to_string(),
+            "198.18.1.11:443");
+  EXPECT_FALSE(parsed(relay_yaml() + "relay: {tcp_listen: off}\n").relay.tcp_listen);
+  expect_error(relay_yaml() + "relay: {tcp_listen: 70000}\n", "relay.tcp_listen", "65535");
+  expect_error(relay_yaml() + "relay: {tcp_listen: \"relay.example.org:443\"}\n", "relay.tcp_listen",
+               "expected a TCP port like 443");
+  expect_error(relay_yaml() + "relay: {tcp_listen: \"::1:443\"}\n", "relay.tcp_listen", "brackets");
+
+  Config node = parsed(node_yaml() + relays_section());
+  EXPECT_EQ(node.relay_choice.tcp_port, 443);
+  EXPECT_EQ(parsed(node_yaml() + relays_section() + "relay_choice: {tcp_port: 8443}\n").relay_choice.tcp_port, 8443);
+  EXPECT_EQ(parsed(node_yaml() + relays_section() + "relay_choice: {tcp_port: off}\n").relay_choice.tcp_port, 0);
+  expect_error(node_yaml() + relays_section() + "relay_choice: {tcp_port: 0}\n", "relay_choice.tcp_port", "1");
+  expect_error(node_yaml() + relays_section() + "relay_choice: {tcp_port: https}\n", "relay_choice.tcp_port", "");
+}
+
+}  // namespace zeq

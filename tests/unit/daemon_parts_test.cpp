@@ -67,7 +67,8 @@ TEST(MeshSettings, CarryTheTypedValues) {
 
 TEST(ControlCommands, TheTableListsEveryCommand) {
   std::vector<std::string> want = {"status", "peers", "tunnels", "up", "down", "rekey", "reload", "metrics",
-                                   "killswitch", "cover", "exit", "directory", "relays"};
+                                   "killswitch", "cover", "exit", "directory", "relays",
+                                   "mesh_invite", "mesh_invites", "mesh_revoke"};
   EXPECT_EQ(control_commands(), want);
 }
 

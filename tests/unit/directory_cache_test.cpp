@@ -67,6 +67,7 @@ TEST_F(DirectoryCacheTest, MigrationAddsTheTablesToAVersionOneDatabase) {
     EXPECT_EQ(*schema_version(db), SCHEMA_VERSION);
     // Back to what a version 1 database was, with a row of its own.
     ASSERT_TRUE(db.exec("DROP TABLE relay_receipts; DROP TABLE directory_records; DROP TABLE directory_revocations; "
+                        "DROP TABLE mesh_invites; DROP TABLE mesh_addresses; "
                         "PRAGMA user_version = 1"));
     ASSERT_TRUE(db.exec("INSERT INTO peers (zid, public_key, first_seen_zeqond) VALUES ('zeq-0123456789ab', 'k', 1)"));
   }
