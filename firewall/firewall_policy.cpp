@@ -41,14 +41,18 @@ std::string render_ipv6_leak_block(const FirewallPolicy& p) {
   return out;
 }
 
+// Replies to the daemon's own underlay traffic get its mark back, so that
+// with the exit's default route in the TUN they are still routed (and pass
+// strict rp_filter) as underlay: UDP of the tunnel, and TCP of a relay
+// reached over TCP (relay/relay_tcp_client.hpp).
 std::string render_exit_mark_chains(const FirewallPolicy& p) {
   return fmt::format("\tchain exit_mark_save {{\n"
                      "\t\ttype filter hook postrouting priority mangle; policy accept;\n"
-                     "\t\tmeta l4proto udp meta mark 0x{0:08x} ct mark set meta mark\n"
+                     "\t\tmeta l4proto {{ tcp, udp }} meta mark 0x{0:08x} ct mark set meta mark\n"
                      "\t}}\n"
                      "\tchain exit_mark_restore {{\n"
                      "\t\ttype filter hook prerouting priority mangle; policy accept;\n"
-                     "\t\tmeta l4proto udp ct mark 0x{0:08x} meta mark set ct mark\n"
+                     "\t\tmeta l4proto {{ tcp, udp }} ct mark 0x{0:08x} meta mark set ct mark\n"
                      "\t}}\n",
                      p.fwmark);
 }
