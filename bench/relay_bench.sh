@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# Relay benchmark: A -> B direct against A -> B through a relay, in the same
-# run. Topology (all in namespaces this script makes, deleted on exit): two
-# LAN bridges as in tests/integration/relay.sh, A on LAN 1, B on LAN 2, the
-# relay R on both (forwarding off); and a direct veth link A <-> B. Phase 1:
-# A and B are each other's peer with `via: direct` over the direct link, R
-# not running. Phase 2: the same two with `via: relay` and R as their one
-# entry in `relays:` (R's limits raised to 10 GB/s so they do not cap the
-# bench). Both phases use interface mtu 1384 on A and B (RelayData adds 32
-# bytes: docs/protocol.md "Relays", "Overhead and MTU"). Measured for each:
+# Relay benchmark: A -> B direct, through a relay over UDP, and through the
+# same relay reached over TCP (docs/protocol.md "Relay over TCP"), in one
+# run. Topology (as tests/integration/relay.sh; namespaces this script
+# makes, deleted on exit): two LAN bridges, A on LAN 1, B on LAN 2, relay R
+# on both (forwarding off), and a direct veth link A <-> B. Phase 1: `via:
+# direct` over the direct link. Phase 2: `via: relay` through R over UDP
+# (R's limits raised to 10 GB/s). Phase 3: the same daemons, then an
+# nftables table in A's namespace drops UDP on A's LAN interface: A falls
+# back to TCP to R:443 (relay_choice.tcp_port's default) and the same is
+# measured again; B stays on UDP. mtu 1384 on A and B throughout. Measured
+# per path:
 #   - iperf3 TCP, 1 stream, DURATION s (default 10), A -> B: Gbit/s received;
 #   - ping A -> B, 50 echoes 0.02 s apart: average ms (idle);
 #   - ping A -> B every 0.02 s during the iperf3 run: average ms (under load);
-# and for the relayed phase the relay process's CPU seconds (utime + stime
-# of /proc/PID/stat) over the iperf3 run divided by the GB (1e9 bytes) it
-# forwarded in that time (up_bytes + down_bytes of its pairs, from
-# `zeqvpnctl --json relays` on R), and its peak RSS (VmHWM).
-# Prints numbers, never fails on speed (exit 1 only when the setup fails: a
-# daemon dies, a tunnel never comes up). Run as root after a build:
+#   - for the relayed paths, R's CPU seconds per GB forwarded;
+#   - for TCP, what the stream bridges dropped (write queue full) on A and R;
+#   - the relay's peak RSS (VmHWM) and what it dropped over its limits.
+# Prints numbers, never fails on speed (exit 1 only when the setup fails).
+# Run as root after a build:
 #   bash bench/relay_bench.sh            (DURATION=10 by default)
 source "$(dirname "$0")/../tests/integration/lib.sh"
 
@@ -106,7 +107,7 @@ measure() {
   bg "$NS_B" "$WORK/iperf-server-$1.log" timeout $((DURATION + 30)) iperf3 -s -1 -B $TUN4_B
   for _ in $(seq 50); do in_b ss -ltn | grep -q ':5201 ' && break; sleep 0.1; done
   local c0=0 b0=0 c1=0 b1=0
-  if [ "$1" = relayed ]; then c0=$(cpu_ticks "$r_PID"); b0=$(relay_bytes); fi
+  if [ "$1" != direct ]; then c0=$(cpu_ticks "$r_PID"); b0=$(relay_bytes); fi
   # Latency under load: pings from 1 s into the run until 1 s before its end.
   ( sleep 1; in_a ping -q -i $PING_I -w $((DURATION > 2 ? DURATION - 2 : 1)) $TUN4_B ) \
     > "$WORK/ping-load-$1.txt" 2>&1 &
@@ -114,7 +115,7 @@ measure() {
   PIDS+=("$pinger")
   in_a timeout $((DURATION + 20)) iperf3 -c $TUN4_B -t "$DURATION" -J > "$WORK/iperf-$1.json" ||
     log "$1: iperf3 failed: $(jq -r '.error // empty' "$WORK/iperf-$1.json" 2>/dev/null)"
-  if [ "$1" = relayed ]; then c1=$(cpu_ticks "$r_PID"); b1=$(relay_bytes); fi
+  if [ "$1" != direct ]; then c1=$(cpu_ticks "$r_PID"); b1=$(relay_bytes); fi
   wait "$pinger" 2>/dev/null || true
   M_LOAD=$(ping_avg "$WORK/ping-load-$1.txt")
   M_GBIT=$(jq -r '(.end.sum_received.bits_per_second // 0) / 1e9 * 100 | round / 100' "$WORK/iperf-$1.json" 2>/dev/null || echo n/a)
@@ -122,6 +123,7 @@ measure() {
   M_CPU_S=$(python3 -c "print(round(($c1 - $c0) / $(getconf CLK_TCK), 2))")
   M_RELAY_BYTES=$((b1 - b0))
   log "$1: ${M_GBIT} Gbit/s, ping ${M_PING:-?} ms, under load ${M_LOAD:-?} ms"
+  M_CPU_PER_GB=$(python3 -c "b = $M_RELAY_BYTES; print(f'{$M_CPU_S / (b / 1e9):.2f}' if b else 'n/a')")
 }
 
 # ---- phase 1: direct ----------------------------------------------------
@@ -138,7 +140,7 @@ stop_node a "$NS_A"
 stop_node b "$NS_B"
 
 # ---- phase 2: through R -------------------------------------------------
-log "relayed: A <-> B through R (via: relay, mtu $MTU, relay limits $LIMIT B/s)"
+log "relayed-udp: A <-> B through R (via: relay, mtu $MTU, relay limits $LIMIT B/s)"
 relays() { printf 'relays:\n  - {name: r, public_key: %s, endpoint: "%s:%s"}\n' "$r_PUB" "$1" "$PORT"; }
 node_yaml a $TUN4_A relayed "  - {name: b, public_key: $b_PUB, allowed_ips: [$TUN4_B/32], via: relay}" "$(relays $R_1)"
 node_yaml b $TUN4_B relayed "  - {name: a, public_key: $a_PUB, allowed_ips: [$TUN4_A/32], via: relay}" "$(relays $R_2)"
@@ -148,18 +150,36 @@ start_node a "$NS_A"
 wait_path a b relay 30 || fail "A never went through R to B: $(jctl a peers; jctl a relays)"
 wait_ping "$NS_A" $TUN4_B 15 || fail "no ping A -> B through R: $(jctl a relays; jctl r relays)"
 [ "$(jctl r relays | jq '.pairs | length')" -ge 1 ] || fail "R has no pair: $(jctl r relays)"
-measure relayed
-R=("$M_GBIT" "$M_PING" "$M_LOAD")
-RELAY_HWM_KB=$(awk '/^VmHWM:/ {print $2}' "/proc/$r_PID/status")
+measure relayed-udp
+U=("$M_GBIT" "$M_PING" "$M_LOAD" "$M_CPU_PER_GB")
+
+# ---- phase 3: through R over TCP ----------------------------------------
+log "relayed-tcp: UDP dropped on A's LAN interface; A falls back to TCP to R:443"
+in_a nft -f - <<'NFT'
+table inet zq_bench_block_udp {
+  chain out { type filter hook output priority 0; policy accept; oifname "veth0" meta l4proto udp drop; }
+  chain in { type filter hook input priority 0; policy accept; iifname "veth0" meta l4proto udp drop; }
+}
+NFT
+t0=$(date +%s%N)
+wait_path a b relayed-tcp 30 || fail "A never went over TCP to R: $(jctl a peers; jctl a relays)"
+wait_ping "$NS_A" $TUN4_B 15 || fail "no ping A -> B over TCP to R: $(jctl a relays; jctl r relays)"
+FALLBACK_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+measure relayed-tcp
+T=("$M_GBIT" "$M_PING" "$M_LOAD" "$M_CPU_PER_GB")
+A_QDROP=$(jctl a relays | jq '.tcp.counters.queue_full_drops // 0')
+R_QDROP=$(jctl r relays | jq '.tcp.counters.queue_full_drops // 0')
+in_a nft delete table inet zq_bench_block_udp
+RELAY_RSS_MIB=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$r_PID/status")
 DROPPED=$(jctl r relays | jq '[.pairs[] | .dropped_over_limit] | add // 0')
-CPU_PER_GB=$(python3 -c "b = $M_RELAY_BYTES; print(f'{$M_CPU_S / (b / 1e9):.2f}' if b else 'n/a')")
-RSS_MIB=$(python3 -c "print(f'{$RELAY_HWM_KB / 1024:.1f}')")
 
 echo
 echo "relay bench: $(nproc) cores, $(uname -r); iperf3 TCP 1 stream ${DURATION}s A->B; ping ${PING_N} x ${PING_I}s idle, every ${PING_I}s under load"
-echo "interface mtu $MTU on A and B in both paths (RelayData adds 32 bytes: 1384 + 36 + 32 = 1452, no fragments)"
-printf '%-9s %9s %8s %19s %19s %14s\n' path tcp_gbit ping_ms ping_under_load_ms relay_cpu_s_per_gb relay_rss_mib
-printf '%-9s %9s %8s %19s %19s %14s\n' direct "${D[0]}" "${D[1]:-n/a}" "${D[2]:-n/a}" - -
-printf '%-9s %9s %8s %19s %19s %14s\n' relayed "${R[0]}" "${R[1]:-n/a}" "${R[2]:-n/a}" "$CPU_PER_GB" "$RSS_MIB"
-echo "relay: ${M_CPU_S} CPU s over the TCP run for $M_RELAY_BYTES B forwarded (pairs' up+down; iperf3 received $M_IPERF_BYTES B), $DROPPED dropped over limit; RSS = VmHWM"
+echo "interface mtu $MTU on A and B on every path; TCP: 2-byte frames on one connection A -> R:443, B on UDP"
+printf '%-12s %9s %8s %19s %19s\n' path tcp_gbit ping_ms ping_under_load_ms relay_cpu_s_per_gb
+printf '%-12s %9s %8s %19s %19s\n' direct "${D[0]}" "${D[1]:-n/a}" "${D[2]:-n/a}" -
+printf '%-12s %9s %8s %19s %19s\n' relayed-udp "${U[0]}" "${U[1]:-n/a}" "${U[2]:-n/a}" "${U[3]}"
+printf '%-12s %9s %8s %19s %19s\n' relayed-tcp "${T[0]}" "${T[1]:-n/a}" "${T[2]:-n/a}" "${T[3]}"
+echo "TCP fallback: path relayed-tcp and a ping answered ${FALLBACK_MS} ms after UDP was dropped; write-queue drops A $A_QDROP, R $R_QDROP"
+echo "relay: peak RSS ${RELAY_RSS_MIB} MiB, $DROPPED dropped over limit"
 exit 0
