@@ -1,4 +1,5 @@
 #include "daemon/enrollment_service.hpp"
+#include "daemon/tcp_endpoint.hpp"
 
 #include <utility>
 
@@ -31,19 +32,6 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
-
-tcp::endpoint tcp_endpoint(const UdpEndpoint& address) {
-  const auto* a = reinterpret_cast<const uint8_t*>(&address.sa.sin6_addr);
-  const uint16_t port = ntohs(address.sa.sin6_port);
-  if (IN6_IS_ADDR_V4MAPPED(&address.sa.sin6_addr)) {
-    asio::ip::address_v4::bytes_type v4;
-    std::memcpy(v4.data(), a + 12, 4);
-    return {asio::ip::address_v4(v4), port};
-  }
-  asio::ip::address_v6::bytes_type v6;
-  std::memcpy(v6.data(), a, 16);
-  return {asio::ip::address_v6(v6, address.sa.sin6_scope_id), port};
-}
 
 std::string shown(const tcp::endpoint& ep) {
   return endpoint_from_sockaddr(ep.data(), socklen_t(ep.size())).to_string();

@@ -1,4 +1,5 @@
 #include "daemon/metrics_http_server.hpp"
+#include "daemon/tcp_endpoint.hpp"
 
 #include <utility>  // before Boost.Asio (Boost 1.74 + GCC 12 need std::exchange)
 
@@ -134,19 +135,6 @@ void count(MetricsHttpCounters& c, http::status status) {
     case http::status::method_not_allowed: ++c.refused; break;
     default: ++c.bad_requests; break;  // 400, 413, 431
   }
-}
-
-tcp::endpoint tcp_endpoint(const UdpEndpoint& address) {
-  const auto* a = reinterpret_cast<const uint8_t*>(&address.sa.sin6_addr);
-  const uint16_t port = ntohs(address.sa.sin6_port);
-  if (IN6_IS_ADDR_V4MAPPED(&address.sa.sin6_addr)) {
-    asio::ip::address_v4::bytes_type v4;
-    std::memcpy(v4.data(), a + 12, 4);
-    return {asio::ip::address_v4(v4), port};
-  }
-  asio::ip::address_v6::bytes_type v6;
-  std::memcpy(v6.data(), a, 16);
-  return {asio::ip::address_v6(v6, address.sa.sin6_scope_id), port};
 }
 
 UdpEndpoint udp_endpoint(const tcp::endpoint& ep) {
