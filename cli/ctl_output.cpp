@@ -84,9 +84,12 @@ std::string peer_block(const json& p) {
   // NAT traversal (older daemons and relays send none).
   if (p.contains("nat") && p["nat"].is_object()) {
     const json& n = p["nat"];
-    out += fmt::format("  nat: {} (this node's NAT: {}, the peer's: {}); on the direct path {:.1f} s, relayed {:.1f} s\n",
+    out += fmt::format("  nat: {} (this node's NAT: {}, the peer's: {}); on the direct path {:.1f} s, relayed {:.1f} s",
                        n["phase"].get<std::string>(), n["nat"].get<std::string>(), n["peer_nat"].get<std::string>(),
                        n["direct_s"].get<double>(), n["relayed_s"].get<double>());
+    // Daemons before the TCP fallback send no relayed_tcp_s.
+    const double tcp_s = n.contains("relayed_tcp_s") ? n["relayed_tcp_s"].get<double>() : 0.0;
+    out += tcp_s > 0 ? fmt::format(", relayed over TCP {:.1f} s\n", tcp_s) : std::string("\n");
     if (!n["candidates"].empty()) out += fmt::format("  candidate endpoints: {}\n", join(n["candidates"]));
   }
   out += fmt::format("  allowed ips: {}\n", join(p["allowed_ips"]));

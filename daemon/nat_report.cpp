@@ -44,6 +44,7 @@ json nat_peer_json(const NatTraversal* nat, const Node& node, const std::string&
           {"candidates", v->candidates},
           {"direct_s", double(v->direct_us) / 1e6},
           {"relayed_s", double(v->relayed_us) / 1e6},
+          {"relayed_tcp_s", double(v->relayed_tcp_us) / 1e6},
           {"upgrades", v->upgrades},
           {"fallbacks", v->fallbacks},
           {"retry_in_s", double(v->retry_in_us) / 1e6}};
@@ -74,6 +75,8 @@ std::string nat_metrics_text(const NatTraversal* nat, const Node& node) {
                                         prometheus_label(p->key.zid));
     out += fmt::format("zeqvpn_peer_path_seconds_total{{{},path=\"direct\"}} {:.3f}\n", who, double(v->direct_us) / 1e6);
     out += fmt::format("zeqvpn_peer_path_seconds_total{{{},path=\"relay\"}} {:.3f}\n", who, double(v->relayed_us) / 1e6);
+    out += fmt::format("zeqvpn_peer_path_seconds_total{{{},path=\"relayed-tcp\"}} {:.3f}\n", who,
+                       double(v->relayed_tcp_us) / 1e6);
   }
   return out;
 }

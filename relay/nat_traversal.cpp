@@ -248,7 +248,12 @@ void NatTraversal::observe_relays(int64_t now) {
 void NatTraversal::tick_peer(Peer& peer, PeerState& st, int64_t now) {
   const bool session = peer.current.load(std::memory_order_relaxed) != nullptr;
   const RelayRoute* route = peer.route.load(std::memory_order_relaxed);
-  if (session && st.accounted_us) (route ? st.relayed_us : st.direct_us) += now - st.accounted_us;
+  if (session && st.accounted_us) {
+    int64_t& path_us = !route ? st.direct_us
+                       : route->relay->relay_over_tcp.load(std::memory_order_relaxed) ? st.relayed_tcp_us
+                                                                                       : st.relayed_us;
+    path_us += now - st.accounted_us;
+  }
   st.accounted_us = now;
   if (!session) return;
   using P = HolePunch::Phase;
@@ -371,6 +376,7 @@ std::optional<NatTraversal::PeerView> NatTraversal::peer_view(uint64_t serial) c
   for (const auto& ep : st.theirs) v.candidates.push_back(ep.to_string());
   v.direct_us = st.direct_us;
   v.relayed_us = st.relayed_us;
+  v.relayed_tcp_us = st.relayed_tcp_us;
   v.upgrades = st.upgrades;
   v.fallbacks = st.fallbacks;
   if (st.punch.phase() == HolePunch::Phase::kFailed || st.punch.phase() == HolePunch::Phase::kSymmetric)

@@ -79,7 +79,7 @@ class NatTraversal final : public NatListener, public PathAdvisor {
     std::string phase;                 // idle, asked, punching, direct, failed, symmetric
     std::string peer_nat;              // the NAT type the peer reported
     std::vector<std::string> candidates;
-    int64_t direct_us = 0, relayed_us = 0;
+    int64_t direct_us = 0, relayed_us = 0, relayed_tcp_us = 0;  // relayed_us: over UDP
     uint64_t upgrades = 0, fallbacks = 0;
     int64_t retry_in_us = 0;           // failed/symmetric: until the next attempt
   };
@@ -101,7 +101,7 @@ class NatTraversal final : public NatListener, public PathAdvisor {
     NatType their_nat = NatType::kUnknown;
     std::vector<UdpEndpoint> theirs;
     std::map<uint64_t, UdpEndpoint> probes;  // nonce -> where it went (bounded)
-    int64_t direct_us = 0, relayed_us = 0, accounted_us = 0;
+    int64_t direct_us = 0, relayed_us = 0, relayed_tcp_us = 0, accounted_us = 0;
     int64_t died_us = 0;  // the direct path died then (relay wanted at once)
     int64_t punch_started_us = 0;  // the last punch (0: none since start or roaming)
     uint64_t upgrades = 0, fallbacks = 0;
