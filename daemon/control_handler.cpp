@@ -216,6 +216,7 @@ std::string prometheus_text(const ControlContext& c) {
   text += relay_metrics_text(c.relay_client, c.relay_service);
   text += nat_metrics_text(c.nat, c.node);
   text += relay_tcp_metrics_text(c.relay_tcp_client, c.relay_tcp_listener);
+  if (c.enrollment) text += c.enrollment->metrics();
   text += "# HELP zeqvpn_control_connections_total Control socket connections by outcome.\n"
           "# TYPE zeqvpn_control_connections_total counter\n";
   for (const auto& [outcome, n] : connection_outcomes(control_counters(c)))

@@ -65,7 +65,7 @@ nlohmann::json invite_json(const InviteRow& r) {
 
 struct EnrollmentService::Impl : std::enable_shared_from_this<EnrollmentService::Impl> {
   Impl(asio::io_context& io, Database& db, Vault& vault, const Clock& c, RandomSource& r, EnrollmentSettings s)
-      : acceptor(io), invites(db, vault), clock(c), random(r), settings(std::move(s)) {}
+      : acceptor(io), retry(io), invites(db, vault), clock(c), random(r), settings(std::move(s)) {}
 
   struct Session : std::enable_shared_from_this<Session> {
     Session(std::shared_ptr<Impl> owner, tcp::socket sock, tcp::endpoint peer)
@@ -254,7 +254,16 @@ struct EnrollmentService::Impl : std::enable_shared_from_this<EnrollmentService:
   void accept() {
     acceptor.async_accept([self = shared_from_this()](error_code ec, tcp::socket sock) {
       if (self->stopped || ec == asio::error::operation_aborted) return;
-      if (!ec) self->admit(std::move(sock));
+      if (ec) {
+        // Out of file descriptors, say: trying again at once would spin.
+        spdlog::warn("enrollment: accepting a connection failed: {}; trying again in 1 s", ec.message());
+        self->retry.expires_after(std::chrono::seconds(1));
+        self->retry.async_wait([self](error_code wait) {
+          if (!wait && !self->stopped) self->accept();
+        });
+        return;
+      }
+      self->admit(std::move(sock));
       self->accept();
     });
   }
@@ -328,6 +337,7 @@ struct EnrollmentService::Impl : std::enable_shared_from_this<EnrollmentService:
     stopped = true;
     error_code ec;
     acceptor.close(ec);
+    retry.cancel();
     auto all = open;
     for (auto& s : all) s->close();
   }
@@ -341,6 +351,7 @@ struct EnrollmentService::Impl : std::enable_shared_from_this<EnrollmentService:
   }
 
   tcp::acceptor acceptor;
+  asio::steady_timer retry;  // after a failed accept
   InviteStore invites;
   const Clock& clock;
   RandomSource& random;
@@ -355,6 +366,20 @@ struct EnrollmentService::Impl : std::enable_shared_from_this<EnrollmentService:
 EnrollmentService::EnrollmentService(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EnrollmentService::~EnrollmentService() { impl_->stop(); }
 EnrollmentCounters EnrollmentService::counters() const { return impl_->counters; }
+
+std::string EnrollmentService::metrics() const {
+  const EnrollmentCounters& c = impl_->counters;
+  std::string out =
+      "# HELP zeqvpn_enrollment_connections_total Connections to the enrollment listener (mesh join) by outcome.\n"
+      "# TYPE zeqvpn_enrollment_connections_total counter\n";
+  const std::pair<const char*, uint64_t> rows[] = {
+      {"accepted", c.connections}, {"refused_busy", c.refused_busy}, {"evicted", c.evicted},
+      {"bad_hello", c.bad_hello},  {"proof_failed", c.proof_failed}, {"refused", c.refused},
+      {"enrolled", c.enrolled},    {"timed_out", c.timed_out}};
+  for (const auto& [outcome, n] : rows)
+    out += "zeqvpn_enrollment_connections_total{outcome=\"" + std::string(outcome) + "\"} " + std::to_string(n) + "\n";
+  return out;
+}
 uint16_t EnrollmentService::port() const { return impl_->port; }
 
 Result<std::unique_ptr<EnrollmentService>> EnrollmentService::start(asio::io_context& io, Database& db, Vault& vault,

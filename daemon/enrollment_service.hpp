@@ -87,6 +87,8 @@ class EnrollmentService {
   Result<nlohmann::json> invites();
   Result<nlohmann::json> revoke(const std::string& id_or_name);
   EnrollmentCounters counters() const;
+  // Prometheus text: zeqvpn_enrollment_connections_total{outcome=...}.
+  std::string metrics() const;
   // Where it listens (the port chosen when listen's port was 0).
   uint16_t port() const;
 

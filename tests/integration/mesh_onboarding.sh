@@ -122,7 +122,9 @@ log "tokens that must fail"
 expect_fail "reused token" "token already used" "$NS_C" b2 "$TOKEN_B"
 expect_fail "already in a mesh" "already in a mesh" "$NS_B" b "$(ctl a mesh invite --name again 2>/dev/null)"
 TOKEN_X=$(ctl a mesh invite --name short-lived --expires 1s 2>/dev/null)
-sleep 2
+# 1 s rounds up to 2 Zeqonds, and an invite holds to the end of its expiry
+# Zeqond: at most 3 Z = 2.33 s after it was made.
+sleep 3
 expect_fail "expired token" "expired" "$NS_C" x "$TOKEN_X"
 TOKEN_R=$(ctl a mesh invite --name to-revoke 2>/dev/null)
 ctl a mesh revoke to-revoke | holds -q "revoked" || fail "revoke failed"
@@ -145,6 +147,10 @@ from_a=$(grep -E "$UNDER4_A\.51821 > .*length [1-9]" "$WORK/enroll.pcap.txt" | s
 ctl a mesh invites | holds -q "node-s .* open" || fail "the invite did not stay open: $(ctl a mesh invites)"
 join "$NS_B" s "$TOKEN_S" || fail "the untampered token failed after the tampered one: $JOIN_OUT"
 log "  the bootstrap sent 51 bytes (the challenge) and nothing else; the real token still works"
+ctl a metrics | holds -Eq 'zeqvpn_enrollment_connections_total\{outcome="proof_failed"\} [1-9]' ||
+  fail "metrics do not count the failed proof: $(ctl a metrics | grep enrollment)"
+ctl a metrics | holds -Eq 'zeqvpn_enrollment_connections_total\{outcome="enrolled"\} [3-9]' ||
+  fail "metrics do not count B, C and S enrolled: $(ctl a metrics | grep enrollment)"
 
 log "20 joins at once: no address twice"
 pids=()
