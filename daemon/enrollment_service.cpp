@@ -1,5 +1,5 @@
 #include "daemon/enrollment_service.hpp"
-#include "daemon/tcp_endpoint.hpp"
+#include "daemon/tcp_listening.hpp"
 
 #include <utility>
 
@@ -251,22 +251,7 @@ struct EnrollmentService::Impl : std::enable_shared_from_this<EnrollmentService:
     return a;
   }
 
-  void accept() {
-    acceptor.async_accept([self = shared_from_this()](error_code ec, tcp::socket sock) {
-      if (self->stopped || ec == asio::error::operation_aborted) return;
-      if (ec) {
-        // Out of file descriptors, say: trying again at once would spin.
-        spdlog::warn("enrollment: accepting a connection failed: {}; trying again in 1 s", ec.message());
-        self->retry.expires_after(std::chrono::seconds(1));
-        self->retry.async_wait([self](error_code wait) {
-          if (!wait && !self->stopped) self->accept();
-        });
-        return;
-      }
-      self->admit(std::move(sock));
-      self->accept();
-    });
-  }
+  void accept() { accept_connections(shared_from_this(), "enrollment"); }
 
   // An invite's secret, read from the vault once and then kept here: every
   // vault read is an audited, fsynced write, and a hello naming a known

@@ -1,5 +1,5 @@
 #include "daemon/metrics_http_server.hpp"
-#include "daemon/tcp_endpoint.hpp"
+#include "daemon/tcp_listening.hpp"
 
 #include <utility>  // before Boost.Asio (Boost 1.74 + GCC 12 need std::exchange)
 
@@ -327,22 +327,7 @@ struct MetricsHttpServer::Impl : std::enable_shared_from_this<MetricsHttpServer:
     }
   };
 
-  void accept() {
-    acceptor.async_accept([self = shared_from_this()](error_code ec, tcp::socket sock) {
-      if (self->stopped || ec == asio::error::operation_aborted) return;
-      if (ec) {
-        // Out of file descriptors, say: trying again at once would spin.
-        spdlog::warn("metrics: accepting a connection failed: {}; trying again in 1 s", ec.message());
-        self->retry.expires_after(std::chrono::seconds(1));
-        self->retry.async_wait([self](error_code wait) {
-          if (!wait && !self->stopped) self->accept();
-        });
-        return;
-      }
-      self->admit(std::move(sock));
-      self->accept();
-    });
-  }
+  void accept() { accept_connections(shared_from_this(), "metrics"); }
 
   void admit(tcp::socket sock) {
     error_code ec;

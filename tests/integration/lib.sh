@@ -146,10 +146,16 @@ start_node() {
   local field_var="FIELD_KEY_$1"
   ip netns exec "$2" env ZEQ_MESH_SECRET="$secret" ZEQ_FIELD_KEY="${!field_var:-$FIELD_KEY_a}" \
     "$ZEQVPND" --config "$WORK/$1.yaml" >> "$WORK/$1.log" 2>&1 &
-  local pid=$!
+  await_started "$1" "$2" $!
+}
+
+# await_started NAME NETNS PID: records PID as NAME_PID (killed at exit) and
+# waits until the daemon's control socket $WORK/NAME.sock answers (it opens
+# after the interface) and zeq0 exists; fails if it exits or takes over 5 s.
+await_started() {
+  local pid=$3
   PIDS+=("$pid")
   printf -v "${1}_PID" '%s' "$pid"
-  # Ready when the control socket answers (it opens after the interface).
   for _ in $(seq 100); do
     "$ZEQVPNCTL" --socket "$WORK/$1.sock" status >/dev/null 2>&1 &&
       ip netns exec "$2" ip link show zeq0 >/dev/null 2>&1 && return 0

@@ -26,16 +26,7 @@ in_c ip route add 198.18.0.0/24 via $UNDER4_BC
 start_meshed() {
   ip netns exec "$2" env CREDENTIALS_DIRECTORY="$WORK/$1/credentials" \
     "$ZEQVPND" --config "$WORK/$1/zeqvpn.yaml" >> "$WORK/$1.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  printf -v "${1}_PID" '%s' "$pid"
-  for _ in $(seq 100); do
-    "$ZEQVPNCTL" --socket "$WORK/$1.sock" status >/dev/null 2>&1 &&
-      ip netns exec "$2" ip link show zeq0 >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || fail "zeqvpnd $1 exited during start-up: $(tail -n 3 "$WORK/$1.log")"
-    sleep 0.05
-  done
-  fail "zeqvpnd $1 did not start within 5 s"
+  await_started "$1" "$2" $!
 }
 # join NETNS DIR TOKEN: `mesh join` into $WORK/DIR; output in $JOIN_OUT, status returned.
 join() {
