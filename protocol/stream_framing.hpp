@@ -71,6 +71,7 @@ class StreamDeframer {
 template <typename OnFrame>
 StreamDeframer::Error StreamDeframer::feed(ByteSpan data, OnFrame&& on_frame) {
   if (failed_) return Error::kBadLength;
+  if (data.empty()) return Error::kNone;  // its data() may be null, which memcpy must not get
   const uint8_t* p = data.data();
   size_t n = data.size();
   // First finish the frame held from earlier reads.
