@@ -58,22 +58,11 @@ std::optional<uint64_t> parse_u64(std::string_view text) {
   return v;
 }
 
-// "30d", "12h", "90m", "45s" as Zeqonds, rounded up; nullopt when malformed
-// or absurd (past 2^64 microseconds).
+// A duration as Zeqonds, rounded up.
 std::optional<uint64_t> duration_zeqonds(std::string_view text) {
-  if (text.size() < 2) return std::nullopt;
-  uint64_t unit_s = 0;
-  switch (text.back()) {
-    case 's': unit_s = 1; break;
-    case 'm': unit_s = 60; break;
-    case 'h': unit_s = 3600; break;
-    case 'd': unit_s = 86400; break;
-    default: return std::nullopt;
-  }
-  auto n = parse_u64(text.substr(0, text.size() - 1));
-  if (!n || *n == 0 || *n > UINT64_MAX / unit_s / 1'000'000) return std::nullopt;
-  uint64_t us = *n * unit_s * 1'000'000;
-  return (us + uint64_t(TAU_ZQ_US) - 1) / uint64_t(TAU_ZQ_US);
+  auto secs = duration_seconds(text);
+  if (!secs) return std::nullopt;
+  return (*secs * 1'000'000 + uint64_t(TAU_ZQ_US) - 1) / uint64_t(TAU_ZQ_US);
 }
 
 // --now Z, or the system clock's Zeqond.
@@ -356,6 +345,21 @@ void add_ca_commands(CLI::App& app) {
   verify->add_option("--list", a->lists, "a revocation list file (repeat)");
   verify->add_option("--now", a->now, "the Zeqond to check at (default: now)");
   verify->callback([a] { finish(cert_verify(*a)); });
+}
+
+std::optional<uint64_t> duration_seconds(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  uint64_t unit_s = 0;
+  switch (text.back()) {
+    case 's': unit_s = 1; break;
+    case 'm': unit_s = 60; break;
+    case 'h': unit_s = 3600; break;
+    case 'd': unit_s = 86400; break;
+    default: return std::nullopt;
+  }
+  auto n = parse_u64(text.substr(0, text.size() - 1));
+  if (!n || *n == 0 || *n > UINT64_MAX / unit_s / 1'000'000) return std::nullopt;
+  return *n * unit_s;
 }
 
 }  // namespace zeq::ctl

@@ -1,5 +1,7 @@
 #include "cli/mesh_commands.hpp"
 
+#include "cli/ca_commands.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -53,24 +55,6 @@ struct MeshArgs {
 bool exists(const std::string& path) {
   struct stat st{};
   return ::lstat(path.c_str(), &st) == 0;
-}
-
-// "30d", "12h", "90m", "45s" in seconds.
-std::optional<uint64_t> duration_s(std::string_view text) {
-  if (text.size() < 2) return std::nullopt;
-  uint64_t unit = 0;
-  switch (text.back()) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    default: return std::nullopt;
-  }
-  uint64_t n = 0;
-  auto body = text.substr(0, text.size() - 1);
-  auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), n);
-  if (ec != std::errc() || end != body.data() + body.size() || n == 0 || n > 1'000'000'000) return std::nullopt;
-  return n * unit;
 }
 
 std::string fresh_hex32() {
@@ -245,7 +229,7 @@ int mesh_init(const MeshArgs& a) {
 // ---- mesh invite / invites / revoke ----
 
 int mesh_invite(const MeshArgs& a, const MeshControl& c) {
-  auto secs = duration_s(a.expires);
+  auto secs = duration_seconds(a.expires);
   if (!secs) die(kUsage, "mesh invite: --expires " + a.expires + ": expected a number and a unit, like 1h, 30m or 7d");
   auto r = c.call("mesh_invite", {{"name", a.name}, {"roles", a.roles}, {"expires_s", *secs}});
   if (c.json()) {
