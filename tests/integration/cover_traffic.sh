@@ -40,9 +40,12 @@ on_time_snapshot() {
   done
 }
 sleep 1
+# The peer's count is read before a's first snapshot and after its last, so
+# the peer's window holds the sender's whichever snapshot is slow (under a
+# loaded CI a status call can take most of a second, 12 packets' worth).
+rx0=$(cover_of b rx_packets)
 snap=$(on_time_snapshot a) || fail "no cover packet of a left within 5 ms of its time for 10 s"
 read -r n0 t0 <<< "$snap"  # a count and the time of its last send, together
-rx0=$(cover_of b rx_packets)
 T_START=$(date +%s)
 
 log "capture: 3 s quiet, then 3 s of pings and a TCP transfer (padding mtu)"
