@@ -34,7 +34,10 @@ struct AddressWatch::Impl : std::enable_shared_from_this<AddressWatch::Impl> {
     settle.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
       auto self = weak.lock();
       if (!self || ec) return;
-      self->changed();
+      if (self->monitor->underlay_changed())
+        self->changed();
+      else
+        spdlog::debug("address/route events, but the usable addresses and default routes are as they were");
     });
   }
   std::unique_ptr<AddressMonitor> monitor;

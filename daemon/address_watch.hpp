@@ -1,7 +1,9 @@
 // Roaming without polling: watches the kernel's address and route events
 // (tun/address_monitor.hpp) on the control thread's event loop and runs a
 // function once they settle (a burst of events, as an interface going down
-// and up makes, is one change). Stops when destroyed. Boost.Asio stays in
+// and up makes, is one change) and the usable addresses or default routes
+// really differ (a lease renewal or a container's veth is not a move).
+// Stops when destroyed. Boost.Asio stays in
 // the .cpp file.
 #pragma once
 

@@ -1,7 +1,12 @@
 #include "tun/address_monitor.hpp"
 
+#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include "tun/netlink_handles.hpp"
 
@@ -11,6 +16,8 @@ struct AddressMonitor::Impl {
   netlink::Sock sock;
   int ignore_ifindex = 0;
   bool changed = false;
+  std::vector<std::string> underlay;  // the last snapshot (see underlay_snapshot)
+  bool underlay_known = false;
 };
 
 namespace {
@@ -40,6 +47,58 @@ int on_message(nl_msg* msg, void* arg) {
   return NL_OK;
 }
 
+std::string addr_text(nl_addr* a) {
+  char buf[INET6_ADDRSTRLEN + 8];
+  return a ? nl_addr2str(a, buf, sizeof buf) : "-";
+}
+
+// What the node's paths depend on, one line per item, sorted: the usable
+// addresses of every interface but the tunnel (global and site scope; not
+// link-local or host scope, not tentative or failed DAD) and the default
+// routes of the main table (gateway and interface). The kernel also
+// announces what does not change these (a DHCP renewal refreshing a
+// lifetime, an IPv6 link-local address finishing DAD, a container's veth,
+// a route to some other prefix); comparing snapshots keeps those from
+// re-handshaking every session.
+Result<std::vector<std::string>> underlay_snapshot(int ignore_ifindex) {
+  auto sock = netlink::connect();
+  if (!sock) return sock.status();
+  std::vector<std::string> items;
+  nl_cache* raw = nullptr;
+  if (int err = rtnl_addr_alloc_cache(sock.value().get(), &raw); err < 0)
+    return netlink::error("address monitor: reading addresses", err);
+  std::unique_ptr<nl_cache, netlink::CacheFree> addrs(raw);
+  for (nl_object* o = nl_cache_get_first(addrs.get()); o; o = nl_cache_get_next(o)) {
+    auto* a = reinterpret_cast<rtnl_addr*>(o);
+    if (rtnl_addr_get_ifindex(a) == ignore_ifindex) continue;
+    if (rtnl_addr_get_scope(a) >= RT_SCOPE_LINK) continue;
+    if (rtnl_addr_get_flags(a) & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) continue;
+    items.push_back("addr " + std::to_string(rtnl_addr_get_ifindex(a)) + " " + addr_text(rtnl_addr_get_local(a)));
+  }
+  raw = nullptr;
+  if (int err = rtnl_route_alloc_cache(sock.value().get(), AF_UNSPEC, 0, &raw); err < 0)
+    return netlink::error("address monitor: reading routes", err);
+  std::unique_ptr<nl_cache, netlink::CacheFree> routes(raw);
+  for (nl_object* o = nl_cache_get_first(routes.get()); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_route*>(o);
+    if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_type(r) != RTN_UNICAST) continue;
+    nl_addr* dst = rtnl_route_get_dst(r);
+    if (dst && nl_addr_get_prefixlen(dst) != 0) continue;
+    if (rtnl_route_get_nnexthops(r) > 0 && rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)) == ignore_ifindex)
+      continue;  // a default route into the tunnel is ours
+    std::string line = "default " + std::to_string(rtnl_route_get_family(r));
+    for (int i = 0; i < rtnl_route_get_nnexthops(r); ++i) {
+      rtnl_nexthop* nh = rtnl_route_nexthop_n(r, i);
+      line += " via " + addr_text(rtnl_route_nh_get_gateway(nh)) + " dev " +
+              std::to_string(rtnl_route_nh_get_ifindex(nh));
+    }
+    line += " metric " + std::to_string(rtnl_route_get_priority(r));
+    items.push_back(std::move(line));
+  }
+  std::sort(items.begin(), items.end());
+  return items;
+}
+
 }  // namespace
 
 AddressMonitor::AddressMonitor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -59,6 +118,11 @@ Result<std::unique_ptr<AddressMonitor>> AddressMonitor::open(int ignore_ifindex)
       err < 0)
     return netlink::error("address monitor: joining the address and route groups", err);
   if (int err = nl_socket_set_nonblocking(s); err < 0) return netlink::error("address monitor: non-blocking", err);
+  // The baseline, taken after joining the groups so no change falls between.
+  if (auto snap = underlay_snapshot(ignore_ifindex)) {
+    impl->underlay = std::move(snap.value());
+    impl->underlay_known = true;
+  }
   return std::unique_ptr<AddressMonitor>(new AddressMonitor(std::move(impl)));
 }
 
@@ -72,6 +136,18 @@ bool AddressMonitor::drain() {
     if (nl_recvmsgs_report(impl_->sock.get(), cb) <= 0) break;  // 0: nothing more (EAGAIN)
   nl_cb_put(cb);
   return impl_->changed;
+}
+
+bool AddressMonitor::underlay_changed() {
+  auto snap = underlay_snapshot(impl_->ignore_ifindex);
+  if (!snap) {
+    impl_->underlay_known = false;
+    return true;  // cannot tell: assume it did (a needless re-handshake beats a stale path)
+  }
+  const bool changed = !impl_->underlay_known || snap.value() != impl_->underlay;
+  impl_->underlay = std::move(snap.value());
+  impl_->underlay_known = true;
+  return changed;
 }
 
 }  // namespace zeq

@@ -3,7 +3,9 @@
 // can roam at once instead of polling. The netlink socket is non-blocking;
 // the caller watches fd() on its event loop and calls drain() when it is
 // readable. Events about the tunnel's own interface are ignored (its
-// addresses and routes are ours).
+// addresses and routes are ours). Not every event is a move: after a burst
+// of them, underlay_changed() says whether the usable addresses or the
+// default routes are really different from the last time it looked.
 #pragma once
 
 #include <memory>
@@ -23,6 +25,11 @@ class AddressMonitor {
   // Reads every pending message; true when one of them was an address or
   // route change of another interface than the ignored one.
   bool drain();
+  // Reads the addresses (global and site scope, DAD done) of every other
+  // interface and the main table's default routes, compares them with the
+  // last reading (the first one is taken by open()) and keeps the new one.
+  // True when they differ, or when they could not be read.
+  bool underlay_changed();
 
   struct Impl;  // tun/address_monitor.cpp (its netlink callback reads it)
 
