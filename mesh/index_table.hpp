@@ -32,11 +32,21 @@ class IndexTable {
 
  private:
   bool slot_taken(uint32_t slot) const;
-  std::unique_ptr<std::atomic<Keypair*>[]> slots_;
-  // Per slot, the full index reserved in it; a free slot holds a value
-  // whose slot bits name another slot (vacant()), which no index of this
-  // slot can equal. Written by the control thread only.
-  std::unique_ptr<std::atomic<uint32_t>[]> reserved_;
+  uint32_t reserved_index(uint32_t slot, std::memory_order order) const;
+  void set_reserved(uint32_t slot, uint32_t index);
+  // Both arrays come from calloc: big enough that glibc maps fresh zeroed
+  // pages for them, so the 786 KB stay unresident until slots are used (a
+  // node with a few peers touches a few pages). Zero means empty in both,
+  // and every access goes through std::atomic_ref.
+  struct FreeDeleter {
+    void operator()(void* p) const;
+  };
+  std::unique_ptr<Keypair*[], FreeDeleter> slots_;
+  // Per slot, the full index reserved in it, stored XOR vacant(slot), so the
+  // zero a fresh slot holds reads as vacant(slot): a value whose slot bits
+  // name another slot, which no index of this slot can equal. Written by the
+  // control thread only.
+  std::unique_ptr<uint32_t[], FreeDeleter> reserved_;
   static uint32_t vacant(uint32_t slot) { return slot ^ 1u; }
   uint32_t used_ = 0;
 };
