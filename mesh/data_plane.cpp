@@ -16,7 +16,7 @@ DataPlane::DataPlane(int worker_count, int tun_mtu)
 DataPlane::~DataPlane() { table_.store(nullptr); }
 
 Peer& DataPlane::add_peer(const PeerSettings& settings) {
-  peers.push_back(std::make_unique<Peer>(settings, next_serial_++));
+  peers.push_back(std::make_unique<Peer>(settings, next_serial_++, staged_budget));
   return *peers.back();
 }
 

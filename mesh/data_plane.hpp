@@ -61,6 +61,8 @@ struct DataPlane {
   ControlInbox* inbox = nullptr;
   // One per worker, then one for the control thread's own sends.
   std::vector<WorkerCounters> counters;
+  // Every peer's held packets (Peer::staged) count against it.
+  std::shared_ptr<StagedBudget> staged_budget = std::make_shared<StagedBudget>();
   WorkerCounters& control_counters() { return counters.back(); }
 
   // ---- control thread only ----

@@ -4,8 +4,8 @@
 
 namespace zeq {
 
-Peer::Peer(const PeerSettings& s, uint64_t peer_serial)
-    : settings(s), serial(peer_serial), key{s.zid, s.public_key}, cookie(s.public_key) {
+Peer::Peer(const PeerSettings& s, uint64_t peer_serial, std::shared_ptr<StagedBudget> staged_budget)
+    : settings(s), serial(peer_serial), key{s.zid, s.public_key}, staged(std::move(staged_budget)), cookie(s.public_key) {
   if (s.endpoint) endpoint.store(*s.endpoint);
   relays_for_us.store(s.is_relay, std::memory_order_relaxed);
 }

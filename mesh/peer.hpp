@@ -25,7 +25,8 @@ namespace zeq {
 
 class Peer {
  public:
-  Peer(const PeerSettings& settings, uint64_t serial);
+  // staged_budget: the node's bound on held packets (null: per peer only).
+  Peer(const PeerSettings& settings, uint64_t serial, std::shared_ptr<StagedBudget> staged_budget = nullptr);
 
   // The control thread's (a reload may update them); the workers see
   // allowed_ips only through the published PeerTable.

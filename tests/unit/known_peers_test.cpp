@@ -37,6 +37,34 @@ TEST(StagedPackets, HoldsTheNewest128OldestFirst) {
   EXPECT_EQ(staged.clear(), 1u);
 }
 
+// The node-wide bound: peers' queues share a budget; once it is spent a
+// peer can only replace its own oldest packets, and one with none held
+// holds nothing (the handshake still starts: mesh/send.cpp). Whatever
+// leaves a queue (taken, cleared, the peer gone) goes back to the budget.
+TEST(StagedPackets, NodeBudgetBoundsAllPeersTogether) {
+  auto budget = std::make_shared<StagedBudget>(5);
+  auto a = std::make_unique<StagedPackets>(budget);
+  StagedPackets b(budget), c(budget);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(a->push(Bytes(20, uint8_t(i))));
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(b.push(Bytes(20, uint8_t(10 + i))));
+  EXPECT_EQ(budget->held(), 5u);
+  EXPECT_FALSE(c.push(Bytes(20, 20))) << "nothing of c's to replace: dropped";
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_FALSE(b.push(Bytes(20, 12))) << "b replaces its own oldest";
+  auto held = b.take();
+  ASSERT_EQ(held.size(), 2u);
+  EXPECT_EQ(held[0][0], 11);
+  EXPECT_EQ(held[1][0], 12);
+  EXPECT_EQ(budget->held(), 3u);
+  EXPECT_TRUE(c.push(Bytes(20, 21)));
+  EXPECT_EQ(a->clear(), 3u);
+  EXPECT_EQ(budget->held(), 1u);
+  EXPECT_TRUE(a->push(Bytes(20, 4)));
+  a.reset();  // a peer removed with a packet held
+  EXPECT_EQ(budget->held(), 1u);
+  EXPECT_EQ(StagedBudget().limit(), StagedBudget::NODE_CAPACITY);
+}
+
 class KnownPeers : public ::testing::Test {
  protected:
   KnownPeers() : a_id_(fresh_identity()), c_id_(fresh_identity()) {
