@@ -34,9 +34,10 @@ class IndexTable {
   bool slot_taken(uint32_t slot) const;
   uint32_t reserved_index(uint32_t slot, std::memory_order order) const;
   void set_reserved(uint32_t slot, uint32_t index);
-  // Both arrays come from calloc: big enough that glibc maps fresh zeroed
-  // pages for them, so the 786 KB stay unresident until slots are used (a
-  // node with a few peers touches a few pages). Zero means empty in both,
+  // Both arrays come from calloc: above the daemon's fixed mmap threshold
+  // (128 KiB, daemon/main.cpp), so glibc maps fresh zeroed pages for them
+  // and the 786 KB stay unresident until slots are used (a node with a few
+  // peers touches a few pages). Zero means empty in both,
   // and every access goes through std::atomic_ref.
   struct FreeDeleter {
     void operator()(void* p) const;

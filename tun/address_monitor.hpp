@@ -25,10 +25,12 @@ class AddressMonitor {
   // Reads every pending message; true when one of them was an address or
   // route change of another interface than the ignored one.
   bool drain();
-  // Reads the addresses (global and site scope, DAD done) of every other
-  // interface and the main table's default routes, compares them with the
-  // last reading (the first one is taken by open()) and keeps the new one.
-  // True when they differ, or when they could not be read.
+  // Reads the usable addresses (global and site scope, DAD done, not
+  // deprecated) of every other interface and the default routes of every
+  // table but the local one, compares them with the last reading (the first
+  // one is taken by open()) and keeps the new one. True when they differ,
+  // when they could not be read, or when an address or default route was
+  // removed since the last call (even if put back since) or events were lost.
   bool underlay_changed();
 
   struct Impl;  // tun/address_monitor.cpp (its netlink callback reads it)

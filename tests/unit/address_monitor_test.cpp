@@ -1,12 +1,13 @@
 // The roaming trigger (tun/address_monitor.hpp) against the kernel, in a
 // network namespace of the test's own: which rtnetlink events reach
 // drain(), and which of them underlay_changed() counts as a move (an
-// address, a default route) and which it does not (a route to another
-// prefix, an interface with only a link-local address, the tunnel's own
-// interface).
+// address, a default route in any table, one removed and put back) and
+// which it does not (a route to another prefix, a deprecated address, an
+// interface with only a link-local address, the tunnel's own interface).
 #include <gtest/gtest.h>
 #include <net/if.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -68,21 +69,58 @@ TEST_F(AddressMonitorTest, NewAndRemovedAddressesAreMoves) {
   ASSERT_TRUE(ip("addr del 192.0.2.10/24 dev under0"));
   EXPECT_TRUE(heard_event());
   EXPECT_TRUE(monitor_->underlay_changed());
+  ASSERT_TRUE(ip("addr add 203.0.113.1 peer 203.0.113.2 dev under0"));
+  EXPECT_TRUE(heard_event());
+  EXPECT_TRUE(monitor_->underlay_changed());
+  ASSERT_TRUE(ip("addr del 203.0.113.1 peer 203.0.113.2 dev under0"));
+  ASSERT_TRUE(ip("addr add 203.0.113.1 peer 203.0.113.3 dev under0"));
+  EXPECT_TRUE(heard_event());
+  EXPECT_TRUE(monitor_->underlay_changed()) << "a point-to-point address with a new far end";
+}
+
+TEST_F(AddressMonitorTest, IPv6AddressesAndDeprecatedOnes) {
+  if (::access("/proc/sys/net/ipv6", F_OK) != 0) GTEST_SKIP() << "no IPv6 on this kernel";
   ASSERT_TRUE(ip("addr add 2001:db8::7/64 dev under0 nodad"));
   EXPECT_TRUE(heard_event());
   EXPECT_TRUE(monitor_->underlay_changed());
+  // A deprecated address (preferred lifetime over) is no source for new
+  // connections: added as one, it changes nothing.
+  ASSERT_TRUE(ip("addr add 2001:db8::8/64 dev under0 nodad preferred_lft 0"));
+  EXPECT_TRUE(heard_event());
+  EXPECT_FALSE(monitor_->underlay_changed());
+}
+
+TEST_F(AddressMonitorTest, AnAddressRemovedAndPutBackInOneBurstIsAMove) {
+  // ip addr flush + add, or a lease rebound on another network with the
+  // same numbers: the snapshots match, the NAT in front may not.
+  ASSERT_TRUE(ip("addr del 192.0.2.10/24 dev under0"));
+  ASSERT_TRUE(ip("addr add 192.0.2.10/24 dev under0"));
+  EXPECT_TRUE(heard_event());
+  EXPECT_TRUE(monitor_->underlay_changed());
+  EXPECT_FALSE(monitor_->underlay_changed());
 }
 
 TEST_F(AddressMonitorTest, DefaultRoutesAreMovesOtherRoutesAreNot) {
   ASSERT_TRUE(ip("route add 203.0.113.0/24 via 192.0.2.1 dev under0"));
-  EXPECT_TRUE(heard_event()) << "the kernel announces the route";
-  EXPECT_FALSE(monitor_->underlay_changed()) << "a route to another prefix is not a move";
+  EXPECT_FALSE(heard_event()) << "a route to another prefix is no event worth a look";
+  EXPECT_FALSE(monitor_->underlay_changed());
   ASSERT_TRUE(ip("route add default via 192.0.2.1 dev under0"));
   EXPECT_TRUE(heard_event());
   EXPECT_TRUE(monitor_->underlay_changed());
   ASSERT_TRUE(ip("route replace default via 192.0.2.2 dev under0"));
   EXPECT_TRUE(heard_event());
   EXPECT_TRUE(monitor_->underlay_changed()) << "a new gateway is a move";
+  ASSERT_TRUE(ip("addr add 192.0.2.11/24 dev under0"));
+  EXPECT_TRUE(heard_event());
+  EXPECT_TRUE(monitor_->underlay_changed());
+  ASSERT_TRUE(ip("route replace default via 192.0.2.2 dev under0 src 192.0.2.11"));
+  EXPECT_TRUE(heard_event());
+  EXPECT_TRUE(monitor_->underlay_changed()) << "a new preferred source is a move";
+  // An uplink whose default route lives in a table of its own (source
+  // routing, NetworkManager's route-table).
+  ASSERT_TRUE(ip("route add default via 192.0.2.3 dev under0 table 100"));
+  EXPECT_TRUE(heard_event());
+  EXPECT_TRUE(monitor_->underlay_changed());
 }
 
 TEST_F(AddressMonitorTest, LinkLocalOnlyInterfaceIsNotAMove) {
