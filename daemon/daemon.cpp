@@ -483,8 +483,9 @@ Result<std::string> Daemon::reload() {
 
 // The fixed settings must be as they run; then the node's routes, the guard
 // (either can refuse, and then nothing has changed), the rest of the node,
-// and the log level. Control, state and metrics settings stay as they
-// started: like the control socket, the metrics endpoint is opened once.
+// and the log level. Control, state, metrics and enrollment settings stay
+// as they started: like the control socket, the metrics endpoint and the
+// enrollment service are opened once.
 Result<std::string> Daemon::apply(const Config& next) {
   std::string at_next_start;  // the settings of those that changed
   auto later = [&](bool changed, const char* name) {
@@ -494,6 +495,9 @@ Result<std::string> Daemon::apply(const Config& next) {
   later(next.control.group != config_.control.group, "control.group");
   later(next.state.database != config_.state.database, "state.database");
   later(next.metrics != config_.metrics, "metrics.listen");
+  // The enrollment service holds the CA key it read and its listening
+  // socket, bound before the capabilities went.
+  later(next.enrollment != config_.enrollment, "enrollment");
   if (!at_next_start.empty())
     spdlog::warn("reload: {} {} effect at the next start; restart zeqvpnd to apply", at_next_start,
                  at_next_start.find(',') == std::string::npos ? "takes" : "take");
@@ -541,6 +545,7 @@ Result<std::string> Daemon::apply(const Config& next) {
   running.control = config_.control;
   running.state = config_.state;
   running.metrics = config_.metrics;
+  running.enrollment = config_.enrollment;
   config_ = std::move(running);
   if (!at_next_start.empty()) return change->summary() + "; " + at_next_start + ": restart zeqvpnd to apply";
   return change->summary();

@@ -158,4 +158,13 @@ dups=$(uniq -d <<< "$all")
 [ -z "$dups" ] || fail "addresses given twice: $dups"
 [ "$(sort -u <<< "$all" | wc -l)" = 24 ] || fail "expected 24 distinct addresses: $all"
 log "  24 nodes, 24 addresses: $(sort -t. -k4 -n <<< "$all" | sed -n '1p;$p' | paste -sd' ')"
+
+log "a reload that changes enrollment: says to restart, the service runs on as it started"
+sed -i 's/^\(  listen: "0.0.0.0:\)[0-9]*"/\151899"/' "$WORK/a/zeqvpn.yaml"
+grep -q '^  listen: "0.0.0.0:51899"' "$WORK/a/zeqvpn.yaml" || fail "test setup: enrollment.listen not found in A's YAML"
+out=$(ctl a reload 2>&1) || fail "reload: $out"
+echo "$out" | holds -qF "enrollment: restart zeqvpnd to apply" || fail "the reload did not say to restart: $out"
+tok=$(ctl a mesh invite --name after-reload 2>/dev/null) || fail "invite after the reload"
+ip netns exec "$NS_B" "$ZEQVPNCTL" mesh join "$tok" --dir "$WORK/r1" --socket "$WORK/r1.sock" --state "$WORK/r1.db" \
+  --timeout 10 > "$WORK/r1.out" 2>&1 || fail "a join after the reload failed: $(cat "$WORK/r1.out")"
 log "PASS"
