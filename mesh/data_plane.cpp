@@ -17,7 +17,10 @@ DataPlane::~DataPlane() { table_.store(nullptr); }
 
 Peer& DataPlane::add_peer(const PeerSettings& settings) {
   peers.push_back(std::make_unique<Peer>(settings, next_serial_++, staged_budget));
-  return *peers.back();
+  Peer& peer = *peers.back();
+  by_serial_.emplace(peer.serial, &peer);
+  by_zid_.try_emplace(peer.key.zid, &peer);
+  return peer;
 }
 
 // Routes through a relay that is going away go with it, whoever they lead
@@ -40,6 +43,7 @@ void DataPlane::drop_routes_via(const std::set<const Peer*>& relays) {
 void DataPlane::remove_peer(Peer& peer) {
   auto it = std::find_if(peers.begin(), peers.end(), [&](const auto& p) { return p.get() == &peer; });
   if (it == peers.end()) return;
+  unindex(peer);
   std::shared_ptr<Peer> retired(std::move(*it));
   peers.erase(it);
   drop_routes_via({retired.get()});
@@ -52,6 +56,7 @@ void DataPlane::remove_peers(const std::vector<Peer*>& gone) {
   std::vector<std::shared_ptr<Peer>> retired;
   for (auto it = peers.begin(); it != peers.end();) {
     if (set.count(it->get())) {
+      unindex(**it);
       retired.emplace_back(std::move(*it));
       it = peers.erase(it);
     } else {
@@ -102,13 +107,26 @@ std::vector<IpPrefix> DataPlane::routable_prefixes(const Peer& peer, const std::
   return out;
 }
 
+void DataPlane::unindex(const Peer& peer) {
+  by_serial_.erase(peer.serial);
+  if (auto it = by_zid_.find(peer.key.zid); it != by_zid_.end() && it->second == &peer) {
+    by_zid_.erase(it);
+    // Another peer of the same ZID (should there be one) takes its place.
+    for (const auto& p : peers)
+      if (p.get() != &peer && p->key.zid == peer.key.zid) {
+        by_zid_.emplace(peer.key.zid, p.get());
+        break;
+      }
+  }
+}
+
 Peer* DataPlane::find_by_serial(uint64_t serial) const {
-  for (const auto& p : peers)
-    if (p->serial == serial) return p.get();
-  return nullptr;
+  auto it = by_serial_.find(serial);
+  return it == by_serial_.end() ? nullptr : it->second;
 }
 
 Peer* DataPlane::find(const std::string& name_or_zid) const {
+  if (auto it = by_zid_.find(name_or_zid); it != by_zid_.end()) return it->second;
   for (const auto& p : peers)
     if (p->key.zid == name_or_zid || (!p->settings.name.empty() && p->settings.name == name_or_zid)) return p.get();
   return nullptr;

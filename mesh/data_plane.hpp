@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "crypto/hash.hpp"
@@ -92,6 +93,10 @@ struct DataPlane {
   // everything is sent to it and it may send from anywhere.
   uint64_t exit_serial = 0;
   bool exit_ipv4 = false, exit_ipv6 = false;
+  // O(1) through indexes kept by add_peer and remove_peer(s) (the NAT and
+  // directory ticks ask for every peer by serial, control messages and
+  // handshakes by ZID: linear lookups made a tick O(peers²) in a large
+  // mesh). A name, which a reload may change, is still found by a scan.
   Peer* find_by_serial(uint64_t serial) const;
   Peer* find(const std::string& name_or_zid) const;
 
@@ -124,6 +129,9 @@ struct DataPlane {
   std::atomic<const RelaySwitchTable*> relay_switch_{nullptr};
   std::shared_ptr<const RelaySwitchTable> relay_switch_owned_;
   uint64_t next_serial_ = 1;
+  void unindex(const Peer& peer);
+  std::unordered_map<uint64_t, Peer*> by_serial_;
+  std::unordered_map<std::string, Peer*> by_zid_;  // the first peer of a ZID
 };
 
 }  // namespace zeq

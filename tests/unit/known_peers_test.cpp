@@ -8,6 +8,7 @@
 #include "core/constants.hpp"
 #include "crypto/ed25519.hpp"
 #include "identity/certificate.hpp"
+#include "mesh/data_plane.hpp"
 #include "mesh/staged_packets.hpp"
 #include "mesh_test_node.hpp"
 #include "protocol/wire.hpp"
@@ -63,6 +64,39 @@ TEST(StagedPackets, NodeBudgetBoundsAllPeersTogether) {
   a.reset();  // a peer removed with a packet held
   EXPECT_EQ(budget->held(), 1u);
   EXPECT_EQ(StagedBudget().limit(), StagedBudget::NODE_CAPACITY);
+}
+
+// Peers by serial and by ZID through the plane's indexes, kept through
+// additions and removals (one at a time and in a batch); names by a scan.
+TEST(DataPlaneLookup, BySerialZidAndNameThroughAdditionsAndRemovals) {
+  DataPlane plane(1, 1420);
+  auto settings = [](const std::string& name, const std::string& zid) {
+    PeerSettings s;
+    s.name = name;
+    s.zid = zid;
+    return s;
+  };
+  Peer& a = plane.add_peer(settings("alpha", "zeq-aaaa"));
+  Peer& b = plane.add_peer(settings("", "zeq-bbbb"));
+  Peer& c = plane.add_peer(settings("gamma", "zeq-cccc"));
+  EXPECT_EQ(plane.find_by_serial(a.serial), &a);
+  EXPECT_EQ(plane.find_by_serial(c.serial), &c);
+  EXPECT_EQ(plane.find_by_serial(c.serial + 100), nullptr);
+  EXPECT_EQ(plane.find("zeq-bbbb"), &b);
+  EXPECT_EQ(plane.find("gamma"), &c);
+  EXPECT_EQ(plane.find("zeq-dddd"), nullptr);
+  const uint64_t b_serial = b.serial;
+  plane.remove_peer(b);
+  EXPECT_EQ(plane.find_by_serial(b_serial), nullptr);
+  EXPECT_EQ(plane.find("zeq-bbbb"), nullptr);
+  Peer& d = plane.add_peer(settings("delta", "zeq-dddd"));
+  EXPECT_NE(d.serial, b_serial) << "serials are never reused";
+  plane.remove_peers({&a, &c});
+  EXPECT_EQ(plane.find("zeq-aaaa"), nullptr);
+  EXPECT_EQ(plane.find("alpha"), nullptr);
+  EXPECT_EQ(plane.find_by_serial(d.serial), &d);
+  EXPECT_EQ(plane.find("delta"), &d);
+  EXPECT_EQ(plane.peers.size(), 1u);
 }
 
 class KnownPeers : public ::testing::Test {
