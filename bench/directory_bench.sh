@@ -190,15 +190,15 @@ YAML
 # only when `zeqvpnd --check` takes such a configuration and an etcd binary
 # is at hand, and prints "etcd: not run (why)" otherwise. One etcd member in
 # S's namespace, filled with the N generated records (JSON gateway, 100 puts
-# a transaction, keys PREFIX/gen-NNNNNN: any key under the prefix holding a
-# record is offered), then A starts with backend etcd and no peers at all;
+# a transaction, keys PREFIX/ZID: a node record counts only under its own
+# ZID), then A starts with backend etcd and no peers at all;
 # measured: A's start until it holds N + 1 (its own), its RSS.
 ETCD_PREFIX=/zeqvpn/bench
 # etcd_fill NETNS URL STREAM: the records of STREAM (directory_records_gen
 # --out) into etcd under ETCD_PREFIX.
 etcd_fill() {
   cat > "$WORK/etcd_fill.py" <<'PY'
-import base64, json, struct, sys, urllib.request
+import base64, json, re, struct, sys, urllib.request
 url, stream, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
 data = open(stream, "rb").read()
 records, i = [], 0
@@ -207,9 +207,14 @@ while i < len(data):
     records.append(data[i + 4:i + 4 + n])
     i += 4 + n
 b64 = lambda b: base64.b64encode(b).decode()
+def zid_of(record):  # the one ZID a generated node record names (its certificate's)
+    zids = set(re.findall(rb"zeq-[0-9a-f]{12}", record))
+    if len(zids) != 1:
+        sys.exit(f"a generated record names {len(zids)} ZIDs, not one")
+    return zids.pop()
 for start in range(0, len(records), 100):
-    ops = [{"requestPut": {"key": b64(f"{prefix}/gen-{start + k + 1:06d}".encode()), "value": b64(r)}}
-           for k, r in enumerate(records[start:start + 100])]
+    ops = [{"requestPut": {"key": b64(prefix.encode() + b"/" + zid_of(r)), "value": b64(r)}}
+           for r in records[start:start + 100]]
     req = urllib.request.Request(url + "/v3/kv/txn", json.dumps({"success": ops}).encode(),
                                  {"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=30) as reply:
