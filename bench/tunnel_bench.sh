@@ -123,12 +123,12 @@ b_PID=$!
 PIDS+=("$b_PID")
 wait "$PINGER_PID" || true
 read -r Z_START Z_LOST10 < <(startup_figures "$Z_T0" "$WORK/start-z.txt")
-# The daemon's first log line ("node ... on zeq0", after the vault opened
-# and the node made its TUN), in the log's local time with milliseconds.
+# The daemon's "node ... on zeq0" log line (after the vault opened and the
+# node made its TUN), in the log's local time with milliseconds.
 Z_NODE_TS=$(py "
 import datetime, re
 for line in open('$WORK/b.log'):
-    m = re.match(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}) ', line)
+    m = re.match(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}) \w+ node \S+ on ', line)
     if m:
         print(datetime.datetime.strptime(m.group(1), '%Y-%m-%dT%H:%M:%S.%f').timestamp()); break
 else:
@@ -204,5 +204,5 @@ echo "($(nproc) cores; iperf3 A->B ${DURATION}s each: TCP -P 1, -P 4, UDP -l 64 
 echo " ping -c 200 -i 0.01 idle, -i 0.02 during the TCP 1-stream run; CPU = user+sys of both VPN"
 echo " processes during that run / GB received; RSS = VmHWM at the end; start = exec of B's daemon"
 echo " (for wireguard-go: exec + wg set + address + link up) to the first reply of ping -i 0.002"
-echo " B->A; 'node log line' = zeqvpnd B's first log line, after its vault opened and its TUN exists;"
+echo " B->A; 'node log line' = zeqvpnd B's 'node ... on zeq0' log line, after its vault opened and its TUN exists;"
 echo " load average $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after: other work on the machine skews all figures)"
