@@ -659,6 +659,10 @@ TEST_F(EtcdDirectoryTest, OneMemberOfThreeKilledChangesNothing) {
   ASSERT_TRUE(a && b);
   a->publish("a", bytes("A1"));
   ASSERT_TRUE(rb.wait_value("a", "A1"));
+  // a's put can land before its own watch is set up; until that session is
+  // established a second one would be its first, not a reconnect (seen once
+  // in CI under load).
+  ASSERT_TRUE(ra.wait_connection(true)) << status_line(a->status());
   ASSERT_EQ(a->status().endpoint, etcd.endpoint(0));
 
   etcd.kill(0);  // the member both use
