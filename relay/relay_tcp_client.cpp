@@ -206,25 +206,25 @@ void RelayTcpClient::watch_udp(Peer& relay, Link& l, int64_t now) {
     ep = l.udp_ep;
   }
   if (ep.empty() || relay.admin_down) {
-    l.waiting_since_us = 0;
+    l.wait.reset();
     return;
   }
   l.udp_ep = ep;
-  const int64_t rx = relay.last_rx_us.load(std::memory_order_relaxed);
-  const int64_t tx = std::max(relay.last_tx_us.load(std::memory_order_relaxed), relay.initiation_sent_us);
-  if (tx <= rx) {
-    l.waiting_since_us = 0;
-    return;
-  }
-  if (l.waiting_since_us == 0) l.waiting_since_us = std::max(tx, now - TAU_ZQ_US / 8);
-  if (now - l.waiting_since_us < FALLBACK_AFTER_US || now < l.next_connect_us) return;
+  const int64_t unanswered = update_wait(relay, l, now);
+  if (unanswered == 0) return;
+  // What went out may want no answer (a keepalive, as after every rekey,
+  // when an idle relay is pinged only every 8 Zeqonds): a Ping asks for one,
+  // so silence means UDP fails, not that the relay had nothing to say.
+  if (relay.current.load(std::memory_order_relaxed) && l.wait.ask_now(now))
+    (void)node_.send_control(relay.serial, encode_relay_ping({ping_nonce(random_)}));
+  if (unanswered < FALLBACK_AFTER_US || now < l.next_connect_us) return;
   connect(relay, l, now);
 }
 
 void RelayTcpClient::connect(Peer& relay, Link& l, int64_t now) {
   const tcp::endpoint to = tcp_endpoint_of(l.udp_ep, settings_.port);
   spdlog::warn("relay {}: no answer over UDP for {} ms; connecting over TCP to {}", relay.label(),
-               (now - l.waiting_since_us) / 1000, to_string(to));
+               (now - l.wait.since_us()) / 1000, to_string(to));
   l.conn = std::make_shared<Connection>(transport_->io, to);
   l.mode = Mode::kConnecting;
   l.connect_started_us = now;
@@ -246,7 +246,7 @@ void RelayTcpClient::watch_connecting(Peer& relay, Link& l, int64_t now) {
   l.shim_ep = *shim;
   l.mode = Mode::kTcp;
   l.failures = 0;
-  l.waiting_since_us = 0;
+  l.wait.reset();
   l.probe_us = now;
   ++l.fallbacks;
   ++fallbacks_;
@@ -281,13 +281,7 @@ void RelayTcpClient::watch_tcp(Peer& relay, Link& l, int64_t now) {
   }
   // A connection that carries nothing back (a middlebox dropped it without
   // a word) is given up like a failed UDP path, and made again.
-  const int64_t rx = relay.last_rx_us.load(std::memory_order_relaxed);
-  const int64_t tx = std::max(relay.last_tx_us.load(std::memory_order_relaxed), relay.initiation_sent_us);
-  if (tx <= rx) {
-    l.waiting_since_us = 0;
-  } else if (l.waiting_since_us == 0) {
-    l.waiting_since_us = std::max(tx, now - TAU_ZQ_US / 8);
-  } else if (now - l.waiting_since_us >= TCP_SILENT_AFTER_US) {
+  if (update_wait(relay, l, now) >= TCP_SILENT_AFTER_US) {
     relay.endpoint.store(l.udp_ep);
     leave_tcp(relay, l, "nothing came back over TCP");
     return;
@@ -312,7 +306,15 @@ void RelayTcpClient::leave_tcp(Peer& relay, Link& l, const char* why) {
   close_connection(l);
   relay.relay_over_tcp.store(false, std::memory_order_relaxed);
   l.mode = Mode::kUdp;
-  l.waiting_since_us = 0;
+  l.wait.reset();
+}
+
+// Sent to the relay and nothing at all back since: for how long (handshake
+// initiations count as sent; the control thread stamps them).
+int64_t RelayTcpClient::update_wait(Peer& relay, Link& l, int64_t now) {
+  const int64_t rx = relay.last_rx_us.load(std::memory_order_relaxed);
+  const int64_t tx = std::max(relay.last_tx_us.load(std::memory_order_relaxed), relay.initiation_sent_us);
+  return l.wait.update(tx, rx, now);
 }
 
 void RelayTcpClient::close_connection(Link& l) {

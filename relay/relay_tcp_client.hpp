@@ -6,8 +6,10 @@
 // - UDP is failing when something was sent to the relay (a handshake
 //   initiation, a ping, data) and nothing at all has come back for
 //   FALLBACK_AFTER_US. RelayClient pings a relay in use every tick while it
-//   is quiet and every relay every 8 Zeqonds, so a working relay answers
-//   well within that.
+//   is quiet and every relay every 8 Zeqonds; what was sent may need no
+//   answer (the keepalive that confirms a new key after a rekey), so after
+//   a Zeqond of silence a relay Ping asks for one, and a working relay
+//   answers well within FALLBACK_AFTER_US (relay/unanswered_wait.hpp).
 // - Then a TCP connection to the relay's address (connect timeout
 //   CONNECT_TIMEOUT_US; after a failure the next try waits 1, 2, 4, ...
 //   Zeqonds, at most BACKOFF_MAX_US) is bridged to a loopback UDP socket
@@ -40,6 +42,7 @@
 #include "crypto/random.hpp"
 #include "mesh/node.hpp"
 #include "relay/tcp_transport_counters.hpp"
+#include "relay/unanswered_wait.hpp"
 
 namespace zeq {
 
@@ -88,7 +91,7 @@ class RelayTcpClient {
     UdpEndpoint udp_ep;          // the relay's UDP address, kept while on TCP
     UdpEndpoint shim_ep;         // the bridge's loopback address, as the node sees it
     std::shared_ptr<Connection> conn;
-    int64_t waiting_since_us = 0;  // sent, nothing received since (UDP)
+    UnansweredWait wait;         // sent, nothing received since
     int64_t connect_started_us = 0;
     int64_t next_connect_us = 0;
     int failures = 0;
@@ -101,6 +104,7 @@ class RelayTcpClient {
   void watch_connecting(Peer& relay, Link& l, int64_t now);
   void watch_tcp(Peer& relay, Link& l, int64_t now);
   void leave_tcp(Peer& relay, Link& l, const char* why);
+  int64_t update_wait(Peer& relay, Link& l, int64_t now);
   void close_connection(Link& l);
 
   struct Transport;

@@ -161,6 +161,13 @@ t = sys.stdin.read().split()[0].split('T')[1]
 h, m, s = t.split(':')
 print(int((int(h) * 3600 + int(m) * 60 + float(s)) * 1000))"
 }
+# UDP to the relays works throughout this test: a node that went to TCP
+# took silence for failure (a steady stream out through a relay, or a
+# keepalive that wants no answer, once did that).
+no_tcp_fallback() {
+  ctl "$1" metrics | holds -q '^zeqvpn_relay_tcp_fallbacks_total 0$' ||
+    fail "$1 fell back to TCP with UDP working: $(grep -E 'over TCP|over UDP' "$WORK/$1.log")"
+}
 T_RELAYED=$(log_ms "$WORK/a.log" "peer b .*packets go through relay") || fail "A never went through a relay first"
 T_DIRECT=$(log_ms "$WORK/a.log" "peer b .*packets go directly") || fail "no direct path in A's log"
 UPGRADE_MS=$((T_DIRECT - T_RELAYED))
@@ -202,6 +209,13 @@ wait $PING_PID 2>/dev/null || true
 cat "$WORK/ping60.txt" | tail -3
 holds -q "600 packets transmitted, 600 received, 0% packet loss" < "$WORK/ping60.txt" ||
   fail "the 60 s ping across the switch lost packets: $(tail -3 "$WORK/ping60.txt")"
+# The ping outlasted the rekey with both relays (60 Z after the first
+# handshake). R1 is idle, pinged every 8 Z: the keepalive that confirms a
+# rekey wants no answer, and once made both nodes fall back to TCP with UDP
+# working. Nothing here blocks UDP, so neither may have.
+[ "$(grep -c "handshake initiation sent to $R1_PUB:" "$WORK/a.log")" -ge 2 ] ||
+  fail "no rekey with R1 during the 60 s ping: $(grep 'initiation sent' "$WORK/a.log")"
+no_tcp_fallback a; no_tcp_fallback b
 
 log "direct path cut at A's router: back through the relay within 2 Z"
 bg "$NS_A" "$WORK/pingcut.txt" ping -D -i 0.02 -w 8 10.78.0.2
@@ -234,6 +248,7 @@ PY
 log "longest gap in replies across the cut: $GAP ms ($(( GAP * 100 / Z_MS ))/100 Z)"
 [ "$GAP" -le $((2 * Z_MS)) ] || fail "traffic stopped for $GAP ms: more than 2 Zeqonds"
 path_is b a relay || wait_for 3 path_is b a relay || fail "B did not follow onto the relay: $(ctl b peers)"
+no_tcp_fallback a; no_tcp_fallback b
 in_ns "$NS_NA" nft delete table inet cut
 
 # ---- symmetric NATs ----
@@ -255,5 +270,6 @@ in_a ping -c 50 -i 0.1 -q 10.78.0.2 | holds -q " 0% packet loss" || fail "pings 
 path_is a b relay || fail "A left the relay with symmetric NATs on both sides: $(ctl a peers)"
 ctl a peers | holds -q "nat: symmetric (this node's NAT: symmetric, the peer's: symmetric)" || fail "$(ctl a peers)"
 ctl a status | holds -q "nat: symmetric; seen at $NA_PUB:[0-9]*, $NA_PUB:[0-9]*" || fail "status: $(ctl a status)"
+no_tcp_fallback a; no_tcp_fallback b
 log "symmetric: stays relayed ($(ctl a peers | grep 'nat:'))"
 log "PASS"
