@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <future>
 
 #include <spdlog/spdlog.h>
 
@@ -76,21 +75,6 @@ Result<Database> open_database(const std::string& path) {
   return db;
 }
 
-// The MSS clamp installed without a word, or why not (no clamp: nftables
-// could not even be opened).
-struct ClampAttempt {
-  std::unique_ptr<MssClamp> clamp;
-  Status outcome;
-};
-
-ClampAttempt install_mss_clamp(const MssClampPolicy& policy) {
-  auto firewall = NftablesBackend::open();
-  if (!firewall) return {nullptr, firewall.status()};
-  auto clamp = std::make_unique<MssClamp>(std::move(firewall.value()));
-  Status outcome = clamp->install_quietly(policy);
-  return {std::move(clamp), std::move(outcome)};
-}
-
 }  // namespace
 
 Daemon::Daemon(Options options) : options_(std::move(options)) {}
@@ -144,22 +128,10 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   auto field_key = load_field_key();
   if (!field_key) return field_key.status();
 
-  // The MSS clamp needs only the interface's name and MTU, so it goes in on
-  // a thread while open_state derives the vault's key (PBKDF2, the longest
-  // step of start-up; the nftables commit is the next longest). A start that
-  // fails before start_mss_clamp waits for the thread here and removes the
-  // clamp again without a word about it.
-  std::future<ClampAttempt> clamp;
-  if (d->config_.role != NodeRole::kRelay)
-    clamp = std::async(std::launch::async, install_mss_clamp,
-                       MssClampPolicy{d->config_.interface.name, d->config_.interface.mtu});
   if (Status s = d->open_state(std::move(field_key.value())); !s) return s;
   if (Status s = d->start_node(std::move(secret.value())); !s) return s;
   if (Status s = d->start_guard(); !s) return s;
-  if (clamp.valid()) {
-    ClampAttempt attempt = clamp.get();
-    d->start_mss_clamp(std::move(attempt.clamp), attempt.outcome);
-  }
+  d->start_mss_clamp();
   d->network_ = std::make_unique<HostNetwork>(*d->guard_, d->vault_.get(), d->clock_);
   if (Status s = d->start_exit(); !s) return s;
   if (Status s = d->start_directory(); !s) return s;
@@ -351,9 +323,15 @@ Status Daemon::start_guard() {
 
 // TCP through the TUN clamped to its MTU while the daemon runs (a relay has
 // no TUN); without nftables the node still runs, with a warning.
-void Daemon::start_mss_clamp(std::unique_ptr<MssClamp> clamp, const Status& outcome) {
-  mss_clamp_ = std::move(clamp);
-  MssClamp::report({config_.interface.name, config_.interface.mtu}, outcome);
+void Daemon::start_mss_clamp() {
+  if (config_.role == NodeRole::kRelay) return;
+  auto firewall = NftablesBackend::open();
+  if (!firewall) {
+    spdlog::warn("MSS clamp not installed: {}", firewall.message());
+    return;
+  }
+  mss_clamp_ = std::make_unique<MssClamp>(std::move(firewall.value()));
+  mss_clamp_->install({config_.interface.name, config_.interface.mtu});
 }
 
 // The exit role's forwarding table, then the exit in use (after removing

@@ -73,9 +73,7 @@ class Daemon {
   Status open_state(SecretBuffer field_key);
   Status start_node(SecretBuffer mesh_secret);
   Status start_guard();
-  // Keeps the clamp installed on a thread during open_state and logs how
-  // that went, in start-up order.
-  void start_mss_clamp(std::unique_ptr<MssClamp> clamp, const Status& outcome);
+  void start_mss_clamp();
   Status start_exit();
   Status start_directory();
   Status start_relay();

@@ -43,30 +43,20 @@ MssClamp::MssClamp(std::unique_ptr<FirewallBackend> firewall) : firewall_(std::m
 MssClamp::~MssClamp() { remove(); }
 
 bool MssClamp::install(const MssClampPolicy& policy) {
-  const Status outcome = install_quietly(policy);
-  if (!policy.empty()) report(policy, outcome);
-  return outcome.is_ok() && installed_;
-}
-
-Status MssClamp::install_quietly(const MssClampPolicy& policy) {
   if (policy.empty()) {
     remove();
-    return Status::ok();
+    return false;
   }
-  if (Status s = firewall_->apply_mss_clamp(policy); !s) return s;
-  installed_ = true;
-  return Status::ok();
-}
-
-void MssClamp::report(const MssClampPolicy& policy, const Status& outcome) {
-  if (!outcome) {
+  if (Status s = firewall_->apply_mss_clamp(policy); !s) {
     spdlog::warn("MSS clamp for {} not installed: {}; TCP forwarded through the tunnel now relies on ICMP "
                  "\"too big\" reaching its hosts (load nf_tables and give zeqvpnd CAP_NET_ADMIN to have it)",
-                 policy.tun_interface, outcome.message());
-    return;
+                 policy.tun_interface, s.message());
+    return false;
   }
+  installed_ = true;
   spdlog::info("MSS clamp: TCP forwarded through {} clamped to MTU {} (MSS {} IPv4, {} IPv6)", policy.tun_interface,
                policy.mtu, policy.mtu - IPV4_TCP_HEADERS, policy.mtu - IPV6_TCP_HEADERS);
+  return true;
 }
 
 void MssClamp::remove() {

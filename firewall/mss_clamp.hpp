@@ -53,15 +53,8 @@ class MssClamp {
   explicit MssClamp(std::unique_ptr<FirewallBackend> firewall);
   ~MssClamp();
 
-  // Installs (or replaces) the clamp; true when it is in place. Says so
-  // in the log, or warns why not.
+  // Installs (or replaces) the clamp; true when it is in place.
   bool install(const MssClampPolicy& policy);
-  // The same in two steps, for an install on another thread whose outcome
-  // is logged later, in start-up order (the daemon installs the clamp while
-  // the vault's key is derived, and a start that fails before it would get
-  // that far says nothing about it).
-  Status install_quietly(const MssClampPolicy& policy);
-  static void report(const MssClampPolicy& policy, const Status& outcome);
   void remove();
   bool installed() const { return installed_; }
 
