@@ -2,8 +2,9 @@
 # Tunnel benchmark: zeqvpnd against wireguard-go in the same run, same
 # two-namespace veth setup, each VPN measured the same way:
 #   start:   the time from the exec of the second daemon (B) to the first
-#            answered ping B -> A (ping -i 0.002 from the moment B's tunnel
-#            route exists), and how many of those first 10 pings were lost;
+#            answered ping B -> A (an echo request every 2 ms from the moment
+#            B's tunnel route exists, bench/start_pinger.py), and how many of
+#            those first 10 were lost;
 #            for zeqvpnd also from its first log line ("node ... on zeq0":
 #            it logs nothing as the vault opens; that line comes once the
 #            vault is open and the TUN exists), and exec -> that line
@@ -43,22 +44,17 @@ iperf_run() {
   for _ in $(seq 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
 }
 
-# start_pinger NETNS ADDR DEV OUT: in the background, waits (at most 15 s)
-# until NETNS routes ADDR through DEV, then pings it every 2 ms (-D: each
-# reply with its wall-clock time) until 50 replies or 10 s. PINGER_PID.
+# start_pinger NETNS ADDR DEV OUT: in the background, a single process
+# (bench/start_pinger.py) that sends an echo request to ADDR through DEV
+# every 2 ms from the moment NETNS routes it there (at most 15 s), and
+# writes each reply with its wall-clock time, until 50 replies. One process
+# polling with syscalls, not a shell loop forking `ip` every millisecond,
+# which took a core of two from the daemon being timed. PINGER_PID.
 start_pinger() {
-  local ns=$1 addr=$2 dev=$3 out=$4
-  (
-    deadline=$(( $(now_ns) + 15000000000 ))
-    until ip -n "$ns" route get "$addr" 2>/dev/null | grep -q "dev $dev"; do
-      [ "$(now_ns)" -lt $deadline ] || { echo "no route to $addr via $dev within 15 s"; exit 1; }
-      sleep 0.001
-    done
-    echo "route $(now_ns)"
-    exec ip netns exec "$ns" ping -D -n -i 0.002 -c 50 -w 10 "$addr"
-  ) > "$out" 2>&1 &
-  PINGER_PID=$!
-  PIDS+=("$PINGER_PID")
+  bg "$1" "$4.log" python3 "$(dirname "${BASH_SOURCE[0]}")/start_pinger.py" "$2" "$3" "$4"
+  PINGER_PID=$BG_PID
+  for _ in $(seq 100); do grep -q polling "$4.log" 2>/dev/null && return 0; sleep 0.05; done
+  fail "the start-up pinger did not start: $(cat "$4.log")"
 }
 
 # startup_figures T0_NS PING_OUT: prints "ms_to_first_reply lost_of_first_10".
@@ -115,7 +111,6 @@ setup_pair
 log "zeqvpnd: starting A, then B (timed)"
 start_node a "$NS_A"
 start_pinger "$NS_B" $TUN4_A zeq0 "$WORK/start-z.txt"
-sleep 0.2  # the pinger is polling before B's exec
 Z_T0=$(now_ns)
 ip netns exec "$NS_B" env ZEQ_MESH_SECRET="$MESH_SECRET" ZEQ_FIELD_KEY="$FIELD_KEY_b" \
   "$ZEQVPND" --config "$WORK/b.yaml" >> "$WORK/b.log" 2>&1 &
@@ -165,7 +160,6 @@ start_wg() {  # start_wg NS KEY PEER_PUB PEER_ENDPOINT MY4 PEER4
 start_wg "$NS_A" "$WORK/wa.key" "$WB_PUB" "$UNDER4_B:$PORT" $TUN4_A $TUN4_B
 WG_A=$WG_PID
 start_pinger "$NS_B" $TUN4_A "wg$NS_B" "$WORK/start-w.txt"
-sleep 0.2
 W_T0=$(now_ns)
 start_wg "$NS_B" "$WORK/wb.key" "$WA_PUB" "$UNDER4_A:$PORT" $TUN4_B $TUN4_A
 WG_B=$WG_PID
@@ -203,6 +197,6 @@ printf '%-30s %12s\n' "zeqvpnd: node log line -> ping" "$Z_FROM_NODE ms"
 echo "($(nproc) cores; iperf3 A->B ${DURATION}s each: TCP -P 1, -P 4, UDP -l 64 -b 0 (received/s);"
 echo " ping -c 200 -i 0.01 idle, -i 0.02 during the TCP 1-stream run; CPU = user+sys of both VPN"
 echo " processes during that run / GB received; RSS = VmHWM at the end; start = exec of B's daemon"
-echo " (for wireguard-go: exec + wg set + address + link up) to the first reply of ping -i 0.002"
+echo " (for wireguard-go: exec + wg set + address + link up) to the first reply to an echo request every 2 ms"
 echo " B->A; 'node log line' = zeqvpnd B's 'node ... on zeq0' log line, after its vault opened and its TUN exists;"
 echo " load average $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after: other work on the machine skews all figures)"
