@@ -1,10 +1,11 @@
 #include "dns/resolved.hpp"
 
 #include <sys/socket.h>
-#include <systemd/sd-bus.h>
 #include <unistd.h>
 
 #include <cstring>
+
+#include "dns/sd_bus_library.hpp"
 
 namespace zeq {
 
@@ -15,12 +16,14 @@ constexpr char PATH[] = "/org/freedesktop/resolve1";
 constexpr char MANAGER[] = "org.freedesktop.resolve1.Manager";
 
 struct Bus {
+  const SdBusLibrary& lib;
   sd_bus* bus = nullptr;
-  ~Bus() { sd_bus_flush_close_unref(bus); }
+  ~Bus() { lib.flush_close_unref(bus); }
 };
 struct Message {
+  const SdBusLibrary& lib;
   sd_bus_message* m = nullptr;
-  ~Message() { sd_bus_message_unref(m); }
+  ~Message() { lib.message_unref(m); }
 };
 
 Status bus_error(const char* what, int r, const sd_bus_error* e) {
@@ -28,19 +31,22 @@ Status bus_error(const char* what, int r, const sd_bus_error* e) {
   return Status::error(std::string("dns: systemd-resolved ") + what + ": " + detail);
 }
 
-// Calls a Manager method whose arguments `fill` appends.
+// Calls a Manager method whose arguments `fill(lib, message)` appends.
 template <typename Fill>
 Status call(const char* method, Fill&& fill) {
-  Bus b;
-  if (int r = sd_bus_open_system(&b.bus); r < 0) return bus_error("connecting to the system bus", r, nullptr);
-  Message m;
-  if (int r = sd_bus_message_new_method_call(b.bus, &m.m, SERVICE, PATH, MANAGER, method); r < 0)
+  const auto& loaded = sd_bus_library();
+  if (!loaded) return loaded.status();
+  const SdBusLibrary& lib = **loaded;
+  Bus b{lib};
+  if (int r = lib.open_system(&b.bus); r < 0) return bus_error("connecting to the system bus", r, nullptr);
+  Message m{lib};
+  if (int r = lib.message_new_method_call(b.bus, &m.m, SERVICE, PATH, MANAGER, method); r < 0)
     return bus_error(method, r, nullptr);
-  if (int r = fill(m.m); r < 0) return bus_error(method, r, nullptr);
+  if (int r = fill(lib, m.m); r < 0) return bus_error(method, r, nullptr);
   sd_bus_error error = SD_BUS_ERROR_NULL;
-  int r = sd_bus_call(b.bus, m.m, 0, &error, nullptr);
+  int r = lib.call(b.bus, m.m, 0, &error, nullptr);
   Status s = r < 0 ? bus_error(method, r, &error) : Status::ok();
-  sd_bus_error_free(&error);
+  lib.error_free(&error);
   return s;
 }
 
@@ -49,29 +55,33 @@ Status call(const char* method, Fill&& fill) {
 bool Resolved::running() { return access("/run/systemd/resolve/io.systemd.Resolve", F_OK) == 0; }
 
 Status Resolved::point_at(const std::vector<IpPrefix>& servers) {
-  Status s = call("SetLinkDNS", [&](sd_bus_message* m) {
-    int r = sd_bus_message_append(m, "i", ifindex_);
-    if (r >= 0) r = sd_bus_message_open_container(m, 'a', "(iay)");
+  Status s = call("SetLinkDNS", [&](const SdBusLibrary& lib, sd_bus_message* m) {
+    int r = lib.message_append(m, "i", ifindex_);
+    if (r >= 0) r = lib.message_open_container(m, 'a', "(iay)");
     for (const auto& srv : servers) {
-      if (r >= 0) r = sd_bus_message_open_container(m, 'r', "iay");
-      if (r >= 0) r = sd_bus_message_append(m, "i", srv.family == 4 ? AF_INET : AF_INET6);
-      if (r >= 0) r = sd_bus_message_append_array(m, 'y', srv.addr.data(), srv.address_bytes());
-      if (r >= 0) r = sd_bus_message_close_container(m);
+      if (r >= 0) r = lib.message_open_container(m, 'r', "iay");
+      if (r >= 0) r = lib.message_append(m, "i", srv.family == 4 ? AF_INET : AF_INET6);
+      if (r >= 0) r = lib.message_append_array(m, 'y', srv.addr.data(), srv.address_bytes());
+      if (r >= 0) r = lib.message_close_container(m);
     }
-    if (r >= 0) r = sd_bus_message_close_container(m);
+    if (r >= 0) r = lib.message_close_container(m);
     return r;
   });
   if (!s) return s;
   changed_ = true;
-  s = call("SetLinkDomains", [&](sd_bus_message* m) { return sd_bus_message_append(m, "ia(sb)", ifindex_, 1, "~.", 1); });
+  s = call("SetLinkDomains", [&](const SdBusLibrary& lib, sd_bus_message* m) {
+    return lib.message_append(m, "ia(sb)", ifindex_, 1, "~.", 1);
+  });
   if (!s) return s;
-  return call("SetLinkDefaultRoute", [&](sd_bus_message* m) { return sd_bus_message_append(m, "ib", ifindex_, 1); });
+  return call("SetLinkDefaultRoute",
+              [&](const SdBusLibrary& lib, sd_bus_message* m) { return lib.message_append(m, "ib", ifindex_, 1); });
 }
 
 Status Resolved::restore() {
   if (!changed_) return Status::ok();
   changed_ = false;
-  return call("RevertLink", [&](sd_bus_message* m) { return sd_bus_message_append(m, "i", ifindex_); });
+  return call("RevertLink",
+              [&](const SdBusLibrary& lib, sd_bus_message* m) { return lib.message_append(m, "i", ifindex_); });
 }
 
 }  // namespace zeq

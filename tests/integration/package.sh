@@ -45,6 +45,13 @@ for d in libc6 libnftables1 libsodium23 libssl3 libsystemd0 nftables systemd ini
   grep -qE "(^|, | \| )$d( |,|$)" <<< "$depends" || fail "Depends lacks $d: $depends"
 done
 log "Depends: $depends"
+# zeqvpnd loads libsystemd only when systemd-resolved is to be told something
+# (dns/sd_bus_library.hpp); a link to it would map it, and the five libraries
+# it needs, into every daemon.
+dpkg-deb -x "$deb" "$WORK/unpacked"
+needed=$(readelf -d "$WORK/unpacked/usr/sbin/zeqvpnd" | awk '/NEEDED/{print $5}' | tr -d '[]' | tr '\n' ' ')
+grep -q libsystemd <<< "$needed" && fail "zeqvpnd links libsystemd again: NEEDED $needed"
+log "zeqvpnd NEEDED: $needed"
 
 # The contents.
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' > "$WORK/files"

@@ -1,5 +1,6 @@
 // resolv.conf handling on real files: the original is backed up once, put
 // back on restore, and recovered after a "crash" (a backup left behind).
+// sd-bus loaded from the real libsystemd.so.0 (systemd-resolved's backend).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 
 #include "dns/name_servers.hpp"
 #include "dns/resolv_conf.hpp"
+#include "dns/sd_bus_library.hpp"
 
 namespace zeq {
 namespace {
@@ -132,6 +134,30 @@ TEST_F(ResolvConfTest, SystemNameServersBeforeAnyChange) {
   auto none = system_name_servers(conf, backup, upstream);
   ASSERT_FALSE(none);
   EXPECT_NE(none.message().find(conf + " names no name server"), std::string::npos) << none.message();
+}
+
+// The library is loaded on first use, every function the resolved backend
+// calls is found, and a call through the table reaches libsystemd (with no
+// system bus in the test's world it answers with an error, not a crash).
+TEST(SdBusLibrary, LoadsLibsystemdOnceWithEveryFunction) {
+  const auto& loaded = sd_bus_library();
+  ASSERT_TRUE(loaded) << loaded.message();
+  const SdBusLibrary& lib = **loaded;
+  for (const void* fn : {(const void*)lib.open_system, (const void*)lib.flush_close_unref,
+                         (const void*)lib.message_new_method_call, (const void*)lib.message_unref,
+                         (const void*)lib.message_append, (const void*)lib.message_append_array,
+                         (const void*)lib.message_open_container, (const void*)lib.message_close_container,
+                         (const void*)lib.call, (const void*)lib.error_free})
+    EXPECT_NE(fn, nullptr);
+  EXPECT_EQ(*sd_bus_library(), *loaded);  // the same table, not a second dlopen
+
+  sd_bus* bus = nullptr;
+  int r = lib.open_system(&bus);
+  if (r >= 0) EXPECT_NE(bus, nullptr);
+  else EXPECT_EQ(bus, nullptr);
+  lib.flush_close_unref(bus);
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  lib.error_free(&error);  // a no-op on an empty error, as resolved.cpp relies on
 }
 
 }  // namespace
