@@ -35,6 +35,7 @@ int send_service_notification(const char* notify_socket, std::string_view messag
   // systemd also hands out "vsock:CID:PORT" to VMs; a daemon on a host
   // never gets one, so it is refused, not half supported.
   if (name[0] != '/' && name[0] != '@') return name.starts_with("vsock") ? -EAFNOSUPPORT : -EINVAL;
+  if (name.size() < 2) return -EINVAL;  // "/" or "@" alone names no socket (as sd_notify says too)
 
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -53,12 +54,14 @@ int send_service_notification(const char* notify_socket, std::string_view messag
 
 std::chrono::microseconds watchdog_timeout(const char* watchdog_usec, const char* watchdog_pid, pid_t self) {
   uint64_t usec = 0;
-  if (!parse_u64(watchdog_usec, usec) || usec == 0) return std::chrono::microseconds(0);
-  if (watchdog_pid && *watchdog_pid) {
+  // Past INT64_MAX the interval would turn negative and the watchdog timer
+  // fire without pause; systemd itself never passes "infinity" here.
+  if (!parse_u64(watchdog_usec, usec) || usec == 0 || usec > uint64_t(INT64_MAX)) return std::chrono::microseconds(0);
+  if (watchdog_pid) {  // set but empty or another number: not for us (sd_watchdog_enabled(3) reads it so too)
     uint64_t pid = 0;
     if (!parse_u64(watchdog_pid, pid) || pid != uint64_t(self)) return std::chrono::microseconds(0);
   }
-  return std::chrono::microseconds(usec);
+  return std::chrono::microseconds(int64_t(usec));
 }
 
 void notify_ready(const std::string& status) { notify("READY=1\nSTATUS=" + status); }

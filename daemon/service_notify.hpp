@@ -31,12 +31,13 @@ std::chrono::microseconds watchdog_interval();
 // Sends MESSAGE as one datagram to the socket NOTIFY_SOCKET names: a path
 // ("/run/systemd/notify") or an abstract name ("@name"). Returns 1 when
 // sent, 0 when notify_socket is null or empty (not under systemd), and
-// -errno when it names no usable socket (relative path, vsock, too long:
-// -EINVAL or -EAFNOSUPPORT) or the send failed.
+// -errno when it names no usable socket (relative, "/" or "@" alone, a path
+// over 107 bytes or an abstract name over 108: -EINVAL; vsock:
+// -EAFNOSUPPORT) or the send failed.
 int send_service_notification(const char* notify_socket, std::string_view message);
-// WatchdogSec= as systemd passes it: WATCHDOG_USEC (positive decimal
-// microseconds) and, when set, WATCHDOG_PID naming this process. Zero when
-// the watchdog is off, the values are malformed, or it is meant for another
+// WatchdogSec= as systemd passes it: WATCHDOG_USEC (decimal microseconds,
+// 1 to INT64_MAX) and, when set, WATCHDOG_PID naming this process. Zero when
+// the watchdog is off, a value is malformed, or it is meant for another
 // process (a child that inherited the environment).
 std::chrono::microseconds watchdog_timeout(const char* watchdog_usec, const char* watchdog_pid, pid_t self);
 

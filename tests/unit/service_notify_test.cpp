@@ -10,7 +10,10 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <string>
 
 #include "daemon/service_notify.hpp"
@@ -79,17 +82,62 @@ TEST(ServiceNotify, OutsideSystemdNothingIsSent) {
 TEST(ServiceNotify, RefusesNamesThatAreNoUsableSocket) {
   EXPECT_EQ(send_service_notification("run/systemd/notify", "READY=1"), -EINVAL);  // relative
   EXPECT_EQ(send_service_notification("vsock:2:1234", "READY=1"), -EAFNOSUPPORT);
-  std::string too_long = "/" + std::string(sizeof(sockaddr_un{}.sun_path), 'x');
-  EXPECT_EQ(send_service_notification(too_long.c_str(), "READY=1"), -EINVAL);
+  EXPECT_EQ(send_service_notification("/", "READY=1"), -EINVAL);
+  EXPECT_EQ(send_service_notification("@", "READY=1"), -EINVAL);
   // A path with nobody listening: the send's own error, not a success.
-  int r = send_service_notification("/nonexistent-zeq-dir/notify", "READY=1");
-  EXPECT_EQ(r, -ENOENT);
+  EXPECT_EQ(send_service_notification("/nonexistent-zeq-dir/notify", "READY=1"), -ENOENT);
+}
+
+// sun_path holds 108 bytes: a path of 107 and its NUL, or an abstract name
+// of 108 (its '@' becomes the leading NUL; no NUL at the end).
+TEST(ServiceNotify, LengthLimitsAreExactlySunPath) {
+  std::string dir = "/nonexistent-zeq-dir/";
+  std::string path107 = dir + std::string(107 - dir.size(), 'p');
+  EXPECT_EQ(send_service_notification(path107.c_str(), "READY=1"), -ENOENT);  // tried: fits
+  std::string path108 = path107 + "p";
+  EXPECT_EQ(send_service_notification(path108.c_str(), "READY=1"), -EINVAL);
+
+  std::string prefix = "@zeq-" + std::to_string(::getpid()) + "-";
+  std::string abstract108 = prefix + std::string(108 - prefix.size(), 'a');
+  Listener systemd(abstract108);
+  ASSERT_TRUE(systemd.bound());
+  EXPECT_EQ(send_service_notification(abstract108.c_str(), "READY=1"), 1);
+  EXPECT_EQ(systemd.receive(), "READY=1");
+  std::string abstract109 = abstract108 + "a";
+  EXPECT_EQ(send_service_notification(abstract109.c_str(), "READY=1"), -EINVAL);
+}
+
+// The daemon's calls, reading NOTIFY_SOCKET and WATCHDOG_* from the
+// environment as under systemd, and the exact messages systemd gets.
+TEST(ServiceNotify, DaemonCallsSendWhatSystemdExpects) {
+  std::string name = "@zeq-notify-env-" + std::to_string(::getpid());
+  Listener systemd(name);
+  ASSERT_TRUE(systemd.bound());
+  ::setenv("NOTIFY_SOCKET", name.c_str(), 1);
+  notify_ready("node zeq-1 on zeq0, 2 peers");
+  EXPECT_EQ(systemd.receive(), "READY=1\nSTATUS=node zeq-1 on zeq0, 2 peers");
+  notify_reloading();
+  std::string reloading = systemd.receive();
+  EXPECT_TRUE(std::regex_match(reloading, std::regex("RELOADING=1\nMONOTONIC_USEC=[1-9][0-9]*"))) << reloading;
+  notify_watchdog();
+  EXPECT_EQ(systemd.receive(), "WATCHDOG=1");
+  notify_stopping();
+  EXPECT_EQ(systemd.receive(), "STOPPING=1");
+  ::unsetenv("NOTIFY_SOCKET");
+
+  ::setenv("WATCHDOG_USEC", "1000000", 1);
+  ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+  EXPECT_EQ(watchdog_interval(), microseconds(500000));  // half, as the daemon pings
+  ::setenv("WATCHDOG_PID", "1", 1);
+  EXPECT_EQ(watchdog_interval(), microseconds(0));
+  ::unsetenv("WATCHDOG_PID");
+  ::unsetenv("WATCHDOG_USEC");
+  EXPECT_EQ(watchdog_interval(), microseconds(0));
 }
 
 TEST(ServiceNotify, WatchdogTimeoutFollowsUsecAndPid) {
   const pid_t self = 4242;
   EXPECT_EQ(watchdog_timeout("1000000", nullptr, self), microseconds(1000000));
-  EXPECT_EQ(watchdog_timeout("1000000", "", self), microseconds(1000000));
   EXPECT_EQ(watchdog_timeout("1000000", "4242", self), microseconds(1000000));
   // Meant for another process (a child that inherited the environment).
   EXPECT_EQ(watchdog_timeout("1000000", "4243", self), microseconds(0));
@@ -100,6 +148,11 @@ TEST(ServiceNotify, WatchdogTimeoutFollowsUsecAndPid) {
   EXPECT_EQ(watchdog_timeout("-5", nullptr, self), microseconds(0));
   EXPECT_EQ(watchdog_timeout("10s", nullptr, self), microseconds(0));
   EXPECT_EQ(watchdog_timeout("1000000", "42x", self), microseconds(0));
+  EXPECT_EQ(watchdog_timeout("1000000", "", self), microseconds(0));  // set but empty
+  // The largest interval that stays positive, and one past it.
+  EXPECT_EQ(watchdog_timeout("9223372036854775807", nullptr, self), microseconds(INT64_MAX));
+  EXPECT_EQ(watchdog_timeout("9223372036854775808", nullptr, self), microseconds(0));
+  EXPECT_EQ(watchdog_timeout("18446744073709551615", nullptr, self), microseconds(0));
 }
 
 }  // namespace
