@@ -208,7 +208,15 @@ setup_pair() {
 transfer() {
   bg "$NS_B" "$WORK/recv.out" python3 "$HERE/tcp_transfer.py" recv 5001
   local rpid=$BG_PID
-  sleep 0.3
+  # Connect only once it listens: a fixed pause lost that race under load
+  # (Connection refused in CI with the Python receiver still starting).
+  local listening=
+  for _ in $(seq 100); do
+    in_b ss -Hltn 'sport = :5001' 2>/dev/null | holds -q LISTEN && { listening=1; break; }
+    kill -0 "$rpid" 2>/dev/null || fail "receiver exited before listening: $(cat "$WORK/recv.out")"
+    sleep 0.1
+  done
+  [ -n "$listening" ] || fail "receiver was not listening on port 5001 within 10 s"
   in_a python3 "$HERE/tcp_transfer.py" send "$1" 5001 "$2" "seed-$2" > "$WORK/send.out" || fail "sender failed"
   wait "$rpid" || fail "receiver failed"
   read -r sent_hash sent_bytes rate < "$WORK/send.out"
