@@ -36,7 +36,7 @@ template <typename Fill>
 Status call(const char* method, Fill&& fill) {
   const auto& loaded = sd_bus_library();
   if (!loaded) return loaded.status();
-  const SdBusLibrary& lib = **loaded;
+  const SdBusLibrary& lib = *loaded;
   Bus b{lib};
   if (int r = lib.open_system(&b.bus); r < 0) return bus_error("connecting to the system bus", r, nullptr);
   Message m{lib};

@@ -43,17 +43,17 @@ Result<SdBusLibrary> load_sd_bus_library(const char* soname) {
   bind(handle, "sd_bus_message_close_container", "LIBSYSTEMD_221", lib.message_close_container, missing);
   bind(handle, "sd_bus_call", "LIBSYSTEMD_221", lib.call, missing);
   bind(handle, "sd_bus_error_free", "LIBSYSTEMD_221", lib.error_free, missing);
-  if (!missing.empty())
+  if (!missing.empty()) {
+    dlclose(handle);  // nothing from it is kept
     return Status::error(std::string("dns: ") + soname + " has no " + missing +
                          "; it is older than zeqvpnd needs (systemd 222 or later): upgrade libsystemd0 and restart " +
                          "zeqvpnd, or set dns_via_peer: false");
+  }
   return lib;
 }
 
-const Result<const SdBusLibrary*>& sd_bus_library() {
-  static const Result<SdBusLibrary> lib = load_sd_bus_library(LIBRARY);
-  static const Result<const SdBusLibrary*> loaded =
-      lib ? Result<const SdBusLibrary*>(&lib.value()) : Result<const SdBusLibrary*>(lib.status());
+const Result<SdBusLibrary>& sd_bus_library() {
+  static const Result<SdBusLibrary> loaded = load_sd_bus_library(LIBRARY);
   return loaded;
 }
 

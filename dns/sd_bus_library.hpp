@@ -29,7 +29,7 @@ struct SdBusLibrary {
 // The table from libsystemd.so.0, loaded once (thread-safe) and kept for
 // the life of the process. A host without libsystemd0 gets one line naming
 // the library and the fix; every later call returns the same.
-const Result<const SdBusLibrary*>& sd_bus_library();
+const Result<SdBusLibrary>& sd_bus_library();
 
 // The loading itself, from SONAME (tests load a name that does not exist).
 Result<SdBusLibrary> load_sd_bus_library(const char* soname);

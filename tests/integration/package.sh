@@ -50,6 +50,7 @@ log "Depends: $depends"
 # it needs, into every daemon.
 dpkg-deb -x "$deb" "$WORK/unpacked"
 needed=$(readelf -d "$WORK/unpacked/usr/sbin/zeqvpnd" | awk '/NEEDED/{print $5}' | tr -d '[]' | tr '\n' ' ')
+grep -q 'libc\.so\.6' <<< "$needed" || fail "could not read zeqvpnd's NEEDED entries: '$needed'"
 grep -q libsystemd <<< "$needed" && fail "zeqvpnd links libsystemd again: NEEDED $needed"
 log "zeqvpnd NEEDED: $needed"
 

@@ -150,7 +150,7 @@ TEST(SdBusLibrary, LoadedOnFirstUseWithEveryFunction) {
   void* handle = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_NOLOAD);
   EXPECT_NE(handle, nullptr);
   if (handle) dlclose(handle);  // drops only the reference NOLOAD took
-  const SdBusLibrary& lib = **loaded;
+  const SdBusLibrary& lib = *loaded;
   for (const void* fn : {(const void*)lib.open_system, (const void*)lib.flush_close_unref,
                          (const void*)lib.message_new_method_call, (const void*)lib.message_unref,
                          (const void*)lib.message_append, (const void*)lib.message_append_array,
