@@ -52,6 +52,16 @@ dpkg-deb -x "$deb" "$WORK/unpacked"
 needed=$(readelf -d "$WORK/unpacked/usr/sbin/zeqvpnd" | awk '/NEEDED/{print $5}' | tr -d '[]' | tr '\n' ' ')
 grep -q 'libc\.so\.6' <<< "$needed" || fail "could not read zeqvpnd's NEEDED entries: '$needed'"
 grep -q libsystemd <<< "$needed" && fail "zeqvpnd links libsystemd again: NEEDED $needed"
+# Both programs carry the C++ runtime, yaml-cpp, spdlog and fmt built in
+# (CMakeLists.txt, core/spdlog_fmt_library.cpp): no C++ shared object is
+# loaded, and the copyright file carries the notices of what is built in.
+for program in usr/sbin/zeqvpnd usr/bin/zeqvpnctl; do
+  cxx=$(readelf -d "$WORK/unpacked/$program" | grep -oE 'lib(stdc\+\+|gcc_s|yaml-cpp|spdlog|fmt)\.so[^]]*' || true)
+  [ -z "$cxx" ] || fail "$program links C++ shared objects again: $cxx"
+done
+for notice in "yaml-cpp, Copyright 2008 Jesse Beder" "spdlog, Copyright (c) 2014-2016 Gabi Melman" "License: X11" "License: Expat"; do
+  grep -qF "$notice" "$WORK/unpacked/usr/share/doc/zeqvpn/copyright" || fail "the copyright file lacks '$notice'"
+done
 log "zeqvpnd NEEDED: $needed"
 
 # The contents.
