@@ -44,8 +44,7 @@ std::string errno_text(int error) { return std::strerror(error); }
 // Reads path into text (resized to what was read). secret: a private key
 // file, refused when group or others may read it; the caller wipes text.
 Status read_text(const std::string& path, const FileKind& kind, std::string& text, bool secret) {
-  text.assign(kind.max_bytes, '\0');
-  auto read = read_regular_file(path, text);
+  auto read = read_regular_file(path, text, kind.max_bytes);
   const std::string what = std::string(kind.name) + " " + path;
   switch (read.problem) {
     case RegularFileRead::kNone: break;
@@ -60,7 +59,6 @@ Status read_text(const std::string& path, const FileKind& kind, std::string& tex
   if (secret && open_to_others(read.mode))
     return Status::error(what + " is readable by group or others (mode " + octal_mode(read.mode) + "); run `chmod 600 " +
                          path + "`");
-  text.resize(read.size);
   return Status::ok();
 }
 

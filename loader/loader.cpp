@@ -68,8 +68,8 @@ Result<SecretBuffer> load_secret(const char* name, Decoder decode, const std::st
 }  // namespace
 
 Result<Config> load_config_file(const std::string& path) {
-  std::string text(MAX_CONFIG_BYTES, '\0');
-  auto read = read_regular_file(path, text);
+  std::string text;
+  auto read = read_regular_file(path, text, MAX_CONFIG_BYTES);
   switch (read.problem) {
     case RegularFileRead::kNone: break;
     case RegularFileRead::kCannotOpen:
@@ -83,7 +83,6 @@ Result<Config> load_config_file(const std::string& path) {
                            " bytes (1 MiB), far more than any configuration; check that --config names the YAML "
                            "file");
   }
-  text.resize(read.size);
   return parse_config(text, path);
 }
 

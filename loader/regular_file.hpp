@@ -34,6 +34,15 @@ struct RegularFileRead {
 // says how to fix it.
 RegularFileRead read_regular_file(const std::string& path, std::span<char> buf);
 
+// The same into text, for files of up to max_bytes: text is sized from the
+// file's length (plus a page, for a file that grows or a /proc file that
+// says 0), not to max_bytes, so a 2 KB config does not cost a zero-filled
+// MiB (256 page faults at start-up). A file that outgrows that first guess
+// is read again from the start into max_bytes, and the first buffer is
+// wiped before it is freed: a secret is never left in freed memory. On
+// success text holds exactly what was read; otherwise it is empty.
+RegularFileRead read_regular_file(const std::string& path, std::string& text, size_t max_bytes);
+
 // "a FIFO (named pipe)", "a character device", ...: what a non-regular
 // st_mode is, for errors.
 std::string file_type_name(mode_t mode);

@@ -31,7 +31,7 @@ namespace zeq {
 
 // A worker's batch memory: allocated once and not zero-filled, so its pages
 // become resident only when a packet first lands in them (a worker that never
-// sees GRO-sized bursts never pays for its 1 MB of GRO buffers).
+// sees GRO-sized bursts never pays for its 512 KB of GRO buffers).
 class WorkerBuffer {
  public:
   explicit WorkerBuffer(size_t size) : bytes_(std::make_unique_for_overwrite<uint8_t[]>(size)), size_(size) {}
@@ -50,8 +50,11 @@ class DataWorker {
   // Packets sealed before they are sent: room for the segments of a few
   // TSO super-packets, so runs for UDP GSO can be long.
   static constexpr int SEND_SLOTS = 128;
-  // recvmmsg slots when the socket has UDP GRO: each takes up to 64 KB.
-  static constexpr int GRO_SLOTS = 16;
+  // recvmmsg slots when the socket has UDP GRO: each takes up to 64 KB, so
+  // one call takes up to 512 KB, about 1 ms of a 4 Gbit/s stream. 16 slots
+  // carried no more (bench/tunnel_bench.sh) and made the receiving node's
+  // peak RSS about 0.5 MiB higher (issue 14).
+  static constexpr int GRO_SLOTS = 8;
   // What one GSO sendmsg may carry (the kernel's UDP_MAX_SEGMENTS, and the
   // 64 KB an IP datagram can hold).
   static constexpr int MAX_GSO_SEGMENTS = 64;

@@ -15,6 +15,7 @@
 
 #include "identity/zid.hpp"
 #include "loader/loader.hpp"
+#include "loader/regular_file.hpp"
 
 namespace zeq {
 
@@ -154,6 +155,45 @@ TEST_F(OddFileTest, ConfigOverTheSizeBoundIsRefused) {
   auto at_bound = load_config_file(big);
   ASSERT_FALSE(at_bound);
   EXPECT_EQ(at_bound.message().find("holds more"), std::string::npos) << at_bound.message();
+}
+
+// The string form sizes its buffer from the file, not from the bound: a
+// small config costs a small allocation (it used to zero-fill 1 MiB).
+TEST_F(OddFileTest, StringReadIsSizedFromTheFileAndBounded) {
+  std::string small = dir_ + "/small.yaml";
+  std::ofstream(small) << "node:\n  name: a\n";
+  std::string text = "left over";
+  auto read = read_regular_file(small, text, MAX_CONFIG_BYTES);
+  ASSERT_TRUE(read) << read.detail;
+  EXPECT_EQ(text, "node:\n  name: a\n");
+  EXPECT_EQ(read.size, text.size());
+  EXPECT_LT(text.capacity(), 8192u) << "sized to the bound instead of the file";
+
+  std::string exact = dir_ + "/exact";
+  std::ofstream(exact) << std::string(5000, 'e');
+  ASSERT_TRUE(read_regular_file(exact, text, 5000));
+  EXPECT_EQ(text, std::string(5000, 'e'));
+  auto over = read_regular_file(exact, text, 4999);
+  EXPECT_EQ(over.problem, RegularFileRead::kTooLarge);
+  EXPECT_TRUE(text.empty());
+}
+
+// A file longer than its length says (a /proc file says 0) is read again
+// with all the room allowed, or refused past the bound.
+TEST_F(OddFileTest, StringReadOfAFileLongerThanItsLength) {
+  struct stat st{};
+  ASSERT_EQ(stat("/proc/self/smaps", &st), 0);
+  ASSERT_EQ(st.st_size, 0);
+  std::string text;
+  auto read = read_regular_file("/proc/self/smaps", text, MAX_CONFIG_BYTES);
+  ASSERT_TRUE(read) << read.detail;
+  EXPECT_GT(text.size(), 8192u);  // past the first guess of one page
+  EXPECT_EQ(read.size, text.size());
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_NE(text.find("Rss:"), std::string::npos);
+  auto over = read_regular_file("/proc/self/smaps", text, 8192);
+  EXPECT_EQ(over.problem, RegularFileRead::kTooLarge);
+  EXPECT_TRUE(text.empty());
 }
 
 TEST_F(OddFileTest, SymlinkToConfigIsFollowed) {
