@@ -56,7 +56,9 @@ grep -q libsystemd <<< "$needed" && fail "zeqvpnd links libsystemd again: NEEDED
 # (CMakeLists.txt, core/spdlog_fmt_library.cpp): no C++ shared object is
 # loaded, and the copyright file carries the notices of what is built in.
 for program in usr/sbin/zeqvpnd usr/bin/zeqvpnctl; do
-  cxx=$(readelf -d "$WORK/unpacked/$program" | grep -oE 'lib(stdc\+\+|gcc_s|yaml-cpp|spdlog|fmt)\.so[^]]*' || true)
+  dynamic=$(readelf -d "$WORK/unpacked/$program") || fail "readelf cannot read $program"
+  grep -q 'libc\.so\.6' <<< "$dynamic" || fail "could not read $program's NEEDED entries"
+  cxx=$(grep -oE 'lib(stdc\+\+|gcc_s|yaml-cpp|spdlog|fmt)\.so[^]]*' <<< "$dynamic" || true)
   [ -z "$cxx" ] || fail "$program links C++ shared objects again: $cxx"
 done
 for notice in "yaml-cpp, Copyright 2008 Jesse Beder" "spdlog, Copyright (c) 2014-2016 Gabi Melman" "License: X11" "License: Expat"; do
