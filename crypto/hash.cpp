@@ -66,12 +66,6 @@ Digest32 hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> data
   return out;
 }
 
-bool pbkdf2_sha256(std::span<const uint8_t> password, std::span<const uint8_t> salt, int iterations,
-                   std::span<uint8_t> out) {
-  return PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(password.data()), int(password.size()), salt.data(),
-                           int(salt.size()), iterations, EVP_sha256(), int(out.size()), out.data()) == 1;
-}
-
 bool hkdf_sha256(std::span<const uint8_t> salt, std::span<const uint8_t> ikm,
                  std::span<const uint8_t> info, std::span<uint8_t> out) {
   // Extract by hand: OpenSSL's HKDF refuses an empty IKM, which Noise's

@@ -19,8 +19,9 @@ void hmac_sha256(std::span<const uint8_t> key, std::initializer_list<std::span<c
                  std::span<uint8_t, 32> out);
 Digest32 hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> data);
 
-// PBKDF2-HMAC-SHA256 (RFC 8018) of password and salt into out; false only
-// if OpenSSL fails.
+// PBKDF2-HMAC-SHA256 (RFC 8018) of password and salt into out
+// (crypto/pbkdf2_sha256.cpp); false if iterations < 1, out is empty or
+// OpenSSL fails.
 [[nodiscard]] bool pbkdf2_sha256(std::span<const uint8_t> password, std::span<const uint8_t> salt, int iterations,
                                  std::span<uint8_t> out);
 

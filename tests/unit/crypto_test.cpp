@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include "core/bytes.hpp"
 #include "crypto/aead.hpp"
@@ -22,6 +23,53 @@ TEST(HmacSha256, Rfc4231Case1And2) {
             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
   EXPECT_EQ(to_hex(hmac_sha256(as_bytes("Jefe"), as_bytes("what do ya want for nothing?"))),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+// RFC 7914 section 11's PBKDF2-HMAC-SHA256 vectors (64-byte outputs: two
+// blocks, so the block index is exercised too).
+TEST(Pbkdf2Sha256, Rfc7914Vectors) {
+  Bytes out(64);
+  ASSERT_TRUE(pbkdf2_sha256(as_bytes("passwd"), as_bytes("salt"), 1, out));
+  EXPECT_EQ(to_hex(out),
+            "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
+            "49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783");
+  ASSERT_TRUE(pbkdf2_sha256(as_bytes("Password"), as_bytes("NaCl"), 80000, out));
+  EXPECT_EQ(to_hex(out),
+            "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56"
+            "a1d425a1225833549adb841b51c9b3176a272bdebba1d078478f62b397f33c8d");
+}
+
+// The same function as OpenSSL's PKCS5_PBKDF2_HMAC (the reference): empty,
+// short, block-sized and longer-than-a-block passwords (the last is hashed
+// into the HMAC key), empty and long salts, outputs shorter than, equal to
+// and not a multiple of a block, and the vault's 32-byte key at a reduced
+// iteration count.
+TEST(Pbkdf2Sha256, MatchesOpenSslReference) {
+  struct Case {
+    size_t password, salt, out;
+    int iterations;
+  };
+  const Case cases[] = {{0, 16, 32, 1},  {1, 0, 1, 2},     {32, 16, 32, 1000}, {63, 7, 33, 3},
+                        {64, 64, 64, 5}, {65, 100, 95, 4}, {200, 1, 31, 17}};
+  for (const Case& c : cases) {
+    Bytes password(c.password), salt(c.salt);
+    for (size_t i = 0; i < password.size(); ++i) password[i] = uint8_t(i * 31 + 7);
+    for (size_t i = 0; i < salt.size(); ++i) salt[i] = uint8_t(i * 17 + 3);
+    Bytes ours(c.out), reference(c.out);
+    ASSERT_TRUE(pbkdf2_sha256(password, salt, c.iterations, ours));
+    ASSERT_EQ(PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(password.data()), int(password.size()), salt.data(),
+                                int(salt.size()), c.iterations, EVP_sha256(), int(reference.size()), reference.data()),
+              1);
+    EXPECT_EQ(to_hex(ours), to_hex(reference)) << "password " << c.password << " salt " << c.salt << " out " << c.out
+                                               << " iterations " << c.iterations;
+  }
+}
+
+TEST(Pbkdf2Sha256, RefusesNoIterationsAndEmptyOutput) {
+  Bytes out(32), none;
+  EXPECT_FALSE(pbkdf2_sha256(as_bytes("p"), as_bytes("s"), 0, out));
+  EXPECT_FALSE(pbkdf2_sha256(as_bytes("p"), as_bytes("s"), -1, out));
+  EXPECT_FALSE(pbkdf2_sha256(as_bytes("p"), as_bytes("s"), 1, none));
 }
 
 TEST(HkdfSha256, Rfc5869Case1) {
