@@ -158,12 +158,23 @@ Status migrate(Database& db) {
                          ", newer than this zeqvpnd understands (" + std::to_string(want) +
                          "); upgrade zeqvpnd or restore an older database");
   }
-  for (int next = have + 1; next <= want; ++next) {
-    Status s = db.transaction([&] {
+  if (have == want) return Status::ok();
+  // Every pending migration in one transaction: a failure or a crash part way
+  // leaves the database at the version it had, and a new database costs one
+  // commit (one fsync) instead of one per migration.
+  int failed_at = 0;
+  Status s = db.transaction([&] {
+    for (int next = have + 1; next <= want; ++next) {
+      failed_at = next;
       if (Status e = db.exec(kMigrations[next - 1]); !e) return e;
-      return db.exec("PRAGMA user_version = " + std::to_string(next));
-    });
-    if (!s) return Status::error("migrating " + db.path() + " to schema " + std::to_string(next) + ": " + s.message());
+    }
+    failed_at = 0;
+    return db.exec("PRAGMA user_version = " + std::to_string(want));
+  });
+  if (!s) {
+    return Status::error("migrating " + db.path() + " from schema " + std::to_string(have) + " to " +
+                         std::to_string(want) + (failed_at ? " (step " + std::to_string(failed_at) + ")" : "") + ": " +
+                         s.message() + "; the database was left at schema " + std::to_string(have));
   }
   return Status::ok();
 }

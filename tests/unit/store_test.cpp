@@ -81,6 +81,29 @@ TEST_F(StoreTest, MigratesOnceAndRefusesNewerSchema) {
   EXPECT_EQ(fs::status(path_).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
 }
 
+// The pending migrations are one transaction: when a later one fails, the
+// earlier ones are rolled back with it and the version stays as it was.
+TEST_F(StoreTest, FailedMigrationLeavesTheDatabaseAtItsVersion) {
+  {
+    Database db = open_db();
+    // A version 1 database whose owner made a table of migration 4's name.
+    ASSERT_TRUE(db.exec("DROP TABLE relay_receipts; DROP TABLE directory_records; DROP TABLE directory_revocations; "
+                        "DROP TABLE mesh_invites; DROP TABLE mesh_addresses; "
+                        "CREATE TABLE mesh_invites (x); PRAGMA user_version = 1"));
+  }
+  auto db = Database::open(path_);
+  ASSERT_TRUE(db);
+  Status s = migrate(*db);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.message().find("from schema 1 to " + std::to_string(SCHEMA_VERSION) + " (step 4)"), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("left at schema 1"), std::string::npos) << s.message();
+  EXPECT_EQ(*schema_version(*db), 1);
+  auto tables = db->prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('directory_records', 'relay_receipts')");
+  ASSERT_TRUE(tables && tables->step());
+  EXPECT_EQ(tables->int64(0), 0) << "migrations 2 and 3 were not rolled back";
+}
+
 TEST_F(StoreTest, NestedTransactionsRollBackOnlyTheirPart) {
   Database db = open_db();
   ASSERT_TRUE(db.exec("CREATE TABLE t(v INTEGER)"));
