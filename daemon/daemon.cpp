@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
 
 #include <spdlog/spdlog.h>
 
@@ -128,10 +129,24 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   auto field_key = load_field_key();
   if (!field_key) return field_key.status();
 
-  if (Status s = d->open_state(std::move(field_key.value())); !s) return s;
-  if (Status s = d->start_node(std::move(secret.value())); !s) return s;
+  auto opened = open_database(d->config_.state.database);
+  if (!opened) return opened.status();
+  d->db_ = std::make_unique<Database>(std::move(opened.value()));
+  // The vault's key is PBKDF2 over ZEQ_FIELD_KEY (200 000 iterations,
+  // SEED-FACTS), a third of a start's time: it is derived on a second thread
+  // while this one does what needs no identity and no database: the exit's
+  // plan, the node's interface and the MSS clamp. Nothing else touches the
+  // database until the vault is back; an early return waits for it.
+  auto vault = std::async(std::launch::async, [&db = *d->db_, &key = field_key.value()] { return Vault::open(db, key); });
+  auto settings = d->plan_node();
+  auto interface = settings ? Node::open_interface(*settings) : Result<TunDevice>(settings.status());
+  if (interface) d->start_mss_clamp();
+  if (Status s = d->open_state(vault.get()); !s) return s;
+  field_key.value() = SecretBuffer();
+  if (!interface) return interface.status();
+  if (Status s = d->start_node(std::move(settings.value()), std::move(interface.value()), std::move(secret.value())); !s)
+    return s;
   if (Status s = d->start_guard(); !s) return s;
-  d->start_mss_clamp();
   d->network_ = std::make_unique<HostNetwork>(*d->guard_, d->vault_.get(), d->clock_);
   if (Status s = d->start_exit(); !s) return s;
   if (Status s = d->start_directory(); !s) return s;
@@ -163,14 +178,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   return d;
 }
 
-// The database, its vault (the derived key is all the vault keeps of the
-// field key) and the node's identity.
-Status Daemon::open_state(SecretBuffer field_key) {
-  auto db = open_database(config_.state.database);
-  if (!db) return db.status();
-  db_ = std::make_unique<Database>(std::move(db.value()));
-  auto vault = Vault::open(*db_, field_key);
-  field_key = SecretBuffer();
+// The vault (the derived key is all it keeps of the field key), the node's
+// identity from it, and the tunnel records.
+Status Daemon::open_state(Result<Vault> vault) {
   if (!vault) return vault.status();
   vault_ = std::make_unique<Vault>(std::move(vault.value()));
   auto identity = resolve_identity(*vault_, config_.interface.identity_key_file, clock_.zeqond());
@@ -192,20 +202,26 @@ Status Daemon::open_state(SecretBuffer field_key) {
   return Status::ok();
 }
 
-Status Daemon::start_node(SecretBuffer mesh_secret) {
-  // The exit role's plan says what the node offers; its table goes in with
-  // the rest of the firewall (start_exit).
+// The node's settings as far as the configuration gives them: the exit
+// role's plan says what the node offers, and its table goes in with the rest
+// of the firewall (start_exit).
+Result<NodeSettings> Daemon::plan_node() {
   auto exit_firewall = NftablesBackend::open();
   if (!exit_firewall) return exit_firewall.status();
   exit_firewall_ = std::move(exit_firewall.value());
   exit_server_ = std::make_unique<ExitServer>(*exit_firewall_);
-  NodeSettings settings = node_settings(config_, exit_server_->plan(config_).offer);
+  return node_settings(config_, exit_server_->plan(config_).offer);
+}
+
+// The rest of the settings, which need the node's identity (the mesh's
+// trust in it), then the node on its interface.
+Status Daemon::start_node(NodeSettings settings, TunDevice interface, SecretBuffer mesh_secret) {
   auto trust = load_mesh_trust(config_.mesh, identity_->keypair.public_key, identity_->zid, clock_.zeqond(), nullptr);
   if (!trust) return trust.status();
   trust_ = settings.trust = std::move(trust.value());
   // Read before start_guard points the system resolver at a peer.
   settings.endpoint_resolvers = endpoint_name_servers(config_);
-  auto node = Node::create(settings, *identity_, std::move(mesh_secret));
+  auto node = Node::create(settings, *identity_, std::move(mesh_secret), std::move(interface));
   if (!node) return node.status();
   node_ = std::move(node.value());
   return Status::ok();

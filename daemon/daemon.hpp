@@ -31,6 +31,7 @@ class MssClamp;
 class MetricsHttpServer;
 class NetworkGuard;
 class Node;
+struct NodeSettings;
 class PeriodicTask;
 class MetadataLog;
 class RelayClient;
@@ -40,6 +41,7 @@ class RelayTcpClient;
 class RelayTcpListener;
 class TunnelRecorder;
 class TunnelStore;
+class TunDevice;
 struct ControlContext;
 struct TrustSettings;
 class Vault;
@@ -70,8 +72,9 @@ class Daemon {
 
  private:
   explicit Daemon(Options options);
-  Status open_state(SecretBuffer field_key);
-  Status start_node(SecretBuffer mesh_secret);
+  Status open_state(Result<Vault> vault);
+  Result<NodeSettings> plan_node();
+  Status start_node(NodeSettings settings, TunDevice interface, SecretBuffer mesh_secret);
   Status start_guard();
   void start_mss_clamp();
   Status start_exit();

@@ -239,14 +239,17 @@ Status Node::Impl::build() {
   return Status::ok();
 }
 
-Result<std::unique_ptr<Node>> Node::create(const NodeSettings& settings, LocalIdentity identity,
-                                           SecretBuffer mesh_secret) {
+Result<TunDevice> Node::open_interface(const NodeSettings& settings) {
   const int worker_count = settings.workers > 0 ? settings.workers
                                                 : int(std::clamp(std::thread::hardware_concurrency(), 1u, MAX_DEFAULT_WORKERS));
   if (Status s = UdpSocket::check_port_free(settings.listen_port); !s) return s;
-  auto tun = open_tun(settings, worker_count);
-  if (!tun) return tun.status();
-  auto impl = std::make_unique<Impl>(settings, std::move(identity), std::move(mesh_secret), std::move(tun.value()),
+  return open_tun(settings, worker_count);
+}
+
+Result<std::unique_ptr<Node>> Node::create(const NodeSettings& settings, LocalIdentity identity,
+                                           SecretBuffer mesh_secret, TunDevice interface) {
+  const int worker_count = interface.queue_count();
+  auto impl = std::make_unique<Impl>(settings, std::move(identity), std::move(mesh_secret), std::move(interface),
                                      worker_count);
   if (Status s = impl->build(); !s) return s;
   if (settings.relay_role)

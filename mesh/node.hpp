@@ -23,6 +23,7 @@
 #include "mesh/relay_listener.hpp"
 #include "mesh/relay_switch.hpp"
 #include "mesh/tunnel_events.hpp"
+#include "tun/tun_device.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -34,11 +35,19 @@ class Peer;
 
 class Node {
  public:
-  // Sets up everything (TUN, addresses, routes, sockets) or nothing: on
-  // failure whatever was created is removed again before returning. Sends
-  // nothing until run().
+  // The node's interface: the UDP port checked free, then the TUN device
+  // (one queue per worker) with its MTU, addresses and the configured peers'
+  // routes; for a relay, detached queues and no interface. Apart from the
+  // node so a daemon can open it while other start-up work runs (the vault's
+  // key derivation); it needs no identity. The device goes away with the
+  // value.
+  static Result<TunDevice> open_interface(const NodeSettings& settings);
+  // Sets up the rest (sockets, workers, sessions) on an interface from
+  // open_interface with the same settings, or nothing: on failure whatever
+  // was created is removed again, the interface with it. Sends nothing until
+  // run().
   static Result<std::unique_ptr<Node>> create(const NodeSettings& settings, LocalIdentity identity,
-                                              SecretBuffer mesh_secret);
+                                              SecretBuffer mesh_secret, TunDevice interface);
   ~Node();
 
   // Who hears what the node announces, on the control thread. Either may be
