@@ -134,19 +134,25 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   d->db_ = std::make_unique<Database>(std::move(opened.value()));
   // The vault's key is PBKDF2 over ZEQ_FIELD_KEY (200 000 iterations,
   // SEED-FACTS), a third of a start's time: it is derived on a second thread
-  // while this one does what needs no identity and no database: the exit's
-  // plan, the node's interface and the MSS clamp. Nothing else touches the
-  // database until the vault is back; an early return waits for it.
-  auto vault = std::async(std::launch::async, [&db = *d->db_, &key = field_key.value()] { return Vault::open(db, key); });
+  // (which allocates nothing, so it leaves no malloc arena behind) while this
+  // one plans the exit and opens the node's interface, which need neither
+  // the identity nor the vault. An early return waits for it. The MSS clamp
+  // stays after the node: its nftables commands build and free large hash
+  // tables, and with those freed before the node's long-lived allocations
+  // the heap came out 0.5 MiB larger.
+  auto opening = Vault::begin_open(*d->db_);
+  if (!opening) return opening.status();
+  auto derived = std::async(std::launch::async, [&o = opening.value(), &key = field_key.value()] { o.derive(key); });
   auto settings = d->plan_node();
   auto interface = settings ? Node::open_interface(*settings) : Result<TunDevice>(settings.status());
-  if (interface) d->start_mss_clamp();
-  if (Status s = d->open_state(vault.get()); !s) return s;
+  derived.get();
   field_key.value() = SecretBuffer();
+  if (Status s = d->open_state(Vault::finish_open(std::move(opening.value()))); !s) return s;
   if (!interface) return interface.status();
   if (Status s = d->start_node(std::move(settings.value()), std::move(interface.value()), std::move(secret.value())); !s)
     return s;
   if (Status s = d->start_guard(); !s) return s;
+  d->start_mss_clamp();
   d->network_ = std::make_unique<HostNetwork>(*d->guard_, d->vault_.get(), d->clock_);
   if (Status s = d->start_exit(); !s) return s;
   if (Status s = d->start_directory(); !s) return s;

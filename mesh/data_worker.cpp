@@ -3,11 +3,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -17,6 +19,17 @@
 #include "protocol/wire.hpp"
 
 namespace zeq {
+
+WorkerBuffer::WorkerBuffer(size_t size) : size_(size) {
+  if (size == 0) return;
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  bytes_ = static_cast<uint8_t*>(p);
+}
+
+WorkerBuffer::~WorkerBuffer() {
+  if (bytes_) ::munmap(bytes_, size_);
+}
 
 namespace {
 // Receive buffers are at least this long, longer than any valid message, so

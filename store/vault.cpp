@@ -38,20 +38,28 @@ Status meta_put(Database& db, const std::string& key, ByteSpan value) {
 
 }  // namespace
 
-Result<Vault> Vault::open(Database& db, const SecretBuffer& field_key, int iterations) {
-  Vault v(db);
-  Bytes salt, check;
-  bool have_salt = false, have_check = false;
-  if (Status s = meta_get(db, "vault_salt", salt, have_salt); !s) return s;
-  if (Status s = meta_get(db, "vault_check", check, have_check); !s) return s;
+Result<Vault::Opening> Vault::begin_open(Database& db, int iterations) {
+  Opening o(db, iterations);
+  bool have_salt = false;
+  if (Status s = meta_get(db, "vault_salt", o.salt_, have_salt); !s) return s;
+  if (Status s = meta_get(db, "vault_check", o.check_, o.have_check_); !s) return s;
   if (!have_salt) {
-    salt.resize(16);
-    random_fill(salt);
+    o.fresh_ = true;
+    o.salt_.resize(16);
+    random_fill(o.salt_);
   }
-  if (!pbkdf2_sha256(field_key.span(), salt, iterations, v.key_.mutable_span())) {
-    return Status::error("vault: PBKDF2 failed");
-  }
-  if (!have_salt) {
+  return o;
+}
+
+void Vault::Opening::derive(const SecretBuffer& field_key) {
+  derived_ = pbkdf2_sha256(field_key.span(), salt_, iterations_, vault_.key_.mutable_span());
+}
+
+Result<Vault> Vault::finish_open(Opening o) {
+  if (!o.derived_) return Status::error("vault: PBKDF2 failed");
+  Vault& v = o.vault_;
+  Database& db = *v.db_;
+  if (o.fresh_) {
     // A fresh vault: remember the salt and a sealed check value.
     std::array<uint8_t, 12> iv{};
     random_fill(iv);
@@ -61,20 +69,28 @@ Result<Vault> Vault::open(Database& db, const SecretBuffer& field_key, int itera
     Bytes stored(iv.begin(), iv.end());
     stored.insert(stored.end(), sealed.begin(), sealed.end());
     Status s = db.transaction([&] {
-      if (Status e = meta_put(db, "vault_salt", salt); !e) return e;
+      if (Status e = meta_put(db, "vault_salt", o.salt_); !e) return e;
       return meta_put(db, "vault_check", stored);
     });
     if (!s) return s;
-    return v;
+    return std::move(v);
   }
+  const Bytes& check = o.check_;
   Bytes plain(sizeof CHECK_PLAINTEXT - 1);
-  if (!have_check || check.size() != 12 + plain.size() + 16 ||
+  if (!o.have_check_ || check.size() != 12 + plain.size() + 16 ||
       !aes256gcm_open(v.key_.span(), std::span<const uint8_t, 12>(check.data(), 12), {}, ByteSpan(check).subspan(12),
                       plain.data())) {
     return Status::error("ZEQ_FIELD_KEY does not open the vault in " + db.path() +
                          ": the vault was sealed under a different key; set the ZEQ_FIELD_KEY it was created with");
   }
-  return v;
+  return std::move(v);
+}
+
+Result<Vault> Vault::open(Database& db, const SecretBuffer& field_key, int iterations) {
+  auto opening = begin_open(db, iterations);
+  if (!opening) return opening.status();
+  opening->derive(field_key);
+  return finish_open(std::move(opening.value()));
 }
 
 Status Vault::audit(const std::string& action, const std::string& name, const std::string& purpose,

@@ -26,6 +26,15 @@ class Vault {
   // wrong ZEQ_FIELD_KEY is reported at start-up, not at first read.
   static Result<Vault> open(Database& db, const SecretBuffer& field_key, int iterations = VAULT_PBKDF2_ITERATIONS);
 
+  // open() in three steps, so that the slow one (PBKDF2, about 20 ms) can
+  // run on another thread while the caller does other work. begin_open
+  // reads the salt and key check (a new vault gets a fresh salt); derive
+  // touches neither the database nor the heap, so it may run on any thread;
+  // finish_open checks the key, or stores a new vault's salt and key check.
+  class Opening;
+  static Result<Opening> begin_open(Database& db, int iterations = VAULT_PBKDF2_ITERATIONS);
+  static Result<Vault> finish_open(Opening opening);
+
   struct Entry {
     std::string purpose;       // e.g. "identity", "tunnel.receipt"
     std::string bound_zid;     // empty when not bound to a peer
@@ -48,6 +57,19 @@ class Vault {
 
   Database* db_;
   Key32 key_;
+};
+
+class Vault::Opening {
+ public:
+  void derive(const SecretBuffer& field_key);
+
+ private:
+  friend class Vault;
+  Opening(Database& db, int iterations) : vault_(db), iterations_(iterations) {}
+  Vault vault_;
+  int iterations_;
+  Bytes salt_, check_;
+  bool fresh_ = false, have_check_ = false, derived_ = false;
 };
 
 }  // namespace zeq

@@ -74,8 +74,8 @@ PY
 log "wrong ZEQ_FIELD_KEY"
 rc=0; out=$(in_a env ZEQ_MESH_SECRET=$MESH_SECRET ZEQ_FIELD_KEY=$FIELD_KEY_b "$ZEQVPND" --config "$WORK/a.yaml" 2>&1) || rc=$?
 [ $rc -ne 0 ] && echo "$out" | holds -q "ZEQ_FIELD_KEY does not open the vault in $WORK/a.db" || fail "wrong field key: $out"
-# The interface and the MSS clamp are set up while the vault's key is
-# derived; a vault that does not open takes them away again.
+# The interface is opened while the vault's key is derived; a vault that
+# does not open takes it away again, and leaves no nftables table.
 if in_a ip link show zeq0 >/dev/null 2>&1; then fail "wrong field key: interface zeq0 left behind"; fi
 left=$(in_a nft list tables)
 [ -z "$left" ] || fail "wrong field key: nftables tables left behind: $left"

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "crypto/random.hpp"
 #include "store/billing.hpp"
@@ -180,6 +181,49 @@ TEST_F(StoreTest, WrongFieldKeyIsReportedAtOpen) {
   auto v = Vault::open(db, SecretBuffer(other), TEST_ITERATIONS);
   ASSERT_FALSE(v);
   EXPECT_NE(v.message().find("ZEQ_FIELD_KEY does not open the vault"), std::string::npos) << v.message();
+}
+
+// The three steps zeqvpnd uses to derive the key on another thread: a new
+// vault stores its salt and check only at finish_open, a second opening
+// derives on a thread of its own and reads what the first sealed, a wrong
+// key is refused at finish_open, and an opening never derived is refused.
+TEST_F(StoreTest, VaultOpensInThreeStepsWithTheKeyDerivedOnAnotherThread) {
+  Database db = open_db();
+  {
+    auto opening = Vault::begin_open(db, TEST_ITERATIONS);
+    ASSERT_TRUE(opening) << opening.message();
+    auto salts = db.prepare("SELECT count(*) FROM meta WHERE key IN ('vault_salt', 'vault_check')");
+    ASSERT_TRUE(salts && salts->step());
+    EXPECT_EQ(salts->int64(0), 0) << "begin_open wrote to a new vault";
+    opening->derive(field_key_);
+    auto vault = Vault::finish_open(std::move(opening.value()));
+    ASSERT_TRUE(vault) << vault.message();
+    ASSERT_TRUE(vault->put("k", as_bytes("value"), {"test", "", 0}, "test", 1));
+  }
+  {
+    auto opening = Vault::begin_open(db, TEST_ITERATIONS);
+    ASSERT_TRUE(opening) << opening.message();
+    std::thread derive([&] { opening->derive(field_key_); });
+    derive.join();
+    auto vault = Vault::finish_open(std::move(opening.value()));
+    ASSERT_TRUE(vault) << vault.message();
+    auto value = vault->get("k", "test", 2);
+    ASSERT_TRUE(value) << value.message();
+    EXPECT_EQ(std::string(value->span().begin(), value->span().end()), "value");
+  }
+  std::array<uint8_t, 32> other{};
+  random_fill(other);
+  auto wrong = Vault::begin_open(db, TEST_ITERATIONS);
+  ASSERT_TRUE(wrong);
+  wrong->derive(SecretBuffer(other));
+  auto refused = Vault::finish_open(std::move(wrong.value()));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.message().find("ZEQ_FIELD_KEY does not open the vault"), std::string::npos) << refused.message();
+  auto underived = Vault::begin_open(db, TEST_ITERATIONS);
+  ASSERT_TRUE(underived);
+  auto never = Vault::finish_open(std::move(underived.value()));
+  ASSERT_FALSE(never);
+  EXPECT_NE(never.message().find("PBKDF2 failed"), std::string::npos) << never.message();
 }
 
 TEST_F(StoreTest, AuditChainDetectsEditedRows) {
