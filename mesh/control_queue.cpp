@@ -1,6 +1,7 @@
 #include "mesh/control_queue.hpp"
 
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <utility>  // before Boost.Asio (Boost 1.74 + GCC 12 need std::exchange)
@@ -12,7 +13,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <string>
+#include <vector>
 
 #include "mesh/keypair.hpp"  // CACHE_LINE
 #include "mesh/session_manager.hpp"
@@ -28,12 +31,14 @@ namespace {
 constexpr size_t SLOT_BYTES = std::max(wire::MAX_INIT_SIZE, SessionManager::MAX_CONTROL_PLAINTEXT);
 static_assert(wire::MAX_RESPONSE_SIZE <= SLOT_BYTES && wire::COOKIE_REPLY_SIZE <= SLOT_BYTES);
 static_assert((ControlQueue::RING_SLOTS & (ControlQueue::RING_SLOTS - 1)) == 0, "ring indices wrap by mask");
+static_assert(ControlQueue::RING_SLOTS % 32 == 0, "whole pages of slots, up to 64 KB pages");
 
 }  // namespace
 
-// Plain bytes without initialisers, so a ring's slots are not written (and
-// their pages not made resident) before a message needs them.
-struct ControlQueue::Slot {
+// Plain bytes without initialisers, so a slot is not written (and its page
+// not made resident) before a message needs it. Two to a 4 KB page, so the
+// control thread can hand whole pages back (Ring::give_back).
+struct alignas(2048) ControlQueue::Slot {
   enum class Kind : uint8_t { kHandshake, kControl };
   Kind kind;
   uint16_t len;
@@ -46,13 +51,61 @@ struct ControlQueue::Slot {
 // slot = position % RING_SLOTS. Each side's position is on its own line, and
 // the producer keeps its last view of the consumer's, so it reads the
 // consumer's line only when the ring looks full.
+//
+// Positions wrap, so over a long run every slot of a ring gets written; a
+// ring whose pages stayed resident would grow to its full 1 MB however few
+// messages are ever in flight (3 MB for a 2-worker node, a slow creep over
+// hours). So the control thread hands slots back in whole pages: before it
+// moves `tail` past a page's slots it gives the page back to the kernel,
+// which maps a zero page when the producer next writes there. The slots of
+// a page it has not finished (at most one slot here) stay unreleased, one
+// slot of capacity at most.
 struct ControlQueue::Ring {
+  static_assert(sizeof(Slot) == 2048);
+  Ring() {
+    void* p = ::mmap(nullptr, BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    slots = static_cast<Slot*>(p);
+    const long page = ::sysconf(_SC_PAGESIZE);
+    granule = page > long(sizeof(Slot)) ? uint64_t(page) / sizeof(Slot) : 1;
+  }
+  ~Ring() { ::munmap(slots, BYTES); }
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
   alignas(CACHE_LINE) std::atomic<uint64_t> head{0};  // next slot to fill: the producer's
   uint64_t tail_seen = 0;                             // the producer's copy of `tail`
-  alignas(CACHE_LINE) std::atomic<uint64_t> tail{0};  // next slot to take: the control thread's
-  std::unique_ptr<Slot[]> slots = std::make_unique_for_overwrite<Slot[]>(size_t(RING_SLOTS));
+  alignas(CACHE_LINE) std::atomic<uint64_t> tail{0};  // slots before it are the producer's again
+  uint64_t taken = 0;                                 // control thread: next slot to handle
+  static constexpr size_t BYTES = sizeof(Slot) * size_t(RING_SLOTS);
+  Slot* slots = nullptr;
+  uint64_t granule = 1;  // slots per page
 
   Slot& at(uint64_t position) { return slots[position & uint64_t(RING_SLOTS - 1)]; }
+
+  // Control thread: releases the handled slots [tail, taken) to the producer
+  // in whole pages, each given back to the kernel first.
+  void give_back() {
+    const uint64_t from = tail.load(std::memory_order_relaxed);
+    const uint64_t to = taken - taken % granule;
+    if (to <= from) return;
+    const uint64_t first = from & uint64_t(RING_SLOTS - 1);
+    const uint64_t count = to - from;
+    const uint64_t before_wrap = std::min(count, uint64_t(RING_SLOTS) - first);
+    (void)::madvise(slots + first, before_wrap * sizeof(Slot), MADV_DONTNEED);
+    if (count > before_wrap) (void)::madvise(slots, (count - before_wrap) * sizeof(Slot), MADV_DONTNEED);
+    // Release: the producer sees the slots free only after we are done.
+    tail.store(to, std::memory_order_release);
+  }
+
+  size_t resident_bytes() const {
+    const long page = ::sysconf(_SC_PAGESIZE);
+    std::vector<unsigned char> in((BYTES + size_t(page) - 1) / size_t(page));
+    if (::mincore(slots, BYTES, in.data()) != 0) return 0;
+    size_t n = 0;
+    for (unsigned char c : in) n += (c & 1) ? size_t(page) : 0;
+    return n;
+  }
 };
 
 struct ControlQueue::Waker {
@@ -139,6 +192,12 @@ bool ControlQueue::deliver_control(int producer, uint64_t serial, ByteSpan plain
   return true;
 }
 
+size_t ControlQueue::resident_bytes() const {
+  size_t n = 0;
+  for (const auto& ring : rings_) n += ring->resident_bytes();
+  return n;
+}
+
 void ControlQueue::peer_needs_attention(uint64_t serial) {
   boost::asio::post(io_, [this, serial] { handlers_.attention(serial); });
 }
@@ -159,11 +218,10 @@ void ControlQueue::drain() {
   bool more = false;
   for (auto& ring : rings_) {
     Ring& r = *ring;
-    uint64_t tail = r.tail.load(std::memory_order_relaxed);
     const uint64_t head = r.head.load(std::memory_order_acquire);
-    const uint64_t end = std::min(head, tail + uint64_t(DRAIN_PER_WAKE));
-    for (; tail != end; ++tail) {
-      const Slot& s = r.at(tail);
+    const uint64_t end = std::min(head, r.taken + uint64_t(DRAIN_PER_WAKE));
+    for (; r.taken != end; ++r.taken) {
+      const Slot& s = r.at(r.taken);
       queued_.fetch_sub(1, std::memory_order_relaxed);
       if (s.kind == Slot::Kind::kHandshake) {
         UdpEndpoint from;
@@ -172,15 +230,15 @@ void ControlQueue::drain() {
       } else {
         handlers_.control(s.tag, ByteSpan(s.bytes, s.len));
       }
-      r.tail.store(tail + 1, std::memory_order_release);
     }
+    r.give_back();
     if (end != head) more = true;
   }
   if (!more) {
     // Going to sleep: say so, then look once more (see publish()).
     sleeping_.store(true, std::memory_order_seq_cst);
     for (auto& ring : rings_)
-      if (ring->head.load(std::memory_order_seq_cst) != ring->tail.load(std::memory_order_relaxed)) more = true;
+      if (ring->head.load(std::memory_order_seq_cst) != ring->taken) more = true;
     // A producer that took the flag back has written the eventfd already.
     if (more && !sleeping_.exchange(false, std::memory_order_seq_cst)) more = false;
   }

@@ -35,9 +35,10 @@ class ControlQueue final : public ControlInbox {
   // (SO_REUSEPORT hashes by source), so a flood from one source fills one
   // ring: four times the handshake guard's LOAD_QUEUE_DEPTH, so the guard
   // turns to cookie replies long before the ring is full, and half the
-  // global bound for in-tunnel control bursts (gossip). Slots are about
-  // 1.3 KB (the largest message), so a ring is about 690 KB of address
-  // space, resident only as far as it has been used.
+  // global bound for in-tunnel control bursts (gossip). Slots are 2 KB (the
+  // largest message is about 1.3 KB), so a ring is 1 MB of address space,
+  // resident only where messages are in flight: handled slots go back to
+  // the kernel a page at a time.
   static constexpr int RING_SLOTS = 512;
   // Control thread: messages handled per ring per wake-up before its other
   // work (timers, the control socket) gets a turn.
@@ -60,6 +61,8 @@ class ControlQueue final : public ControlInbox {
   void peer_needs_attention(uint64_t peer_serial) override;
   bool deliver_control(int producer, uint64_t peer_serial, ByteSpan plaintext) override;
   int queued() const override { return queued_.load(std::memory_order_relaxed); }
+  // Bytes of the rings resident in memory (mincore), for tests.
+  size_t resident_bytes() const;
 
  private:
   struct Slot;
