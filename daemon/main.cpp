@@ -12,6 +12,7 @@
 #include "core/version.hpp"
 #include "crypto/secret_bytes.hpp"
 #include "daemon/daemon.hpp"
+#include "firewall/nftables_backend.hpp"
 
 namespace {
 
@@ -47,11 +48,17 @@ void heap_for_start_up() {
 }
 
 // Once started, free heap is given back again (glibc's default trim
-// threshold), starting with what start-up left, so a running daemon's
-// resident size is what it uses.
+// threshold), starting with what start-up left, and blocks of 128 KB and
+// more get their own mappings again: a later nftables command (a reload, a
+// status or metrics read of the counters) builds its 2 MB of hash tables
+// there and returns them whole, where the heap would keep the pages of
+// those it freed below its top, so a running daemon's resident size is what
+// it uses.
 void heap_for_running() {
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   mallopt(M_TRIM_THRESHOLD, 128 * 1024);
   malloc_trim(0);
+  zeq::NftablesBackend::return_memory_after_each_command(true);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "firewall/nftables_backend.hpp"
 
+#include <malloc.h>
 #include <nftables/libnftables.h>
 
+#include <atomic>
 #include <mutex>
 #include <regex>
 
@@ -19,6 +21,7 @@ struct NftContext {
 namespace {
 std::mutex shared_context_mutex;
 std::weak_ptr<NftContext> shared_context;  // freed with the last backend
+std::atomic<bool> return_memory_after_commands{false};
 }  // namespace
 
 Result<std::unique_ptr<NftablesBackend>> NftablesBackend::open() {
@@ -37,12 +40,17 @@ Result<std::unique_ptr<NftablesBackend>> NftablesBackend::open() {
 
 NftablesBackend::~NftablesBackend() = default;
 
+void NftablesBackend::return_memory_after_each_command(bool on) { return_memory_after_commands.store(on); }
+
 Status NftablesBackend::run(const std::string& commands, std::string* out, const std::string& tables) {
   std::unique_lock lock(ctx_->mutex);
   int rc = nft_run_cmd_from_buffer(ctx_->ctx, commands.c_str());
   std::string output = nft_ctx_get_output_buffer(ctx_->ctx);
   std::string error = nft_ctx_get_error_buffer(ctx_->ctx);
   lock.unlock();
+#ifdef __GLIBC__
+  if (return_memory_after_commands.load(std::memory_order_relaxed)) malloc_trim(0);
+#endif
   if (rc != 0) {
     while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
     size_t nl = error.find('\n');

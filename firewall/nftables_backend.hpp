@@ -22,6 +22,16 @@ class NftablesBackend final : public FirewallBackend {
   static Result<std::unique_ptr<NftablesBackend>> open();
   ~NftablesBackend() override;
 
+  // With `on`, every command ends with malloc_trim(0) (glibc): a command
+  // allocates a few megabytes (the parsed ruleset, four 128 KB hash tables
+  // per table it reads) and frees most of it, and the heap keeps the pages
+  // of what it freed below its top resident. zeqvpnd turns this on once
+  // started; during start-up its heap keeps such pages on purpose, for the
+  // next command (daemon/main.cpp). (A context per command would free the
+  // ruleset cache too, but closing its netlink socket takes the kernel
+  // 12-24 ms, measured with strace.)
+  static void return_memory_after_each_command(bool on);
+
   Status apply(const FirewallPolicy& policy) override;
   Result<bool> installed() override;
   std::map<std::string, uint64_t> blocked_counts() override;
