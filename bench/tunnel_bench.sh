@@ -15,7 +15,8 @@
 #            packets per second received by B, and the loss
 #   CPU:     user+sys seconds of both VPN processes during the 1-stream TCP
 #            run, per GB received
-#   RSS:     peak resident set (VmHWM) of each daemon at the end
+#   RSS:     peak resident set (VmHWM) of each daemon at the end, and what
+#            it holds (VmRSS) 2 s after the last run
 # Prints a table with the ratios zeqvpnd/wg-go; asserts nothing about speed.
 # Run as root after a build (takes about 2 minutes):
 #   bash bench/tunnel_bench.sh            (DURATION=10 by default)
@@ -29,6 +30,7 @@ command -v wireguard-go >/dev/null || fail "wireguard-go missing: bash scripts/i
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 peak_rss_kib() { awk '/^VmHWM:/{print $2}' "/proc/$1/status"; }
+rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 now_ns() { date +%s%N; }
 py() { python3 -c "$@"; }
 
@@ -102,6 +104,10 @@ import json; s = json.load(open('$WORK/udp.json'))['end']['sum']
 print(round((s['packets'] - s['lost_packets']) / s['seconds']), round(s['lost_percent'], 1))")
 
   M_RSS_A=$(peak_rss_kib "$pa"); M_RSS_B=$(peak_rss_kib "$pb")
+  # What each holds once the runs are over (a few seconds idle: zeqvpnd frees
+  # libnftables's ruleset cache after a Zeqond without commands).
+  sleep 2
+  M_NOW_A=$(rss_kib "$pa"); M_NOW_B=$(rss_kib "$pb")
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -135,7 +141,7 @@ for _ in $(seq 100); do ctl b status >/dev/null 2>&1 && break; sleep 0.05; done
 wait_ping "$NS_A" $TUN4_B 10 || fail "zeqvpnd tunnel did not come up"
 log "zeqvpnd: start -> first reply ${Z_START} ms, ${Z_LOST10}/10 lost; measuring"
 measure zeqvpnd "$a_PID" "$b_PID"
-Z=("$M_TCP1" "$M_TCP4" "$M_UDP_PPS" "$M_UDP_LOSS" "$M_PING_IDLE" "$M_PING_LOAD" "$M_CPU_GB" "$M_RSS_A" "$M_RSS_B")
+Z=("$M_TCP1" "$M_TCP4" "$M_UDP_PPS" "$M_UDP_LOSS" "$M_PING_IDLE" "$M_PING_LOAD" "$M_CPU_GB" "$M_RSS_A" "$M_RSS_B" "$M_NOW_A" "$M_NOW_B")
 stop_node a "$NS_A"
 stop_node b "$NS_B"
 
@@ -168,7 +174,7 @@ read -r W_START W_LOST10 < <(startup_figures "$W_T0" "$WORK/start-w.txt")
 wait_ping "$NS_A" $TUN4_B 10 || fail "wireguard-go tunnel did not come up"
 log "wireguard-go: start -> first reply ${W_START} ms, ${W_LOST10}/10 lost; measuring"
 measure wireguard-go "$WG_A" "$WG_B"
-W=("$M_TCP1" "$M_TCP4" "$M_UDP_PPS" "$M_UDP_LOSS" "$M_PING_IDLE" "$M_PING_LOAD" "$M_CPU_GB" "$M_RSS_A" "$M_RSS_B")
+W=("$M_TCP1" "$M_TCP4" "$M_UDP_PPS" "$M_UDP_LOSS" "$M_PING_IDLE" "$M_PING_LOAD" "$M_CPU_GB" "$M_RSS_A" "$M_RSS_B" "$M_NOW_A" "$M_NOW_B")
 
 ratio() { py "
 try:
@@ -190,13 +196,15 @@ row "ping under TCP load avg" "ms" "${Z[5]}" "${W[5]}"
 row "CPU per GB (TCP 1 stream)" "s/GB" "${Z[6]}" "${W[6]}"
 row "peak RSS node A" "MiB" "$(py "print(round(${Z[7]} / 1024, 1))")" "$(py "print(round(${W[7]} / 1024, 1))")"
 row "peak RSS node B" "MiB" "$(py "print(round(${Z[8]} / 1024, 1))")" "$(py "print(round(${W[8]} / 1024, 1))")"
+row "RSS after the runs A" "MiB" "$(py "print(round(${Z[9]} / 1024, 1))")" "$(py "print(round(${W[9]} / 1024, 1))")"
+row "RSS after the runs B" "MiB" "$(py "print(round(${Z[10]} / 1024, 1))")" "$(py "print(round(${W[10]} / 1024, 1))")"
 row "start -> first ping answered" "ms" "$Z_START" "$W_START"
 row "first 10 pings lost" "" "$Z_LOST10" "$W_LOST10"
 printf '%-30s %12s\n' "zeqvpnd: exec -> node log line" "$Z_EXEC_TO_LOG ms"
 printf '%-30s %12s\n' "zeqvpnd: node log line -> ping" "$Z_FROM_NODE ms"
 echo "($(nproc) cores; iperf3 A->B ${DURATION}s each: TCP -P 1, -P 4, UDP -l 64 -b 0 (received/s);"
 echo " ping -c 200 -i 0.01 idle, -i 0.02 during the TCP 1-stream run; CPU = user+sys of both VPN"
-echo " processes during that run / GB received; RSS = VmHWM at the end; start = exec of B's daemon"
+echo " processes during that run / GB received; peak RSS = VmHWM at the end, RSS after = VmRSS 2 s later; start = exec of B's daemon"
 echo " (for wireguard-go: exec + wg set + address + link up) to the first reply to an echo request every 2 ms"
 echo " B->A; 'node log line' = zeqvpnd B's 'node ... on zeq0' log line, after its vault opened and its TUN exists;"
 echo " load average $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after: other work on the machine skews all figures)"

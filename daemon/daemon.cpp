@@ -449,6 +449,9 @@ int Daemon::run() {
                                                  (void)recorder_->checkpoint();
                                                  (void)relay_recorder_->checkpoint();
                                                  flush_log();
+                                                 // libnftables's ruleset cache (up to 2 MB) is not
+                                                 // kept between the rare nftables commands.
+                                                 (void)NftablesBackend::release_idle_context(std::chrono::seconds(1));
                                                });
   checkpoint_->start(false);
   if (directory_) {

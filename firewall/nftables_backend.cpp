@@ -4,18 +4,36 @@
 #include <nftables/libnftables.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <regex>
 
 namespace zeq {
 
+namespace {
+
+nft_ctx* new_context() {
+  nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+  if (!ctx) return nullptr;
+  nft_ctx_buffer_output(ctx);
+  nft_ctx_buffer_error(ctx);
+  return ctx;
+}
+
+}  // namespace
+
+// The process's libnftables context, made when a command needs it and freed
+// by release_idle_context().
 struct NftContext {
-  explicit NftContext(nft_ctx* c) : ctx(c) {}
-  ~NftContext() { nft_ctx_free(ctx); }
+  NftContext() = default;
+  ~NftContext() {
+    if (ctx) nft_ctx_free(ctx);
+  }
   NftContext(const NftContext&) = delete;
   NftContext& operator=(const NftContext&) = delete;
   std::mutex mutex;  // one command (and the reading of its output) at a time
-  nft_ctx* ctx;
+  nft_ctx* ctx = nullptr;
+  std::chrono::steady_clock::time_point last_command{};
 };
 
 namespace {
@@ -28,14 +46,29 @@ Result<std::unique_ptr<NftablesBackend>> NftablesBackend::open() {
   std::lock_guard lock(shared_context_mutex);
   std::shared_ptr<NftContext> context = shared_context.lock();
   if (!context) {
-    nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-    if (!ctx) return Status::error("nftables: cannot create a context (out of memory)");
-    nft_ctx_buffer_output(ctx);
-    nft_ctx_buffer_error(ctx);
-    context = std::make_shared<NftContext>(ctx);
+    context = std::make_shared<NftContext>();
+    context->ctx = new_context();
+    if (!context->ctx) return Status::error("nftables: cannot create a context (out of memory)");
     shared_context = context;
   }
   return std::unique_ptr<NftablesBackend>(new NftablesBackend(std::move(context)));
+}
+
+bool NftablesBackend::release_idle_context(std::chrono::milliseconds idle) {
+  std::shared_ptr<NftContext> context;
+  {
+    std::lock_guard lock(shared_context_mutex);
+    context = shared_context.lock();
+  }
+  if (!context) return false;
+  std::lock_guard lock(context->mutex);
+  if (!context->ctx || std::chrono::steady_clock::now() - context->last_command < idle) return false;
+  nft_ctx_free(context->ctx);
+  context->ctx = nullptr;
+#ifdef __GLIBC__
+  if (return_memory_after_commands.load(std::memory_order_relaxed)) malloc_trim(0);
+#endif
+  return true;
 }
 
 NftablesBackend::~NftablesBackend() = default;
@@ -44,9 +77,14 @@ void NftablesBackend::return_memory_after_each_command(bool on) { return_memory_
 
 Status NftablesBackend::run(const std::string& commands, std::string* out, const std::string& tables) {
   std::unique_lock lock(ctx_->mutex);
+  if (!ctx_->ctx) ctx_->ctx = new_context();
+  if (!ctx_->ctx)
+    return Status::error("nftables (" + (tables.empty() ? "table inet " + std::string(FIREWALL_TABLE) : tables) +
+                         "): cannot create a context (out of memory)");
   int rc = nft_run_cmd_from_buffer(ctx_->ctx, commands.c_str());
   std::string output = nft_ctx_get_output_buffer(ctx_->ctx);
   std::string error = nft_ctx_get_error_buffer(ctx_->ctx);
+  ctx_->last_command = std::chrono::steady_clock::now();
   lock.unlock();
 #ifdef __GLIBC__
   if (return_memory_after_commands.load(std::memory_order_relaxed)) malloc_trim(0);

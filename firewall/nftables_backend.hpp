@@ -4,11 +4,14 @@
 // the caller.
 //
 // Every backend open in a process shares one libnftables context: a context
-// keeps its own copy of the ruleset cache, about 0.7 MB resident once it has
+// keeps its own copy of the ruleset cache, 0.7-2.2 MB resident once it has
 // run a command, and the daemon has three users (kill switch, exit
 // forwarding, MSS clamp). Commands on the shared context are serialized.
+// The context, cache and all, can be freed while idle and is made again by
+// the next command (about 40 us).
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "firewall/firewall_backend.hpp"
@@ -27,10 +30,16 @@ class NftablesBackend final : public FirewallBackend {
   // per table it reads) and frees most of it, and the heap keeps the pages
   // of what it freed below its top resident. zeqvpnd turns this on once
   // started; during start-up its heap keeps such pages on purpose, for the
-  // next command (daemon/main.cpp). (A context per command would free the
-  // ruleset cache too, but closing its netlink socket takes the kernel
-  // 12-24 ms, measured with strace.)
+  // next command (daemon/main.cpp).
   static void return_memory_after_each_command(bool on);
+
+  // Frees the shared context (its ruleset cache with it) when no command has
+  // run on it for `idle`; true if it did. Not right after a command: freeing
+  // closes the context's netlink socket, and the kernel makes that close
+  // wait for the last commit's deferred clean-up (12-24 ms measured with
+  // strace), which is long over a second later. zeqvpnd calls it every
+  // Zeqond.
+  static bool release_idle_context(std::chrono::milliseconds idle);
 
   Status apply(const FirewallPolicy& policy) override;
   Result<bool> installed() override;

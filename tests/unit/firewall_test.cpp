@@ -4,6 +4,7 @@
 // tables and their life in the daemon.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -16,6 +17,8 @@
 #include "firewall/firewall_policy.hpp"
 #include "firewall/kill_switch_state.hpp"
 #include "firewall/mss_clamp.hpp"
+#include "firewall/nftables_backend.hpp"
+#include "private_network.hpp"
 
 namespace zeq {
 namespace {
@@ -302,4 +305,34 @@ TEST(MssClamp, AFailedInstallIsNoErrorAndLeavesNothingToRemove) {
 }
 
 }  // namespace
+}  // namespace zeq
+
+// The shared libnftables context on a real kernel, in a network namespace
+// of the test's own: freed only once idle, made again by the next command,
+// which then sees what the earlier context installed.
+namespace zeq {
+TEST(NftablesContext, FreedWhenIdleAndMadeAgainByTheNextCommand) {
+  test::PrivateNetwork net;
+  if (!net.ok()) GTEST_SKIP() << "no network namespace of the test's own: " << net.why();
+  auto backend = NftablesBackend::open();
+  ASSERT_TRUE(backend) << backend.message();
+  Status s = (*backend)->apply_mss_clamp({"zeqtest0", 1400});
+  if (!s && s.message().find("Operation not permitted") != std::string::npos) GTEST_SKIP() << s.message();
+  ASSERT_TRUE(s) << s.message();
+  // Just used: kept.
+  EXPECT_FALSE(NftablesBackend::release_idle_context(std::chrono::hours(1)));
+  EXPECT_TRUE(NftablesBackend::release_idle_context(std::chrono::milliseconds(0)));
+  EXPECT_FALSE(NftablesBackend::release_idle_context(std::chrono::milliseconds(0))) << "nothing left to free";
+  // A fresh context reads back the tables the freed one made, and replaces them.
+  std::string out;
+  ASSERT_EQ(test::run_command("nft list tables", &out), 0) << out;
+  EXPECT_NE(out.find("table ip zeqvpn"), std::string::npos) << out;
+  ASSERT_TRUE((*backend)->apply_mss_clamp({"zeqtest0", 1300}));
+  ASSERT_EQ(test::run_command("nft list table ip zeqvpn", &out), 0) << out;
+  EXPECT_NE(out.find("1260"), std::string::npos) << out;  // MSS for MTU 1300: 1300 - 40
+  ASSERT_TRUE((*backend)->apply_mss_clamp({}));
+  ASSERT_EQ(test::run_command("nft list tables", &out), 0) << out;
+  EXPECT_EQ(out.find("zeqvpn"), std::string::npos) << out;
+  EXPECT_TRUE(NftablesBackend::release_idle_context(std::chrono::milliseconds(0)));
+}
 }  // namespace zeq
