@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 
@@ -134,18 +135,23 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   d->db_ = std::make_unique<Database>(std::move(opened.value()));
   // The vault's key is PBKDF2 over ZEQ_FIELD_KEY (200 000 iterations,
   // SEED-FACTS), a third of a start's time: it is derived on a second thread
-  // (which allocates nothing, so it leaves no malloc arena behind) while this
+  // (PBKDF2 only, on its stack; the database stays on this thread) while this
   // one plans the exit and opens the node's interface, which need neither
-  // the identity nor the vault. An early return waits for it. The MSS clamp
-  // stays after the node: its nftables commands build and free large hash
-  // tables, and with those freed before the node's long-lived allocations
-  // the heap came out 0.5 MiB larger.
+  // the identity nor the vault. The MSS clamp stays after the node: its
+  // nftables commands build and free large hash tables, and with those freed
+  // before the node's long-lived allocations the heap came out 0.5 MiB
+  // larger.
   auto opening = Vault::begin_open(*d->db_);
   if (!opening) return opening.status();
-  auto derived = std::async(std::launch::async, [&o = opening.value(), &key = field_key.value()] { o.derive(key); });
+  std::future<void> derived;
+  try {
+    derived = std::async(std::launch::async, [&o = opening.value(), &key = field_key.value()] { o.derive(key); });
+  } catch (const std::system_error&) {
+    opening->derive(field_key.value());  // no thread to be had (RLIMIT_NPROC): here, then
+  }
   auto settings = d->plan_node();
   auto interface = settings ? Node::open_interface(*settings) : Result<TunDevice>(settings.status());
-  derived.get();
+  if (derived.valid()) derived.get();
   field_key.value() = SecretBuffer();
   if (Status s = d->open_state(Vault::finish_open(std::move(opening.value()))); !s) return s;
   if (!interface) return interface.status();

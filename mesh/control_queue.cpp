@@ -55,16 +55,21 @@ struct alignas(2048) ControlQueue::Slot {
 // Positions wrap, so over a long run every slot of a ring gets written; a
 // ring whose pages stayed resident would grow to its full 1 MB however few
 // messages are ever in flight (3 MB for a 2-worker node, a slow creep over
-// hours). So the control thread hands slots back in whole pages: before it
-// moves `tail` past a page's slots it gives the page back to the kernel,
-// which maps a zero page when the producer next writes there. The slots of
-// a page it has not finished (at most one slot here) stay unreleased, one
-// slot of capacity at most.
+// hours). So the control thread hands slots back in whole pages, and when a
+// drain has emptied the ring it first gives those pages back to the kernel
+// (the producer's next write there gets a fresh zero-filled page). Not
+// while messages keep coming (a handshake flood): each page given back
+// costs the producer, a worker, a page fault when it wraps round to it; the
+// pages a flood touched go back as the quiet traffic after it passes over
+// them. The slots of a page not yet finished stay unreleased: one slot of
+// capacity with 4 KB pages. No transparent huge pages: giving back 4 KB of
+// a 2 MB page frees nothing.
 struct ControlQueue::Ring {
   static_assert(sizeof(Slot) == 2048);
   Ring() {
     void* p = ::mmap(nullptr, BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
+    (void)::madvise(p, BYTES, MADV_NOHUGEPAGE);
     slots = static_cast<Slot*>(p);
     const long page = ::sysconf(_SC_PAGESIZE);
     granule = page > long(sizeof(Slot)) ? uint64_t(page) / sizeof(Slot) : 1;
@@ -84,16 +89,18 @@ struct ControlQueue::Ring {
   Slot& at(uint64_t position) { return slots[position & uint64_t(RING_SLOTS - 1)]; }
 
   // Control thread: releases the handled slots [tail, taken) to the producer
-  // in whole pages, each given back to the kernel first.
-  void give_back() {
+  // in whole pages; with `drop_pages`, each given back to the kernel first.
+  void give_back(bool drop_pages) {
     const uint64_t from = tail.load(std::memory_order_relaxed);
     const uint64_t to = taken - taken % granule;
     if (to <= from) return;
-    const uint64_t first = from & uint64_t(RING_SLOTS - 1);
-    const uint64_t count = to - from;
-    const uint64_t before_wrap = std::min(count, uint64_t(RING_SLOTS) - first);
-    (void)::madvise(slots + first, before_wrap * sizeof(Slot), MADV_DONTNEED);
-    if (count > before_wrap) (void)::madvise(slots, (count - before_wrap) * sizeof(Slot), MADV_DONTNEED);
+    if (drop_pages) {
+      const uint64_t first = from & uint64_t(RING_SLOTS - 1);
+      const uint64_t count = to - from;
+      const uint64_t before_wrap = std::min(count, uint64_t(RING_SLOTS) - first);
+      (void)::madvise(slots + first, before_wrap * sizeof(Slot), MADV_DONTNEED);
+      if (count > before_wrap) (void)::madvise(slots, (count - before_wrap) * sizeof(Slot), MADV_DONTNEED);
+    }
     // Release: the producer sees the slots free only after we are done.
     tail.store(to, std::memory_order_release);
   }
@@ -231,7 +238,8 @@ void ControlQueue::drain() {
         handlers_.control(s.tag, ByteSpan(s.bytes, s.len));
       }
     }
-    r.give_back();
+    // Emptied (as far as this drain saw): a quiet moment to hand pages back.
+    r.give_back(end == head);
     if (end != head) more = true;
   }
   if (!more) {

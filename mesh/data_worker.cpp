@@ -24,6 +24,7 @@ WorkerBuffer::WorkerBuffer(size_t size) : size_(size) {
   if (size == 0) return;
   void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
+  (void)::madvise(p, size, MADV_NOHUGEPAGE);  // a huge page would make all of it resident at once
   bytes_ = static_cast<uint8_t*>(p);
 }
 
