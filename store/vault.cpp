@@ -39,28 +39,42 @@ Status meta_put(Database& db, const std::string& key, ByteSpan value) {
 }  // namespace
 
 Result<Vault::Opening> Vault::begin_open(Database& db, int iterations) {
-  Opening o(db, iterations);
+  Opening o(iterations);
   bool have_salt = false;
   if (Status s = meta_get(db, "vault_salt", o.salt_, have_salt); !s) return s;
   if (Status s = meta_get(db, "vault_check", o.check_, o.have_check_); !s) return s;
-  if (!have_salt) {
-    o.fresh_ = true;
-    o.salt_.resize(16);
-    random_fill(o.salt_);
-  }
+  if (!have_salt) return begin_new(iterations);
+  return o;
+}
+
+Vault::Opening Vault::begin_new(int iterations) {
+  Opening o(iterations);
+  o.fresh_ = true;
+  o.salt_.resize(16);
+  random_fill(o.salt_);
   return o;
 }
 
 void Vault::Opening::derive(const SecretBuffer& field_key) {
-  derived_ = pbkdf2_sha256(field_key.span(), salt_, iterations_, vault_.key_.mutable_span());
+  derived_ = pbkdf2_sha256(field_key.span(), salt_, iterations_, key_.mutable_span());
 }
 
-Result<Vault> Vault::finish_open(Opening o) {
+Result<Vault> Vault::finish_open(Database& db, Opening o) {
   if (!o.derived_) return Status::error("vault: PBKDF2 failed");
-  Vault& v = o.vault_;
-  Database& db = *v.db_;
+  Vault v(db);
+  v.key_ = o.key_;
+  o.key_.wipe();
   if (o.fresh_) {
-    // A fresh vault: remember the salt and a sealed check value.
+    // A fresh vault: remember the salt and a sealed check value. An opening
+    // begun before the database existed finds a salt here only if another
+    // process made the vault in between; its key would not be this one.
+    bool taken = false;
+    Bytes other;
+    if (Status s = meta_get(db, "vault_salt", other, taken); !s) return s;
+    if (taken)
+      return Status::error("state database " + db.path() +
+                           " got a vault from another process while zeqvpnd started; is another zeqvpnd using it? "
+                           "Give each daemon its own state.database");
     std::array<uint8_t, 12> iv{};
     random_fill(iv);
     Bytes sealed(sizeof CHECK_PLAINTEXT - 1 + 16);
@@ -73,7 +87,7 @@ Result<Vault> Vault::finish_open(Opening o) {
       return meta_put(db, "vault_check", stored);
     });
     if (!s) return s;
-    return std::move(v);
+    return v;
   }
   const Bytes& check = o.check_;
   Bytes plain(sizeof CHECK_PLAINTEXT - 1);
@@ -83,14 +97,14 @@ Result<Vault> Vault::finish_open(Opening o) {
     return Status::error("ZEQ_FIELD_KEY does not open the vault in " + db.path() +
                          ": the vault was sealed under a different key; set the ZEQ_FIELD_KEY it was created with");
   }
-  return std::move(v);
+  return v;
 }
 
 Result<Vault> Vault::open(Database& db, const SecretBuffer& field_key, int iterations) {
   auto opening = begin_open(db, iterations);
   if (!opening) return opening.status();
   opening->derive(field_key);
-  return finish_open(std::move(opening.value()));
+  return finish_open(db, std::move(opening.value()));
 }
 
 Status Vault::audit(const std::string& action, const std::string& name, const std::string& purpose,

@@ -28,12 +28,15 @@ class Vault {
 
   // open() in three steps, so that the slow one (PBKDF2, about 20 ms) can
   // run on another thread while the caller does other work. begin_open
-  // reads the salt and key check (a new vault gets a fresh salt); derive
-  // touches neither the database nor the heap, so it may run on any thread;
-  // finish_open checks the key, or stores a new vault's salt and key check.
+  // reads the salt and key check (a new vault gets a fresh salt); begin_new
+  // is for a database file that does not exist yet, so the derivation can
+  // start before the database is even created; derive touches neither the
+  // database nor the heap, so it may run on any thread; finish_open checks
+  // the key, or stores a new vault's salt and key check.
   class Opening;
   static Result<Opening> begin_open(Database& db, int iterations = VAULT_PBKDF2_ITERATIONS);
-  static Result<Vault> finish_open(Opening opening);
+  static Opening begin_new(int iterations = VAULT_PBKDF2_ITERATIONS);
+  static Result<Vault> finish_open(Database& db, Opening opening);
 
   struct Entry {
     std::string purpose;       // e.g. "identity", "tunnel.receipt"
@@ -65,8 +68,8 @@ class Vault::Opening {
 
  private:
   friend class Vault;
-  Opening(Database& db, int iterations) : vault_(db), iterations_(iterations) {}
-  Vault vault_;
+  explicit Opening(int iterations) : iterations_(iterations) {}
+  Key32 key_;
   int iterations_;
   Bytes salt_, check_;
   bool fresh_ = false, have_check_ = false, derived_ = false;

@@ -196,7 +196,7 @@ TEST_F(StoreTest, VaultOpensInThreeStepsWithTheKeyDerivedOnAnotherThread) {
     ASSERT_TRUE(salts && salts->step());
     EXPECT_EQ(salts->int64(0), 0) << "begin_open wrote to a new vault";
     opening->derive(field_key_);
-    auto vault = Vault::finish_open(std::move(opening.value()));
+    auto vault = Vault::finish_open(db, std::move(opening.value()));
     ASSERT_TRUE(vault) << vault.message();
     ASSERT_TRUE(vault->put("k", as_bytes("value"), {"test", "", 0}, "test", 1));
   }
@@ -205,7 +205,7 @@ TEST_F(StoreTest, VaultOpensInThreeStepsWithTheKeyDerivedOnAnotherThread) {
     ASSERT_TRUE(opening) << opening.message();
     std::thread derive([&] { opening->derive(field_key_); });
     derive.join();
-    auto vault = Vault::finish_open(std::move(opening.value()));
+    auto vault = Vault::finish_open(db, std::move(opening.value()));
     ASSERT_TRUE(vault) << vault.message();
     auto value = vault->get("k", "test", 2);
     ASSERT_TRUE(value) << value.message();
@@ -216,14 +216,47 @@ TEST_F(StoreTest, VaultOpensInThreeStepsWithTheKeyDerivedOnAnotherThread) {
   auto wrong = Vault::begin_open(db, TEST_ITERATIONS);
   ASSERT_TRUE(wrong);
   wrong->derive(SecretBuffer(other));
-  auto refused = Vault::finish_open(std::move(wrong.value()));
+  auto refused = Vault::finish_open(db, std::move(wrong.value()));
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.message().find("ZEQ_FIELD_KEY does not open the vault"), std::string::npos) << refused.message();
   auto underived = Vault::begin_open(db, TEST_ITERATIONS);
   ASSERT_TRUE(underived);
-  auto never = Vault::finish_open(std::move(underived.value()));
+  auto never = Vault::finish_open(db, std::move(underived.value()));
   ASSERT_FALSE(never);
   EXPECT_NE(never.message().find("PBKDF2 failed"), std::string::npos) << never.message();
+}
+
+// zeqvpnd starts deriving a new database's key before the file exists
+// (Vault::begin_new): finish_open then stores that salt, so the next start
+// opens the vault with the same key; and if another process made a vault in
+// the file meanwhile, finish_open refuses instead of keeping a key that does
+// not match the stored salt.
+TEST_F(StoreTest, VaultBegunBeforeItsDatabaseExists) {
+  {
+    auto opening = Vault::begin_new(TEST_ITERATIONS);
+    std::thread derive([&] { opening.derive(field_key_); });
+    Database db = open_db();
+    derive.join();
+    auto vault = Vault::finish_open(db, std::move(opening));
+    ASSERT_TRUE(vault) << vault.message();
+    ASSERT_TRUE(vault->put("k", as_bytes("sealed at the first start"), {"test", "", 0}, "test", 1));
+  }
+  {
+    Database db = open_db();
+    auto vault = Vault::open(db, field_key_, TEST_ITERATIONS);
+    ASSERT_TRUE(vault) << vault.message();
+    auto value = vault->get("k", "test", 2);
+    ASSERT_TRUE(value) << value.message();
+    EXPECT_EQ(std::string(value->span().begin(), value->span().end()), "sealed at the first start");
+  }
+  auto late = Vault::begin_new(TEST_ITERATIONS);
+  late.derive(field_key_);
+  Database db = open_db();
+  auto refused = Vault::finish_open(db, std::move(late));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.message().find("got a vault from another process while zeqvpnd started"), std::string::npos)
+      << refused.message();
+  EXPECT_TRUE(Vault::open(db, field_key_, TEST_ITERATIONS)) << "the vault in the file is untouched";
 }
 
 TEST_F(StoreTest, AuditChainDetectsEditedRows) {
