@@ -13,10 +13,10 @@
 // has none), whatever the kill switch or exit settings; removed when it
 // stops; the interface and MTU are fixed settings, so a reload keeps it.
 //
-// Its tables are `ip zeqvpn` and `ip6 zeqvpn` (one per family, as the MSS
-// differs by family), beside the kill switch's `inet zeqvpn` and the exit's
-// `inet zeqvpn_exit`, which it never touches; the exit's table clamps
-// forwarding to the exit's out interface the same way.
+// Its table is `inet zeqvpn_mss` (a rule per family for SYNs out of the
+// TUN, as the MSS differs by family), beside the kill switch's `inet zeqvpn`
+// and the exit's `inet zeqvpn_exit`, which it never touches; the exit's
+// table clamps forwarding to the exit's out interface the same way.
 #pragma once
 
 #include <memory>
@@ -28,7 +28,7 @@ namespace zeq {
 
 class FirewallBackend;
 
-inline constexpr char MSS_CLAMP_TABLE[] = "zeqvpn";  // in the ip and ip6 families
+inline constexpr char MSS_CLAMP_TABLE[] = "zeqvpn_mss";  // in the inet family
 
 struct MssClampPolicy {
   std::string tun_interface;
@@ -39,9 +39,10 @@ struct MssClampPolicy {
   bool operator==(const MssClampPolicy&) const = default;
 };
 
-// One nftables transaction that replaces tables ip zeqvpn and ip6 zeqvpn
-// with the clamp, or deletes them when the policy is empty. Safe whether or
-// not the tables exist.
+// One nftables transaction that replaces table inet zeqvpn_mss with the
+// clamp, or deletes it when the policy is empty (with the ip and ip6 zeqvpn
+// tables that held it in earlier builds, if a crash left them). Safe whether
+// or not the tables exist.
 std::string render_mss_clamp_nftables(const MssClampPolicy& policy);
 
 // The clamp's life in the daemon: installed once, removed at stop (and when

@@ -119,7 +119,7 @@ Status NftablesBackend::apply_exit(const ExitPolicy& policy) {
 
 Status NftablesBackend::apply_mss_clamp(const MssClampPolicy& policy) {
   return run(render_mss_clamp_nftables(policy), nullptr,
-             "tables ip " + std::string(MSS_CLAMP_TABLE) + " and ip6 " + std::string(MSS_CLAMP_TABLE));
+             "table inet " + std::string(MSS_CLAMP_TABLE));
 }
 
 std::map<std::string, uint64_t> NftablesBackend::exit_counts() { return counters_of(EXIT_TABLE); }

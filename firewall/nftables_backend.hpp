@@ -1,5 +1,5 @@
 // The firewall on Linux: tables inet zeqvpn (kill switch, leak blocks),
-// inet zeqvpn_exit (exit forwarding) and ip/ip6 zeqvpn (MSS clamp) through
+// inet zeqvpn_exit (exit forwarding) and inet zeqvpn_mss (MSS clamp) through
 // libnftables (the library, not the nft binary), in the network namespace of
 // the caller.
 //

@@ -3,13 +3,14 @@
 # LAN link to A; it routes the tunnel's addresses via A, which forwards); B
 # is A's peer. A's tunnel MTU is 1400 (B keeps the default 1416), so the
 # figures below are A's, not a default. Checked:
-#  (a) MSS clamp (tables ip/ip6 zeqvpn in A): a TCP SYN from H to B's tunnel
+#  (a) MSS clamp (table inet zeqvpn_mss in A): a TCP SYN from H to B's tunnel
 #      address carries MSS <= 1400 - 40 on B's zeq0 (IPv4; 1400 - 60 for
 #      IPv6), and B's SYN-ACK reaches H with MSS <= the same (B's own would be
-#      1376 / 1356); the tables survive a reload, sit beside the kill
-#      switch's table when it is armed (and stay when it is disarmed), and
-#      are gone after a stop. Without them (deleted by hand) the same SYN
-#      carries H's 1460 / 1440: the check means something.
+#      1376 / 1356); the table survives a reload, sits beside the kill
+#      switch's table when it is armed (and stays when it is disarmed), and
+#      is gone after a stop, as are the ip/ip6 zeqvpn tables earlier builds
+#      kept the clamp in when a crash left them. Without it (deleted by
+#      hand) the same SYN carries H's 1460 / 1440: the check means something.
 #  (b) `ping -M do` from H: 1500 bytes gets "fragmentation needed" (ICMPv6
 #      "packet too big") with mtu 1400, 1400 bytes is answered.
 #  (c) the same for IPv6.
@@ -115,12 +116,13 @@ mss_clamped() {
     fail "$1: IPv6 SYN-ACK MSS $SYNACK_MSS at H, want <= $((MTU_A - 60))"
 }
 
-clamp_tables() { in_a nft list tables | grep -cE '^table (ip|ip6) zeqvpn$' || true; }
+clamp_tables() { in_a nft list tables | grep -cE '^table inet zeqvpn_mss$' || true; }
+legacy_tables() { in_a nft list tables | grep -cE '^table (ip|ip6) zeqvpn$' || true; }
 
 log "(a) MSS clamp"
-[ "$(clamp_tables)" = 2 ] || fail "A has no MSS clamp tables: $(in_a nft list ruleset)"
-in_a nft list table ip zeqvpn | holds -q "oifname \"zeq0\" tcp flags syn / syn,rst tcp option maxseg size set rt mtu" ||
-  fail "table ip zeqvpn: $(in_a nft list table ip zeqvpn)"
+[ "$(clamp_tables)" = 1 ] || fail "A has no MSS clamp table: $(in_a nft list ruleset)"
+in_a nft list table inet zeqvpn_mss | holds -q "oifname \"zeq0\" tcp flags syn / syn,rst tcp option maxseg size set rt mtu" ||
+  fail "table inet zeqvpn_mss: $(in_a nft list table inet zeqvpn_mss)"
 grep -q "MSS clamp: TCP forwarded through zeq0 clamped to MTU $MTU_A" "$WORK/a.log" || fail "A did not log its MSS clamp"
 mss_clamped "clamp"
 
@@ -137,17 +139,16 @@ in_h ping -6 -c 2 -W 2 -M do -s $((MTU_A - 48)) $TUN6_B >/dev/null || fail "a $M
 
 log "the clamp across a reload, beside the kill switch"
 ctl a reload | holds -q . || fail "reload of A failed"
-[ "$(clamp_tables)" = 2 ] || fail "the MSS clamp tables are gone after a reload"
+[ "$(clamp_tables)" = 1 ] || fail "the MSS clamp table is gone after a reload"
 ctl a killswitch arm | holds -q "armed" || fail "killswitch arm"
 in_a nft list table inet zeqvpn | holds -q "chain killswitch_forward" || fail "kill switch not installed"
-[ "$(clamp_tables)" = 2 ] || fail "arming the kill switch removed the MSS clamp"
+[ "$(clamp_tables)" = 1 ] || fail "arming the kill switch removed the MSS clamp"
 mss_clamped "clamp with the kill switch armed"
 ctl a killswitch disarm | holds -q "disarmed" || fail "killswitch disarm"
-[ "$(clamp_tables)" = 2 ] || fail "disarming the kill switch removed the MSS clamp"
+[ "$(clamp_tables)" = 1 ] || fail "disarming the kill switch removed the MSS clamp"
 
-log "without the clamp (tables deleted by hand) H's own MSS goes through"
-in_a nft delete table ip zeqvpn
-in_a nft delete table ip6 zeqvpn
+log "without the clamp (table deleted by hand) H's own MSS goes through"
+in_a nft delete table inet zeqvpn_mss
 # The SYN's MSS comes from H's link MTU, not a cached path MTU; flushed all
 # the same, so (b)'s "too big" cannot have lowered it.
 in_h ip route flush cache
@@ -158,10 +159,16 @@ probe_mss $TUN4_B
 probe_mss $TUN6_B
 [ "$SYN_MSS" = 1440 ] || fail "unclamped IPv6 SYN MSS $SYN_MSS on B's zeq0, want H's 1440"
 
-log "a new start installs the clamp, a stop removes it"
+log "a new start installs the clamp (and removes an earlier build's ip/ip6 tables), a stop removes it"
 stop_node a "$NS_A"
+for family in ip ip6; do
+  in_a nft add table $family zeqvpn
+  in_a nft add chain $family zeqvpn mss_clamp "{ type filter hook forward priority mangle; policy accept; }"
+done
+[ "$(legacy_tables)" = 2 ] || fail "could not make the earlier build's tables: $(in_a nft list tables)"
 start_node a "$NS_A"
-[ "$(clamp_tables)" = 2 ] || fail "no MSS clamp after a restart"
+[ "$(clamp_tables)" = 1 ] || fail "no MSS clamp after a restart"
+[ "$(legacy_tables)" = 0 ] || fail "the earlier build's ip/ip6 zeqvpn tables were left: $(in_a nft list tables)"
 stop_node a "$NS_A"
 [ "$(clamp_tables)" = 0 ] || fail "the MSS clamp outlived the daemon: $(in_a nft list tables)"
 stop_node b "$NS_B"

@@ -210,7 +210,7 @@ TEST(KillSwitchState, ModesAndOperatorOverride) {
   EXPECT_FALSE(kill_switch_mode_from("sometimes"));
 }
 
-// The MSS clamp's tables (ip and ip6 zeqvpn): SYNs into the TUN clamped to
+// The MSS clamp's table (inet zeqvpn_mss): SYNs into the TUN clamped to
 // the route's MSS, SYNs out of it to the tunnel MTU's, per family.
 TEST(MssClampRules, NftablesMatchGoldenFiles) {
   check("mss_clamp.nft", render_mss_clamp_nftables({"zeq0", 1416}));
@@ -220,33 +220,37 @@ TEST(MssClampRules, NftablesMatchGoldenFiles) {
 
 TEST(MssClampRules, MssPerFamilyFollowsTheMtu) {
   const std::string nft = render_mss_clamp_nftables({"wg7", 1280});
-  const size_t v4 = nft.find("table ip zeqvpn {"), v6 = nft.find("table ip6 zeqvpn {");
-  ASSERT_NE(v4, std::string::npos) << nft;
-  ASSERT_NE(v6, std::string::npos) << nft;
-  const std::string in = "iifname \"wg7\" tcp flags syn / syn,rst tcp option maxseg size set ";
-  const std::string out = "oifname \"wg7\" tcp flags syn / syn,rst tcp option maxseg size set rt mtu\n";
-  EXPECT_NE(nft.substr(v4, v6 - v4).find(in + "1240\n"), std::string::npos) << nft;  // 1280 - 20 - 20
-  EXPECT_NE(nft.substr(v6).find(in + "1220\n"), std::string::npos) << nft;          // 1280 - 40 - 20
-  EXPECT_NE(nft.substr(v4, v6 - v4).find(out), std::string::npos) << nft;
-  EXPECT_NE(nft.substr(v6).find(out), std::string::npos) << nft;
+  ASSERT_NE(nft.find("table inet zeqvpn_mss {"), std::string::npos) << nft;
+  const std::string in = "iifname \"wg7\" meta nfproto ipv";
+  EXPECT_NE(nft.find(in + "4 tcp flags syn / syn,rst tcp option maxseg size set 1240\n"), std::string::npos)
+      << nft;  // 1280 - 20 - 20
+  EXPECT_NE(nft.find(in + "6 tcp flags syn / syn,rst tcp option maxseg size set 1220\n"), std::string::npos)
+      << nft;  // 1280 - 40 - 20
+  EXPECT_NE(nft.find("oifname \"wg7\" tcp flags syn / syn,rst tcp option maxseg size set rt mtu\n"), std::string::npos)
+      << nft;
   EXPECT_NE(nft.find("type filter hook forward priority mangle; policy accept;"), std::string::npos) << nft;
 }
 
 // The clamp and the kill switch never name each other's tables, so neither
 // replaces nor deletes the other (they coexist in one ruleset, with the
-// exit's table too).
+// exit's table too). The clamp also deletes the ip and ip6 zeqvpn tables
+// earlier builds kept it in, and nothing else.
 TEST(MssClampRules, TablesApartFromTheKillSwitchAndExit) {
-  std::istringstream in(render_mss_clamp_nftables({"zeq0", 1416}));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find("table") == std::string::npos) continue;
-    EXPECT_TRUE(line.find("table ip zeqvpn") != std::string::npos || line.find("table ip6 zeqvpn") != std::string::npos)
-        << line;
+  for (const MssClampPolicy& policy : {MssClampPolicy{"zeq0", 1416}, MssClampPolicy{}}) {
+    std::istringstream in(render_mss_clamp_nftables(policy));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("table") == std::string::npos) continue;
+      EXPECT_TRUE(line.find("table inet zeqvpn_mss") != std::string::npos || line == "add table ip zeqvpn" ||
+                  line == "delete table ip zeqvpn" || line == "add table ip6 zeqvpn" || line == "delete table ip6 zeqvpn")
+          << line;
+    }
   }
   FirewallPolicy all;
   all.kill_switch = all.allow_lan = all.block_dns_leaks = all.block_ipv6_leaks = all.exit_routing = true;
   for (const std::string& other : {render_nftables(all), render_nftables(FirewallPolicy{}),
                                    render_exit_nftables(exit_policy(true, true))}) {
+    EXPECT_EQ(other.find("zeqvpn_mss"), std::string::npos) << other;
     EXPECT_EQ(other.find("table ip zeqvpn"), std::string::npos) << other;
     EXPECT_EQ(other.find("table ip6 zeqvpn"), std::string::npos) << other;
   }
@@ -265,7 +269,7 @@ class RecordingBackend final : public FirewallBackend {
   std::map<std::string, uint64_t> exit_counts() override { return {}; }
   Status apply_mss_clamp(const MssClampPolicy& p) override {
     applied->push_back(p);
-    return fail ? Status::error("nftables (tables ip zeqvpn and ip6 zeqvpn): Operation not supported") : Status::ok();
+    return fail ? Status::error("nftables (table inet zeqvpn_mss): Operation not supported") : Status::ok();
   }
 };
 
@@ -327,9 +331,9 @@ TEST(NftablesContext, FreedWhenIdleAndMadeAgainByTheNextCommand) {
   // A fresh context reads back the tables the freed one made, and replaces them.
   std::string out;
   ASSERT_EQ(test::run_command("nft list tables", &out), 0) << out;
-  EXPECT_NE(out.find("table ip zeqvpn"), std::string::npos) << out;
+  EXPECT_NE(out.find("table inet zeqvpn_mss"), std::string::npos) << out;
   ASSERT_TRUE((*backend)->apply_mss_clamp({"zeqtest0", 1300}));
-  ASSERT_EQ(test::run_command("nft list table ip zeqvpn", &out), 0) << out;
+  ASSERT_EQ(test::run_command("nft list table inet zeqvpn_mss", &out), 0) << out;
   EXPECT_NE(out.find("1260"), std::string::npos) << out;  // MSS for MTU 1300: 1300 - 40
   ASSERT_TRUE((*backend)->apply_mss_clamp({}));
   ASSERT_EQ(test::run_command("nft list tables", &out), 0) << out;
