@@ -139,6 +139,9 @@ class Peer {
   bool gave_up = false;
   bool admin_down = false;           // `zeqvpnctl down`: no keys, no handshakes
   int64_t up_since_us = 0;           // 0 while the tunnel is down
+  // rx_bytes and tx_bytes as the tunnel last came up, before the first
+  // packets it carried: what its record (the ledger) counts from.
+  uint64_t rx_bytes_at_up = 0, tx_bytes_at_up = 0;
   // Cover traffic: the mode in force (settings, or `zeqvpnctl cover`), the
   // operator's override, the schedule while the tunnel is up, and what was
   // sent (tx counters above include it).

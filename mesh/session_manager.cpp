@@ -204,11 +204,16 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from, uint
   if (peer->gave_up || !was_up)
     spdlog::info("peer {}: tunnel up via {}", peer->label(), via ? "relay " + via->relay->label() : from.to_string());
   peer->gave_up = false;
-  sync_tunnel_state(*peer, "");
   // Confirms the key to the responder at once, even with nothing to send,
-  // then what waited for the tunnel.
+  // then what waited for the tunnel; only then the observers, whose records
+  // (a database commit among them) the first packets waited 2-4 ms for.
+  // The tunnel's record still counts those packets: it counts from the
+  // byte counters noted here, before them.
+  const bool coming_up = !peer->up_since_us;
+  if (coming_up) note_bytes_at_up(*peer);
   send_keepalive(*peer, now);
   send_staged(*peer, now);
+  sync_tunnel_state(*peer, "", coming_up);
 }
 
 void SessionManager::initiate(Peer& peer, int64_t now) {
@@ -322,9 +327,15 @@ void SessionManager::drop_keys(Peer& peer) {
   plane_.control_counters().drops[size_t(Drop::kNoSession)].fetch_add(peer.staged.clear(), std::memory_order_relaxed);
 }
 
-void SessionManager::sync_tunnel_state(Peer& peer, const char* down_reason) {
+void SessionManager::note_bytes_at_up(Peer& peer) {
+  peer.rx_bytes_at_up = peer.rx_bytes.load(std::memory_order_relaxed);
+  peer.tx_bytes_at_up = peer.tx_bytes.load(std::memory_order_relaxed);
+}
+
+void SessionManager::sync_tunnel_state(Peer& peer, const char* down_reason, bool counted_from_here) {
   bool up = peer.current_owned != nullptr;
   if (up && !peer.up_since_us) {
+    if (!counted_from_here) note_bytes_at_up(peer);
     peer.up_since_us = clock_.mono_us();
     if (events_) events_->tunnel_up(peer);
   } else if (!up && peer.up_since_us) {

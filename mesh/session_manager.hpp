@@ -188,7 +188,11 @@ class SessionManager {
   void try_next_known_endpoint(Peer& peer);
   void idle_known_peers(int64_t now);
   // Reports up/down transitions (current key present or not) to events_.
-  void sync_tunnel_state(Peer& peer, const char* down_reason);
+  // Tells the observers when the tunnel has come up or gone down since
+  // the last call. counted_from_here: the caller already noted the byte
+  // counters the tunnel counts from (note_bytes_at_up), before sending.
+  void sync_tunnel_state(Peer& peer, const char* down_reason, bool counted_from_here = false);
+  static void note_bytes_at_up(Peer& peer);
   // A handshake message to the network; a failure is counted and logged,
   // and the handshake timers retry.
   // buffer holds the message in its first base_size bytes and has room for

@@ -207,4 +207,43 @@ TEST_F(TunnelRecording, CheckpointsEveryZeqondAndAFailingStoreIsLoggedOnce) {
   fs::remove_all(dir);
 }
 
+// Packets held while the handshake ran go out the moment it completes,
+// before the observers write the tunnel's record; the record still counts
+// them (and the keepalive that confirms the key), since it counts from the
+// byte counters as they were before those sends.
+TEST_F(TunnelRecording, PacketsHeldForTheHandshakeCountInTheTunnelsRecord) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("zeqvpn-recorder-staged-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::array<uint8_t, 32> field{};
+  random_fill(field);
+  SecretBuffer field_key(field);
+  State sa(dir / "a.db", field_key, init_.zid, clock_);
+  Bytes secret = hex(v_["mesh_secret"]);
+  TestNode a(init_, {peer_settings_for(resp_, "198.18.0.2:51820", "10.200.0.2/32")}, secret, clock_);
+  TestNode b(resp_, {peer_settings_for(init_, nullptr, "10.200.0.1/32")}, secret, clock_);
+  a.sessions->set_events(&sa.recorder);
+  Peer& pa = *a.plane.peers[0];
+  Bytes packet(84, 0);  // an IPv4 echo request's size; the content is not looked at
+  packet[0] = 0x45;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(pa.staged.push(packet));
+  a.sessions->start_all();
+  const size_t sent_before = a.sent.size();
+  b.sessions->on_handshake_message(a.sent.back().bytes, from_);
+  a.sessions->on_handshake_message(b.sent.back().bytes, *parse_udp_endpoint("198.18.0.2:51820"));
+  ASSERT_EQ(a.sent.size(), sent_before + 4) << "the keepalive and the three held packets";
+  EXPECT_EQ(pa.staged.size(), 0u);
+  const uint64_t tx = pa.tx_bytes.load();
+  ASSERT_GT(tx, 3 * packet.size());
+  const int64_t id = sa.recorder.tunnel_id(resp_.zid);
+  ASSERT_EQ(id, 1);
+  clock_.advance_us(zeqonds_to_us(1));
+  EXPECT_TRUE(sa.recorder.checkpoint());
+  EXPECT_EQ(uint64_t(sa.store.get(id)->tx_bytes), tx);
+  a.sessions->set_admin_down(pa, true);
+  EXPECT_EQ(uint64_t(sa.store.get(id)->tx_bytes), tx);
+  fs::remove_all(dir);
+}
+
 }  // namespace zeq
