@@ -241,14 +241,22 @@ ControlServer::~ControlServer() {
   ::unlink(impl_->path.c_str());
 }
 
+ControlServer::Group ControlServer::lookup_group(const std::string& name) { return {name, group_id(name)}; }
+
 Result<std::unique_ptr<ControlServer>> ControlServer::listen(asio::io_context& io, const std::string& path,
                                                              const std::string& group_name, Handler handler) {
-  return listen(io, path, group_name, std::move(handler), Limits{});
+  return listen(io, path, lookup_group(group_name), std::move(handler), Limits{});
 }
 
 Result<std::unique_ptr<ControlServer>> ControlServer::listen(asio::io_context& io, const std::string& path,
                                                              const std::string& group_name, Handler handler,
                                                              Limits limits) {
+  return listen(io, path, lookup_group(group_name), std::move(handler), limits);
+}
+
+Result<std::unique_ptr<ControlServer>> ControlServer::listen(asio::io_context& io, const std::string& path,
+                                                             const Group& group, Handler handler, Limits limits) {
+  const std::string& group_name = group.name;
   namespace fs = std::filesystem;
   if (path.size() >= sizeof(sockaddr_un{}.sun_path))
     return Status::error("control.socket " + path + ": path too long for a Unix socket (max 107 bytes)");
@@ -266,7 +274,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::listen(asio::io_context& i
     ::unlink(path.c_str());  // left by a daemon that died
   }
 
-  std::optional<gid_t> gid = group_id(group_name);
+  const std::optional<gid_t> gid = group.id;
   if (!gid)
     spdlog::warn("control: group '{}' does not exist, so only root can use {}; create it (systemd-sysusers, or "
                  "groupadd --system {}) or set control.group", group_name, path, group_name);

@@ -11,11 +11,14 @@
 // connection waiting for a request (a non-root one first).
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 
 #include "core/result.hpp"
@@ -66,6 +69,16 @@ class ControlServer {
     std::chrono::milliseconds request_timeout = REQUEST_TIMEOUT;
   };
 
+  // The group that may use the socket besides root, as the group database
+  // named it when looked up (no id: no such group, so root only). The
+  // lookup can take a millisecond or more (NSS modules such as systemd's),
+  // so zeqvpnd makes it while its vault key is being derived.
+  struct Group {
+    std::string name;
+    std::optional<gid_t> id;
+  };
+  static Group lookup_group(const std::string& name);
+
   // Creates the socket's directory when missing, replaces a stale socket
   // file, and refuses to start when another daemon answers on it.
   static Result<std::unique_ptr<ControlServer>> listen(boost::asio::io_context& io, const std::string& path,
@@ -73,6 +86,9 @@ class ControlServer {
   // The same with other limits (tests use a short timeout).
   static Result<std::unique_ptr<ControlServer>> listen(boost::asio::io_context& io, const std::string& path,
                                                        const std::string& group, Handler handler, Limits limits);
+  // With the group looked up already.
+  static Result<std::unique_ptr<ControlServer>> listen(boost::asio::io_context& io, const std::string& path,
+                                                       const Group& group, Handler handler, Limits limits);
   ~ControlServer();  // stops accepting and removes the socket file
 
   // On the control thread (the io_context's), as the handler runs.

@@ -168,6 +168,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   }
   auto settings = d->plan_node();
   auto interface = settings ? Node::open_interface(*settings) : Result<TunDevice>(settings.status());
+  d->control_group_id_ = control::ControlServer::lookup_group(d->config_.control.group).id;
   if (derived.valid()) derived.get();
   field_key.value() = SecretBuffer();
   if (Status s = d->open_state(Vault::finish_open(*d->db_, std::move(*opening))); !s) return s;
@@ -441,8 +442,10 @@ ControlContext Daemon::control_context() {
 }
 
 Status Daemon::serve_control() {
-  auto server = control::ControlServer::listen(node_->io(), config_.control.socket, config_.control.group,
-                                               make_control_handler(control_context()));
+  using control::ControlServer;
+  auto server = ControlServer::listen(node_->io(), config_.control.socket,
+                                      ControlServer::Group{config_.control.group, control_group_id_},
+                                      make_control_handler(control_context()), ControlServer::Limits{});
   if (!server) return server.status();
   control_ = std::move(server.value());
   return Status::ok();

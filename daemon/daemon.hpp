@@ -4,6 +4,8 @@
 // teardown. main() parses the command line and hands over to this.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -131,6 +133,9 @@ class Daemon {
   // Uses the node and the guard; goes before either.
   std::unique_ptr<ExitClient> exit_client_;
   std::unique_ptr<control::ControlServer> control_;
+  // control.group's id, looked up while the vault key is derived (a
+  // millisecond of NSS), for serve_control; none: no such group.
+  std::optional<gid_t> control_group_id_;
   std::unique_ptr<MetricsHttpServer> metrics_;  // metrics.listen; null when off
   std::unique_ptr<EnrollmentService> enrollment_;  // enrollment.listen; null when off
   std::unique_ptr<PeriodicTask> watchdog_, checkpoint_, directory_tick_;
