@@ -274,13 +274,20 @@ boost::asio::io_context& Node::io() { return impl_->loop->io; }
 
 int Node::ifindex() const { return impl_->tun.ifindex(); }
 
+void Node::send_first_handshakes() {
+  Impl& m = *impl_;
+  if (m.first_handshakes_sent) return;
+  m.first_handshakes_sent = true;
+  m.endpoints->tick();  // host names first: their peers handshake once resolved
+  m.sessions->start_all();
+}
+
 int Node::run() {
   Impl& m = *impl_;
   for (int sig : {SIGINT, SIGTERM, SIGUSR1, SIGHUP}) m.loop->signals.add(sig);
   m.wait_signal();
   for (auto& w : m.workers) w->start();
-  m.endpoints->tick();  // host names first: their peers handshake once resolved
-  m.sessions->start_all();
+  send_first_handshakes();
   m.schedule_tick();
   m.run_cover();
   if (m.hooks.on_ready) asio::post(m.loop->io, m.hooks.on_ready);

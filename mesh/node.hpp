@@ -45,7 +45,7 @@ class Node {
   // Sets up the rest (sockets, workers, sessions) on an interface from
   // open_interface with the same settings, or nothing: on failure whatever
   // was created is removed again, the interface with it. Sends nothing until
-  // run().
+  // send_first_handshakes() or run().
   static Result<std::unique_ptr<Node>> create(const NodeSettings& settings, LocalIdentity identity,
                                               SecretBuffer mesh_secret, TunDevice interface);
   ~Node();
@@ -84,6 +84,14 @@ class Node {
   boost::asio::io_context& io();
   // The TUN interface's index (the system resolver is pointed at it).
   int ifindex() const;
+
+  // Resolves the peers' endpoint host names and sends the first handshake
+  // initiations now, on the thread that calls run() next, before it does:
+  // the rest of a start then overlaps the first round trip, whose answer
+  // waits in the socket until run() starts the workers. Without this call
+  // run() sends them. Only once the kill switch is in place, the observers
+  // are set and the node has the mesh's trust.
+  void send_first_handshakes();
 
   // Runs until SIGTERM or SIGINT, then tears the tunnel down (tunnel_down
   // for every peer), wipes keys and removes the interface. SIGUSR1 logs the

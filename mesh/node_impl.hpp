@@ -82,6 +82,7 @@ struct Node::Impl final : TunnelEvents {
   std::set<IpPrefix> certified_routes;  // installed by sync_certified_routes
   const int64_t started_us;
   uint64_t ticks = 0;
+  bool first_handshakes_sent = false;  // send_first_handshakes, or run()
 };
 
 }  // namespace zeq
