@@ -99,7 +99,7 @@ CAP=$CAP_PID
 [ "$(resolve)" = 10.9.9.9 ] || fail "the LAN resolver does not answer after stop"
 wait "$CAP" 2>/dev/null || true
 [ "$(grep -c ' > ' "$WORK/dns2.cap" || true)" -ge 2 ] || fail "the capture misses plain DNS: its zero above proves nothing"
-in_a nft list tables | holds -q "table inet zeqvpn" && fail "DNS-leak rules left behind"
+in_a nft list tables | holds -qx "table inet zeqvpn" && fail "DNS-leak rules left behind"
 
 log "SIGKILL, then the next start restores it"
 start_node a "$NS_A"

@@ -107,7 +107,7 @@ rc=0; out=$(in_a "$ZEQVPNCTL" --socket "$WORK/a.sock" killswitch status) || rc=$
 echo "$out" | holds -q "are installed and block traffic" || fail "offline status: $out"
 
 in_a "$ZEQVPNCTL" --socket "$WORK/a.sock" --config "$WORK/a.yaml" killswitch disarm | holds -q "disarmed" || fail "offline disarm"
-in_a nft list tables | holds -q "table inet zeqvpn" && fail "table still there after disarm"
+in_a nft list tables | holds -qx "table inet zeqvpn" && fail "table still there after disarm"
 in_a ping -c 1 -W 2 $UNDER4_B >/dev/null || fail "IPv4 still blocked after disarm"
 in_a ping -c 1 -W 2 $UNDER6_B >/dev/null || fail "IPv6 still blocked after disarm"
 leaked "$LEAK_FILTER"; n=$LEAKS
@@ -124,7 +124,7 @@ in_a ping -c 1 -W 1 $UNDER4_B >/dev/null 2>&1 && fail "arm did not block"
 ctl a killswitch disarm | holds -q "disarmed" || fail "disarm"
 in_a ping -c 1 -W 2 $UNDER4_B >/dev/null || fail "disarm did not unblock"
 stop_node a "$NS_A"
-in_a nft list tables | holds -q "table inet zeqvpn" && fail "mode off left the table behind"
+in_a nft list tables | holds -qx "table inet zeqvpn" && fail "mode off left the table behind"
 
 [ "$(in_a nft list table inet bystander | grep -v counter)" = "$bystander_before" ] || fail "table inet bystander was changed"
 log "PASS"

@@ -32,5 +32,5 @@ done
 ctl a killswitch status | holds -q "kill switch: disarmed (mode on_drop, all tunnels up" || fail "not disarmed: $(ctl a killswitch status)"
 in_a ping -c 1 -W 2 $UNDER4_B >/dev/null || fail "the underlay is still blocked after the tunnel came back"
 stop_node a "$NS_A"
-in_a nft list tables | holds -q "table inet zeqvpn" && fail "on_drop left its table after a clean stop"
+in_a nft list tables | holds -qx "table inet zeqvpn" && fail "on_drop left its table after a clean stop"
 log "PASS"
