@@ -7,7 +7,11 @@
 #            those first 10 were lost;
 #            for zeqvpnd also from its first log line ("node ... on zeq0":
 #            it logs nothing as the vault opens; that line comes once the
-#            vault is open and the TUN exists), and exec -> that line
+#            vault is open and the TUN exists), and exec -> that line;
+#            then B is stopped and started again STARTS-1 times (default 4)
+#            with A up, timed the same way: the median and range of those
+#            restarts (zeqvpnd's first start creates its state database,
+#            a restart opens it)
 #   ping:    average round trip idle (200 echoes, 10 ms apart) and during the
 #            1-stream TCP run (latency under load)
 #   TCP:     iperf3 A -> B, 1 stream and 4 streams (-P 4), DURATION s each
@@ -24,6 +28,7 @@
 source "$(dirname "$0")/../tests/integration/lib.sh"
 
 DURATION=${DURATION:-10}
+STARTS=${STARTS:-5}
 command -v iperf3 >/dev/null || fail "iperf3 missing: bash scripts/install-deps.sh"
 command -v wireguard-go >/dev/null || fail "wireguard-go missing: bash scripts/install-deps.sh"
 [ -x "$ZEQVPND" ] || fail "build first: cmake -S . -B build -G Ninja && cmake --build build"
@@ -73,6 +78,38 @@ for line in open('$2'):
         seqs.add(seq)
 print(round((first - t0) * 1000) if first else 'none', 10 - len([s for s in seqs if s <= 10]))
 "
+}
+
+# median_range VALUES...: "MEDIAN MIN-MAX" of the numeric ones ("n/a n/a"
+# without any).
+median_range() {
+  py "
+v = sorted(float(x) for x in '$*'.split() if x.replace('.', '', 1).isdigit())
+if not v:
+    print('n/a n/a')
+else:
+    n = len(v)
+    m = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+    print(f'{m:g} {v[0]:g}-{v[-1]:g}')"
+}
+
+# restarts NAME STOP START DEV: STARTS-1 times, B stopped (STOP), then
+# started again (START, which sets RESTARTED_PID) with the start-up pinger
+# on DEV; sets R_MS (each restart's ms to the first reply) and R_LOST (pings
+# lost of the first 10, summed).
+restarts() {
+  local name=$1 stop=$2 start=$3 dev=$4 t0 ms lost
+  R_MS=(); R_LOST=0
+  for i in $(seq $((STARTS - 1))); do
+    $stop
+    start_pinger "$NS_B" $TUN4_A "$dev" "$WORK/restart-$name-$i.txt"
+    t0=$(now_ns)
+    $start
+    wait "$PINGER_PID" || true
+    read -r ms lost < <(startup_figures "$t0" "$WORK/restart-$name-$i.txt")
+    R_MS+=("$ms")
+    [[ "$lost" =~ ^[0-9]+$ ]] && R_LOST=$((R_LOST + lost))
+  done
 }
 
 # measure NAME PID_A PID_B: sets M_* (the figures other than start-up).
@@ -142,6 +179,17 @@ wait_ping "$NS_A" $TUN4_B 10 || fail "zeqvpnd tunnel did not come up"
 log "zeqvpnd: start -> first reply ${Z_START} ms, ${Z_LOST10}/10 lost; measuring"
 measure zeqvpnd "$a_PID" "$b_PID"
 Z=("$M_TCP1" "$M_TCP4" "$M_UDP_PPS" "$M_UDP_LOSS" "$M_PING_IDLE" "$M_PING_LOAD" "$M_CPU_GB" "$M_RSS_A" "$M_RSS_B" "$M_NOW_A" "$M_NOW_B")
+stop_b_zeqvpnd() { stop_node b "$NS_B"; }
+start_b_zeqvpnd() {
+  ip netns exec "$NS_B" env ZEQ_MESH_SECRET="$MESH_SECRET" ZEQ_FIELD_KEY="$FIELD_KEY_b" \
+    "$ZEQVPND" --config "$WORK/b.yaml" >> "$WORK/b.log" 2>&1 &
+  b_PID=$!
+  PIDS+=("$b_PID")
+}
+restarts zeqvpnd stop_b_zeqvpnd start_b_zeqvpnd zeq0
+read -r Z_RESTART Z_RESTART_RANGE < <(median_range "${R_MS[@]}")
+Z_RESTART_LOST=$R_LOST
+log "zeqvpnd: $((STARTS - 1)) restarts of B -> first reply: ${R_MS[*]} ms, $R_LOST lost of their first 10s"
 stop_node a "$NS_A"
 stop_node b "$NS_B"
 
@@ -175,6 +223,21 @@ wait_ping "$NS_A" $TUN4_B 10 || fail "wireguard-go tunnel did not come up"
 log "wireguard-go: start -> first reply ${W_START} ms, ${W_LOST10}/10 lost; measuring"
 measure wireguard-go "$WG_A" "$WG_B"
 W=("$M_TCP1" "$M_TCP4" "$M_UDP_PPS" "$M_UDP_LOSS" "$M_PING_IDLE" "$M_PING_LOAD" "$M_CPU_GB" "$M_RSS_A" "$M_RSS_B" "$M_NOW_A" "$M_NOW_B")
+stop_b_wg() {
+  kill -TERM "$WG_B" 2>/dev/null || true
+  wait "$WG_B" 2>/dev/null || true
+  # Its TUN goes with it; the next start must not find the old route.
+  for _ in $(seq 400); do ip -n "$NS_B" link show "wg$NS_B" >/dev/null 2>&1 || return 0; sleep 0.005; done
+  fail "wireguard-go's wg$NS_B outlived it"
+}
+start_b_wg() {
+  start_wg "$NS_B" "$WORK/wb.key" "$WA_PUB" "$UNDER4_A:$PORT" $TUN4_B $TUN4_A
+  WG_B=$WG_PID
+}
+restarts wg stop_b_wg start_b_wg "wg$NS_B"
+read -r W_RESTART W_RESTART_RANGE < <(median_range "${R_MS[@]}")
+W_RESTART_LOST=$R_LOST
+log "wireguard-go: $((STARTS - 1)) restarts of B -> first reply: ${R_MS[*]} ms, $R_LOST lost of their first 10s"
 
 ratio() { py "
 try:
@@ -200,11 +263,17 @@ row "RSS after the runs A" "MiB" "$(py "print(round(${Z[9]} / 1024, 1))")" "$(py
 row "RSS after the runs B" "MiB" "$(py "print(round(${Z[10]} / 1024, 1))")" "$(py "print(round(${W[10]} / 1024, 1))")"
 row "start -> first ping answered" "ms" "$Z_START" "$W_START"
 row "first 10 pings lost" "" "$Z_LOST10" "$W_LOST10"
+if [ "$STARTS" -gt 1 ]; then
+  row "restart -> first ping, median" "ms" "$Z_RESTART" "$W_RESTART"
+  printf '%-30s %12s %12s\n' "  range of $((STARTS - 1)) restarts" "$Z_RESTART_RANGE" "$W_RESTART_RANGE"
+  printf '%-30s %12s %12s\n' "  lost of their first 10s" "$Z_RESTART_LOST" "$W_RESTART_LOST"
+fi
 printf '%-30s %12s\n' "zeqvpnd: exec -> node log line" "$Z_EXEC_TO_LOG ms"
 printf '%-30s %12s\n' "zeqvpnd: node log line -> ping" "$Z_FROM_NODE ms"
 echo "($(nproc) cores; iperf3 A->B ${DURATION}s each: TCP -P 1, -P 4, UDP -l 64 -b 0 (received/s);"
 echo " ping -c 200 -i 0.01 idle, -i 0.02 during the TCP 1-stream run; CPU = user+sys of both VPN"
 echo " processes during that run / GB received; peak RSS = VmHWM at the end, RSS after = VmRSS 2 s later; start = exec of B's daemon"
 echo " (for wireguard-go: exec + wg set + address + link up) to the first reply to an echo request every 2 ms"
-echo " B->A; 'node log line' = zeqvpnd B's 'node ... on zeq0' log line, after its vault opened and its TUN exists;"
+echo " B->A; restart = the same after stopping B, with A up (zeqvpnd's state database exists then);"
+echo " 'node log line' = zeqvpnd B's 'node ... on zeq0' log line, after its vault opened and its TUN exists;"
 echo " load average $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after: other work on the machine skews all figures)"
