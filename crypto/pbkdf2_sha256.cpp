@@ -21,16 +21,19 @@
 //
 // SHA256_Init/Update/Final/Transform are deprecated in OpenSSL 3.0 in favour
 // of EVP, but the EVP route is exactly the per-call allocation avoided here;
-// they remain part of OpenSSL 3's API, so their deprecation warning is
-// silenced in this file only.
+// they remain in OpenSSL 3's headers, so their deprecation warning is
+// silenced in this file only. Transform and the context's layout are not in
+// OpenSSL's manual: block_function_agrees() below checks them at run time.
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cstring>
 
 #include "crypto/hash.hpp"
@@ -116,11 +119,8 @@ struct Pbkdf2State {
   }
 };
 
-}  // namespace
-
-bool pbkdf2_sha256(std::span<const uint8_t> password, std::span<const uint8_t> salt, int iterations,
-                   std::span<uint8_t> out) {
-  if (iterations < 1 || out.empty()) return false;
+bool pbkdf2_with_block_function(std::span<const uint8_t> password, std::span<const uint8_t> salt, int iterations,
+                                std::span<uint8_t> out) {
   Pbkdf2State s;
   if (!s.key(password)) return false;
   for (uint32_t index = 1; !out.empty(); ++index) {
@@ -134,6 +134,38 @@ bool pbkdf2_sha256(std::span<const uint8_t> password, std::span<const uint8_t> s
     out = out.subspan(n);
   }
   return true;
+}
+
+// The block-function path relies on more than OpenSSL documents: on
+// SHA256_Transform (declared in <openssl/sha.h>, not in its manual), on
+// SHA256_CTX's state words being in host order with the digest their
+// big-endian bytes, and on Transform ignoring the length fields. All hold
+// in OpenSSL 1.1 and 3, and the unit tests compare with PKCS5_PBKDF2_HMAC;
+// this checks it once per process too (an OpenSSL that changed would
+// otherwise seal the vault under a different key), and if they ever
+// disagree every derivation takes the slow documented route.
+bool block_function_agrees() {
+  static const bool agrees = [] {
+    const uint8_t password[] = "zeqvpn block function check";
+    const uint8_t salt[] = "salt";
+    std::array<uint8_t, 40> ours{}, reference{};  // two blocks, the second partial
+    return pbkdf2_with_block_function(password, salt, 3, ours) &&
+           PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(password), sizeof password, salt, sizeof salt, 3,
+                             EVP_sha256(), int(reference.size()), reference.data()) == 1 &&
+           ours == reference;
+  }();
+  return agrees;
+}
+
+}  // namespace
+
+bool pbkdf2_sha256(std::span<const uint8_t> password, std::span<const uint8_t> salt, int iterations,
+                   std::span<uint8_t> out) {
+  if (iterations < 1 || out.empty()) return false;
+  if (block_function_agrees()) return pbkdf2_with_block_function(password, salt, iterations, out);
+  if (password.size() > size_t(INT_MAX) || salt.size() > size_t(INT_MAX) || out.size() > size_t(INT_MAX)) return false;
+  return PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(password.data()), int(password.size()), salt.data(),
+                           int(salt.size()), iterations, EVP_sha256(), int(out.size()), out.data()) == 1;
 }
 
 }  // namespace zeq

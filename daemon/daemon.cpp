@@ -171,7 +171,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   d->control_group_id_ = control::ControlServer::lookup_group(d->config_.control.group).id;
   if (derived.valid()) derived.get();
   field_key.value() = SecretBuffer();
-  if (Status s = d->open_state(Vault::finish_open(*d->db_, std::move(*opening))); !s) return s;
+  auto vault = Vault::finish_open(*d->db_, std::move(*opening));
+  opening.reset();  // its copy of the key, wiped now rather than at return
+  if (Status s = d->open_state(std::move(vault)); !s) return s;
   if (!interface) return interface.status();
   if (Status s = d->start_node(std::move(settings.value()), std::move(interface.value()), std::move(secret.value())); !s)
     return s;
@@ -191,7 +193,9 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
                            .nat = d->nat_.get()});
   d->recorder_->settle_orphans();
   // Everything the first round trip needs is set up; the remaining steps
-  // (about 1.5 ms: control socket, key import, capabilities) overlap it.
+  // (about 1.5 ms: enrollment, control socket, metrics, key import,
+  // capabilities) overlap it. If one of them fails, the peers answered a
+  // node that then exits: their unconfirmed keys expire unused.
   d->node_->send_first_handshakes();
   if (Status s = d->start_enrollment(); !s) return s;
   if (Status s = d->serve_control(); !s) return s;

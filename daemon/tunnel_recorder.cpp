@@ -57,7 +57,7 @@ void TunnelRecorder::tunnel_up(Peer& peer) {
     spdlog::warn("state: recording the tunnel to {}: {}", peer.label(), id.message());
     return;
   }
-  OpenTunnel t{&peer, peer.rx_bytes_at_up, peer.tx_bytes_at_up};  // from before the first packets it carried
+  OpenTunnel t{&peer, peer.rx_bytes_at_up, peer.tx_bytes_at_up};  // noted before its key was published
   t.row.id = *id;
   t.row.ledger_z = z;  // the first signed checkpoint comes LEDGER_EVERY_Z later
   t.handshake_written_us = peer.last_handshake_us;  // noted just below

@@ -139,9 +139,12 @@ class Peer {
   bool gave_up = false;
   bool admin_down = false;           // `zeqvpnctl down`: no keys, no handshakes
   int64_t up_since_us = 0;           // 0 while the tunnel is down
-  // rx_bytes and tx_bytes as the tunnel last came up, before the first
-  // packets it carried: what its record (the ledger) counts from.
+  // rx_bytes and tx_bytes as the tunnel last came up: what its record (the
+  // ledger) counts from. Noted before a key that can bring it up is given
+  // to the workers (SessionManager::note_bytes_at_up), so the record counts
+  // the first packets the key carried (held packets, the confirming one).
   uint64_t rx_bytes_at_up = 0, tx_bytes_at_up = 0;
+  bool bytes_at_up_noted = false;  // for the next time the tunnel comes up
   // Cover traffic: the mode in force (settings, or `zeqvpnctl cover`), the
   // operator's override, the schedule while the tunnel is up, and what was
   // sent (tx counters above include it).

@@ -144,6 +144,7 @@ void SessionManager::on_initiation(ByteSpan message, const UdpEndpoint& from, ui
   retire(*peer, peer->next);
   peer->next = std::move(session.value());
   peer->await_confirmation(peer->next.get());
+  if (!peer->up_since_us) note_bytes_at_up(*peer);  // the confirming packet counts
   plane_.index.publish(keys.local_index, peer->next.get());
   send_handshake(peer->cookie, MutableByteSpan(out.data(), size + wire::MAC2_SIZE), size, from, via, "response");
   // Not yet completed: a responder cannot tell a peer with another mesh
@@ -192,6 +193,9 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from, uint
   if (peer->initiation_sent_us) peer->path_rtt_us = now - peer->initiation_sent_us;
   take_path(*peer, from, via);
   bool was_up = peer->current_owned != nullptr;
+  // Before the workers can send under the new key: the record counts all it
+  // carries.
+  if (!peer->up_since_us) note_bytes_at_up(*peer);
   retire(*peer, peer->previous);
   peer->previous = std::move(peer->current_owned);
   peer->current_owned = std::move(session.value());
@@ -207,13 +211,10 @@ void SessionManager::on_response(ByteSpan message, const UdpEndpoint& from, uint
   // Confirms the key to the responder at once, even with nothing to send,
   // then what waited for the tunnel; only then the observers, whose records
   // (a database commit among them) the first packets waited 2-4 ms for.
-  // The tunnel's record still counts those packets: it counts from the
-  // byte counters noted here, before them.
-  const bool coming_up = !peer->up_since_us;
-  if (coming_up) note_bytes_at_up(*peer);
+  // The tunnel's record still counts those packets (noted above).
   send_keepalive(*peer, now);
   send_staged(*peer, now);
-  sync_tunnel_state(*peer, "", coming_up);
+  sync_tunnel_state(*peer, "");
 }
 
 void SessionManager::initiate(Peer& peer, int64_t now) {
@@ -330,12 +331,14 @@ void SessionManager::drop_keys(Peer& peer) {
 void SessionManager::note_bytes_at_up(Peer& peer) {
   peer.rx_bytes_at_up = peer.rx_bytes.load(std::memory_order_relaxed);
   peer.tx_bytes_at_up = peer.tx_bytes.load(std::memory_order_relaxed);
+  peer.bytes_at_up_noted = true;
 }
 
-void SessionManager::sync_tunnel_state(Peer& peer, const char* down_reason, bool counted_from_here) {
+void SessionManager::sync_tunnel_state(Peer& peer, const char* down_reason) {
   bool up = peer.current_owned != nullptr;
   if (up && !peer.up_since_us) {
-    if (!counted_from_here) note_bytes_at_up(peer);
+    if (!peer.bytes_at_up_noted) note_bytes_at_up(peer);  // no path above noted them
+    peer.bytes_at_up_noted = false;
     peer.up_since_us = clock_.mono_us();
     if (events_) events_->tunnel_up(peer);
   } else if (!up && peer.up_since_us) {

@@ -189,9 +189,10 @@ class SessionManager {
   void idle_known_peers(int64_t now);
   // Reports up/down transitions (current key present or not) to events_.
   // Tells the observers when the tunnel has come up or gone down since
-  // the last call. counted_from_here: the caller already noted the byte
-  // counters the tunnel counts from (note_bytes_at_up), before sending.
-  void sync_tunnel_state(Peer& peer, const char* down_reason, bool counted_from_here = false);
+  // the last call.
+  void sync_tunnel_state(Peer& peer, const char* down_reason);
+  // While the tunnel is down: the byte counters it will count from when the
+  // key about to be published brings it up (Peer::rx_bytes_at_up).
   static void note_bytes_at_up(Peer& peer);
   // A handshake message to the network; a failure is counted and logged,
   // and the handshake timers retry.

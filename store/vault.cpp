@@ -67,14 +67,8 @@ Result<Vault> Vault::finish_open(Database& db, Opening o) {
   if (o.fresh_) {
     // A fresh vault: remember the salt and a sealed check value. An opening
     // begun before the database existed finds a salt here only if another
-    // process made the vault in between; its key would not be this one.
-    bool taken = false;
-    Bytes other;
-    if (Status s = meta_get(db, "vault_salt", other, taken); !s) return s;
-    if (taken)
-      return Status::error("state database " + db.path() +
-                           " got a vault from another process while zeqvpnd started; is another zeqvpnd using it? "
-                           "Give each daemon its own state.database");
+    // process made the vault in between (checked in the same transaction);
+    // its key would not be this one.
     std::array<uint8_t, 12> iv{};
     random_fill(iv);
     Bytes sealed(sizeof CHECK_PLAINTEXT - 1 + 16);
@@ -83,6 +77,13 @@ Result<Vault> Vault::finish_open(Database& db, Opening o) {
     Bytes stored(iv.begin(), iv.end());
     stored.insert(stored.end(), sealed.begin(), sealed.end());
     Status s = db.transaction([&] {
+      bool taken = false;
+      Bytes other;
+      if (Status e = meta_get(db, "vault_salt", other, taken); !e) return e;
+      if (taken)
+        return Status::error("state database " + db.path() +
+                             " got a vault from another process while zeqvpnd started; is another zeqvpnd using it? "
+                             "Give each daemon its own state.database");
       if (Status e = meta_put(db, "vault_salt", o.salt_); !e) return e;
       return meta_put(db, "vault_check", stored);
     });

@@ -210,7 +210,8 @@ TEST_F(TunnelRecording, CheckpointsEveryZeqondAndAFailingStoreIsLoggedOnce) {
 // Packets held while the handshake ran go out the moment it completes,
 // before the observers write the tunnel's record; the record still counts
 // them (and the keepalive that confirms the key), since it counts from the
-// byte counters as they were before those sends.
+// byte counters as they were before the key was published. So does the
+// responder's record count the packet that confirmed its key.
 TEST_F(TunnelRecording, PacketsHeldForTheHandshakeCountInTheTunnelsRecord) {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("zeqvpn-recorder-staged-" + std::to_string(getpid()));
@@ -219,12 +220,14 @@ TEST_F(TunnelRecording, PacketsHeldForTheHandshakeCountInTheTunnelsRecord) {
   std::array<uint8_t, 32> field{};
   random_fill(field);
   SecretBuffer field_key(field);
-  State sa(dir / "a.db", field_key, init_.zid, clock_);
+  State sa(dir / "a.db", field_key, init_.zid, clock_), sb(dir / "b.db", field_key, resp_.zid, clock_);
   Bytes secret = hex(v_["mesh_secret"]);
   TestNode a(init_, {peer_settings_for(resp_, "198.18.0.2:51820", "10.200.0.2/32")}, secret, clock_);
   TestNode b(resp_, {peer_settings_for(init_, nullptr, "10.200.0.1/32")}, secret, clock_);
   a.sessions->set_events(&sa.recorder);
+  b.sessions->set_events(&sb.recorder);
   Peer& pa = *a.plane.peers[0];
+  Peer& pb = *b.plane.peers[0];
   Bytes packet(84, 0);  // an IPv4 echo request's size; the content is not looked at
   packet[0] = 0x45;
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(pa.staged.push(packet));
@@ -238,11 +241,26 @@ TEST_F(TunnelRecording, PacketsHeldForTheHandshakeCountInTheTunnelsRecord) {
   ASSERT_GT(tx, 3 * packet.size());
   const int64_t id = sa.recorder.tunnel_id(resp_.zid);
   ASSERT_EQ(id, 1);
+  // B's worker opens A's keepalive under the new key (the bytes it counts,
+  // then the confirmation), and the control thread brings B's tunnel up.
+  DataHeader h;
+  ASSERT_TRUE(parse_data_header(a.sent[sent_before].bytes, h));
+  Keypair* kb = b.plane.index.lookup(h.receiver_index);
+  ASSERT_NE(kb, nullptr);
+  pb.rx_bytes += a.sent[sent_before].bytes.size();
+  kb->received_any = true;
+  b.sessions->on_attention(pb);
+  const int64_t b_id = sb.recorder.tunnel_id(init_.zid);
+  ASSERT_EQ(b_id, 1);
   clock_.advance_us(zeqonds_to_us(1));
   EXPECT_TRUE(sa.recorder.checkpoint());
+  EXPECT_TRUE(sb.recorder.checkpoint());
   EXPECT_EQ(uint64_t(sa.store.get(id)->tx_bytes), tx);
+  EXPECT_EQ(uint64_t(sb.store.get(b_id)->rx_bytes), pb.rx_bytes.load()) << "the confirming packet";
   a.sessions->set_admin_down(pa, true);
+  b.sessions->set_admin_down(pb, true);
   EXPECT_EQ(uint64_t(sa.store.get(id)->tx_bytes), tx);
+  EXPECT_EQ(uint64_t(sb.store.get(b_id)->rx_bytes), pb.rx_bytes.load());
   fs::remove_all(dir);
 }
 
