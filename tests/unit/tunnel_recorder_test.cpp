@@ -42,19 +42,32 @@ struct State {
   TunnelStore store;
   TunnelRecorder recorder;
 };
+
+// A fresh directory for a test's database files, removed when the test
+// ends (also when it fails), and a random field key.
+struct Scratch {
+  explicit Scratch(const std::string& name)
+      : dir(std::filesystem::temp_directory_path() / (name + "-" + std::to_string(getpid()))) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    random_fill(field);
+    field_key = SecretBuffer(field);
+  }
+  ~Scratch() { std::filesystem::remove_all(dir); }
+  std::filesystem::path dir;
+  std::array<uint8_t, 32> field{};
+  SecretBuffer field_key;
+};
 }  // namespace
 
 // Two nodes with real state databases: tunnel rows follow the sessions, and
 // no session key, pre-shared key, static key or mesh secret of the run is
 // anywhere in the database files.
 TEST_F(TunnelRecording, RowsFollowSessionsAndNoKeyReachesTheDatabase) {
-  namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / ("zeqvpn-mesh-store-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::array<uint8_t, 32> field{};
-  random_fill(field);
-  SecretBuffer field_key(field);
+  Scratch scratch("zeqvpn-mesh-store");
+  const auto& dir = scratch.dir;
+  const auto& field = scratch.field;
+  const SecretBuffer& field_key = scratch.field_key;
   Bytes secret = hex(v_["mesh_secret"]);
   TestNode a(init_, {peer_settings_for(resp_, "198.18.0.2:51820", "10.200.0.2/32")}, secret, clock_);
   TestNode b(resp_, {peer_settings_for(init_, nullptr, "10.200.0.1/32")}, secret, clock_);
@@ -121,7 +134,7 @@ TEST_F(TunnelRecording, RowsFollowSessionsAndNoKeyReachesTheDatabase) {
   keys.emplace_back(init_.keypair.private_key.span().begin(), init_.keypair.private_key.span().end());
   keys.emplace_back(resp_.keypair.private_key.span().begin(), resp_.keypair.private_key.span().end());
   std::string disk;
-  for (const auto& entry : fs::directory_iterator(dir)) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     std::ifstream in(entry.path(), std::ios::binary);
     disk.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
@@ -130,7 +143,6 @@ TEST_F(TunnelRecording, RowsFollowSessionsAndNoKeyReachesTheDatabase) {
     EXPECT_EQ(disk.find(std::string(k.begin(), k.end())), std::string::npos) << "raw key " << to_hex(k);
     EXPECT_EQ(disk.find(to_hex(k)), std::string::npos) << "hex key " << to_hex(k);
   }
-  fs::remove_all(dir);
 }
 
 // The every-Zeqond checkpoint: moved counters are written each time, a signed
@@ -138,13 +150,9 @@ TEST_F(TunnelRecording, RowsFollowSessionsAndNoKeyReachesTheDatabase) {
 // read-only connection, as a full disk would) is logged once, loses nothing
 // already committed, and the counts kept in memory land once it works again.
 TEST_F(TunnelRecording, CheckpointsEveryZeqondAndAFailingStoreIsLoggedOnce) {
-  namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / ("zeqvpn-recorder-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::array<uint8_t, 32> field{};
-  random_fill(field);
-  SecretBuffer field_key(field);
+  Scratch scratch("zeqvpn-recorder");
+  const auto& dir = scratch.dir;
+  const SecretBuffer& field_key = scratch.field_key;
   // Declared before the nodes: a node going away still reports its tunnel down.
   State sa(dir / "a.db", field_key, init_.zid, clock_);
   Bytes secret = hex(v_["mesh_secret"]);
@@ -204,7 +212,6 @@ TEST_F(TunnelRecording, CheckpointsEveryZeqondAndAFailingStoreIsLoggedOnce) {
   EXPECT_EQ(count("again after 5 failed checkpoint(s)"), 1u) << log;
   a.sessions->set_admin_down(pa, true);
   EXPECT_EQ(sa.store.get(id)->state, "terminated");
-  fs::remove_all(dir);
 }
 
 // Packets held while the handshake ran go out the moment it completes,
@@ -213,13 +220,9 @@ TEST_F(TunnelRecording, CheckpointsEveryZeqondAndAFailingStoreIsLoggedOnce) {
 // byte counters as they were before the key was published. So does the
 // responder's record count the packet that confirmed its key.
 TEST_F(TunnelRecording, PacketsHeldForTheHandshakeCountInTheTunnelsRecord) {
-  namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / ("zeqvpn-recorder-staged-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::array<uint8_t, 32> field{};
-  random_fill(field);
-  SecretBuffer field_key(field);
+  Scratch scratch("zeqvpn-recorder-staged");
+  const auto& dir = scratch.dir;
+  const SecretBuffer& field_key = scratch.field_key;
   State sa(dir / "a.db", field_key, init_.zid, clock_), sb(dir / "b.db", field_key, resp_.zid, clock_);
   Bytes secret = hex(v_["mesh_secret"]);
   TestNode a(init_, {peer_settings_for(resp_, "198.18.0.2:51820", "10.200.0.2/32")}, secret, clock_);
@@ -261,7 +264,6 @@ TEST_F(TunnelRecording, PacketsHeldForTheHandshakeCountInTheTunnelsRecord) {
   b.sessions->set_admin_down(pb, true);
   EXPECT_EQ(uint64_t(sa.store.get(id)->tx_bytes), tx);
   EXPECT_EQ(uint64_t(sb.store.get(b_id)->rx_bytes), pb.rx_bytes.load());
-  fs::remove_all(dir);
 }
 
 }  // namespace zeq
