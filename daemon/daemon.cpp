@@ -134,8 +134,8 @@ Result<std::unique_ptr<Daemon>> Daemon::start(const Options& options) {
   // The vault's key is PBKDF2 over ZEQ_FIELD_KEY (200 000 iterations,
   // SEED-FACTS), the longest step of a start: it is derived on a second
   // thread (PBKDF2 only, on its stack) while this one creates or opens the
-  // database, plans the exit and opens the node's interface, none of which
-  // needs the identity or the vault. A database that does not exist yet gets
+  // database, plans the exit, opens the node's interface and looks up the
+  // control socket's group, none of which needs the identity or the vault. A database that does not exist yet gets
   // a fresh salt here, so the derivation starts before the file is created
   // (creating it is a few ms of schema and fsyncs); an existing one is opened
   // first for its salt (about a millisecond). The MSS clamp stays after the

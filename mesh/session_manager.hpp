@@ -188,8 +188,6 @@ class SessionManager {
   void try_next_known_endpoint(Peer& peer);
   void idle_known_peers(int64_t now);
   // Reports up/down transitions (current key present or not) to events_.
-  // Tells the observers when the tunnel has come up or gone down since
-  // the last call.
   void sync_tunnel_state(Peer& peer, const char* down_reason);
   // While the tunnel is down: the byte counters it will count from when the
   // key about to be published brings it up (Peer::rx_bytes_at_up).
